@@ -1,0 +1,1 @@
+"""Strata control plane: accounts, teams, projects, deployments, keys, usage, billing."""

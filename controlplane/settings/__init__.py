@@ -1,0 +1,5 @@
+"""Settings package: each topic module reads its values from the environment (django-environ)."""
+
+from .base import *  # noqa: F403
+from .channels import *  # noqa: F403
+from .database import *  # noqa: F403

@@ -1,0 +1,31 @@
+"""`python -m dataplane serve`: run one deployment's server (what supervisors start)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m dataplane")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve one deployment over HTTP and WebSocket")
+    serve.add_argument("--host", default=os.environ.get("STRATA_DP_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("STRATA_DP_PORT", "3210")))
+    args = parser.parse_args(argv)
+
+    os.environ["STRATA_DP_PORT"] = str(args.port)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataplane.settings")
+    from daphne.cli import CommandLineInterface
+
+    from dataplane.deployment import current_deployment
+
+    current_deployment()  # fail fast on bad configuration, before binding the port
+    CommandLineInterface().run(
+        ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,50 @@
+"""The process-wide deployment context: configuration plus each subsystem, built on first use."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .config import DeploymentConfig
+
+if TYPE_CHECKING:
+    from .transactions import Database
+
+
+class Deployment:
+    """One deployment served by this process. Subsystems hang off it so tests can build several."""
+
+    def __init__(self, config: DeploymentConfig) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @cached_property
+    def db(self) -> Database:
+        from .transactions import open_database
+
+        return open_database(self.config.database_url)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
+
+
+_lock = threading.Lock()
+_current: Deployment | None = None
+
+
+def current_deployment() -> Deployment:
+    """The deployment this process serves, configured from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Deployment(DeploymentConfig.from_env())
+        return _current
+
+
+def set_current_deployment(deployment: Deployment | None) -> None:
+    """Install a deployment explicitly (server start-up and tests)."""
+    global _current
+    with _lock:
+        _current = deployment

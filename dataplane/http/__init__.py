@@ -1,0 +1,1 @@
+"""HTTP surface of a deployment: function API, deploy endpoints, admin endpoints."""

@@ -1,0 +1,21 @@
+"""Django settings of a data-plane process: no ORM apps, only the HTTP and WebSocket surface."""
+
+import os
+
+SECRET_KEY = os.environ.get("STRATA_DP_INSTANCE_SECRET", "") or "dataplane-unsigned"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = ["daphne", "channels", "dataplane"]
+MIDDLEWARE: list[str] = []
+ROOT_URLCONF = "dataplane.http.urls"
+ASGI_APPLICATION = "dataplane.asgi.application"
+DATABASES: dict[str, dict[str, str]] = {}
+USE_TZ = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("STRATA_LOG_LEVEL", "INFO")},
+}

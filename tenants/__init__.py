@@ -1,0 +1,1 @@
+"""The bridge between the control plane and data planes: provisioning, routing, key signing."""
