@@ -1,7 +1,7 @@
 """Top-level URL routes of the control plane."""
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -9,6 +9,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """API clients get the same JSON error shape for unknown URLs as for unknown objects."""
+    return JsonResponse({"code": "NotFound", "message": f"No route for {request.path}"}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"code": "InternalError", "message": "Internal server error"}, status=500)
+
+
+handler404 = not_found
+handler500 = server_error
+
 urlpatterns = [
     path("healthz", healthz),
+    path("v1/", include("controlplane.api.urls")),
+    path("", include("controlplane.console.urls")),
+    path("v1/", include("controlplane.billing.urls")),
 ]

@@ -4,9 +4,13 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataplane.settings")
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
 http_application = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": http_application})
+from dataplane.sync.routing import websocket_urlpatterns  # noqa: E402  (needs Django set up)
+
+application = ProtocolTypeRouter(
+    {"http": http_application, "websocket": URLRouter(websocket_urlpatterns)}
+)

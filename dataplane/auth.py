@@ -1,16 +1,105 @@
-"""Who is calling: admin keys (CLI, dashboard, control plane) and, later, end-user JWTs."""
+"""Who is calling: admin keys (CLI, dashboard, control plane), acting-as, and end-user JWTs.
+
+User JWTs are checked against the providers of the deployed `auth.config.js` (OIDC
+`{domain, applicationID}` or `{type: "customJwt", issuer, jwks, algorithm, applicationID}`),
+with each JWKS fetched once and cached, as Convex does.
+"""
 
 from __future__ import annotations
 
+import base64
+import threading
+import time
+import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+import orjson
 
 from tenants.keys import KeyClaims, verify_key
 
 from .deployment import current_deployment
 
+CLOCK_LEEWAY_S = 5
+JWKS_TTL_S = 300.0
+JWKS_MIN_REFRESH_S = 10.0
+FETCH_TIMEOUT_S = 10.0
+ALLOWED_ALGORITHMS = ("RS256", "ES256")
+
+# OIDC standard claims -> the camelCase names of Convex's UserIdentity.
+_STANDARD_CLAIMS = {
+    "name": "name",
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "nickname": "nickname",
+    "preferred_username": "preferredUsername",
+    "profile": "profileUrl",
+    "picture": "pictureUrl",
+    "email": "email",
+    "email_verified": "emailVerified",
+    "gender": "gender",
+    "birthdate": "birthday",
+    "zoneinfo": "timezone",
+    "locale": "language",
+    "phone_number": "phoneNumber",
+    "phone_number_verified": "phoneNumberVerified",
+    "address": "address",
+    "updated_at": "updatedAt",
+}
+_REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "jti"})
+
 
 class AuthError(Exception):
     """The request's credentials were present but unacceptable."""
+
+
+# ----- identities ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A caller: an admin (maybe acting as a user) or a user proven by a JWT.
+
+    `user` is what `ctx.auth.getUserIdentity()` returns (None for a bare admin). `key` is a
+    stable string identifying the identity, so equal identities can share query executions.
+    """
+
+    key: str
+    user: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    admin: bool = False
+
+    @classmethod
+    def for_user(cls, user: Mapping[str, Any], *, admin: bool = False) -> Identity:
+        prefix = "admin-as:" if admin else "user:"
+        body = orjson.dumps(dict(user), option=orjson.OPT_SORT_KEYS).decode()
+        return cls(prefix + body, dict(user), admin)
+
+    @classmethod
+    def for_admin(cls, acting_as: Mapping[str, Any] | None = None) -> Identity:
+        if acting_as is not None:
+            return cls.for_user(acting_as, admin=True)
+        return cls("admin", None, True)
+
+    @property
+    def token_identifier(self) -> str | None:
+        return None if self.user is None else str(self.user.get("tokenIdentifier"))
+
+
+def acting_as_identity(attributes: Any) -> Identity:
+    """An admin identity impersonating the given UserIdentity attributes."""
+    if not isinstance(attributes, dict):
+        raise AuthError("Acting-as attributes must be a JSON object of user identity fields")
+    user = {k: v for k, v in attributes.items() if v is not None}
+    subject = user.get("subject")
+    issuer = user.get("issuer")
+    user.setdefault("tokenIdentifier", f"{issuer}|{subject}")
+    return Identity.for_admin(user)
+
+
+# ----- admin keys ------------------------------------------------------------------------
 
 
 def bearer_from_headers(headers: Mapping[str, str]) -> tuple[str, str] | None:
@@ -39,3 +128,227 @@ def require_admin(headers: Mapping[str, str], action: str = "*") -> KeyClaims:
     if not claims.allows(action):
         raise AuthError(f"The key may not perform '{action}'")
     return claims
+
+
+def admin_identity(admin_key: str, acting_as: Any = None) -> Identity:
+    """The identity of an admin key (optionally acting as a user); raises AuthError."""
+    if admin_claims(admin_key) is None:
+        raise AuthError("The admin key is invalid for this deployment")
+    return Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+
+
+def identity_from_headers(headers: Mapping[str, str]) -> Identity | None:
+    """Identity of an HTTP request: `Bearer <jwt>`, `Convex <key>[:<b64 acting-as>]`, or None."""
+    creds = bearer_from_headers(headers)
+    if creds is None:
+        return None
+    scheme, token = creds
+    if scheme == "bearer":
+        return identity_from_token(token)
+    if scheme == "convex":
+        key, sep, encoded = token.partition(":")
+        acting_as = None
+        if sep:
+            try:
+                acting_as = orjson.loads(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
+            except (ValueError, orjson.JSONDecodeError) as exc:
+                raise AuthError("The acting-as part of the admin key is not base64 JSON") from exc
+        return admin_identity(key, acting_as)
+    raise AuthError(f"Unsupported Authorization scheme '{scheme}': use Bearer or Convex")
+
+
+# ----- user JWTs -------------------------------------------------------------------------
+
+
+class JwksCache:
+    """JWKS documents by URL (OIDC discovery resolved), refreshed after a TTL or unknown kid."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sets: dict[str, tuple[float, jwt.PyJWKSet]] = {}
+        self._discovery: dict[str, str] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sets.clear()
+            self._discovery.clear()
+
+    def jwks_uri_for_domain(self, domain: str) -> str:
+        with self._lock:
+            known = self._discovery.get(domain)
+        if known is not None:
+            return known
+        url = domain.rstrip("/") + "/.well-known/openid-configuration"
+        doc = _fetch_json(url)
+        uri = doc.get("jwks_uri") if isinstance(doc, dict) else None
+        if not isinstance(uri, str):
+            raise AuthError(f"OpenID configuration at {url} has no jwks_uri")
+        with self._lock:
+            self._discovery[domain] = uri
+        return uri
+
+    def key_for(self, url: str, kid: str | None) -> jwt.PyJWK:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._sets.get(url)
+        if cached is None or now - cached[0] > JWKS_TTL_S:
+            cached = self._refresh(url, now)
+        key = _pick_key(cached[1], kid)
+        if key is None and now - cached[0] > JWKS_MIN_REFRESH_S:
+            key = _pick_key(self._refresh(url, now)[1], kid)
+        if key is None:
+            raise AuthError(f"No key with kid {kid!r} in the JWKS at {_short(url)}")
+        return key
+
+    def _refresh(self, url: str, now: float) -> tuple[float, jwt.PyJWKSet]:
+        try:
+            keyset = jwt.PyJWKSet.from_dict(_fetch_json(url))
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"Invalid JWKS at {_short(url)}: {exc}") from exc
+        entry = (now, keyset)
+        with self._lock:
+            self._sets[url] = entry
+        return entry
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 80 else url[:77] + "..."
+
+
+def _pick_key(keyset: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
+    if kid is None:
+        return keyset.keys[0] if len(keyset.keys) == 1 else None
+    for key in keyset.keys:
+        if key.key_id == kid:
+            return key
+    return None
+
+
+def _fetch_json(url: str) -> Any:
+    """GET a JSON document; `data:` URLs (allowed for customJwt jwks) are decoded inline."""
+    if url.startswith("data:"):
+        meta, _, payload = url[5:].partition(",")
+        raw = (
+            base64.b64decode(payload)
+            if meta.endswith(";base64")
+            else urllib.parse.unquote(payload).encode()
+        )
+        return orjson.loads(raw)
+    try:
+        response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
+        response.raise_for_status()
+        return orjson.loads(response.content)
+    except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+        raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
+
+
+JWKS_CACHE = JwksCache()
+
+
+def _normalize_issuer(issuer: str) -> str:
+    issuer = issuer.rstrip("/")
+    if "://" not in issuer:
+        issuer = "https://" + issuer
+    return issuer
+
+
+def _audiences(claims: Mapping[str, Any]) -> list[str]:
+    aud = claims.get("aud")
+    if aud is None:
+        return []
+    return [aud] if isinstance(aud, str) else [str(a) for a in aud]
+
+
+def _matching_provider(
+    providers: list[dict[str, Any]], claims: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        return None
+    audiences = _audiences(claims)
+    for provider in providers:
+        if provider.get("type") == "customJwt":
+            issuer = provider.get("issuer")
+            if not isinstance(issuer, str) or _normalize_issuer(issuer) != _normalize_issuer(iss):
+                continue
+        else:
+            domain = provider.get("domain")
+            if not isinstance(domain, str) or domain.rstrip("/") != iss.rstrip("/"):
+                continue
+        app_id = provider.get("applicationID")
+        if app_id is not None and app_id not in audiences:
+            continue
+        return provider
+    return None
+
+
+def deployed_auth_providers() -> list[dict[str, Any]]:
+    """The auth providers of the active push (empty before any push or without auth.config)."""
+    from .deploy.store import load_config
+
+    db = current_deployment().db
+    config = load_config(db.begin())
+    return [] if config is None else list(config.auth_info)
+
+
+def user_identity_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """Convex's UserIdentity: tokenIdentifier, subject, issuer, standard and custom claims."""
+    user: dict[str, Any] = {
+        "tokenIdentifier": f"{claims['iss']}|{claims['sub']}",
+        "subject": claims["sub"],
+        "issuer": claims["iss"],
+    }
+    for name, value in claims.items():
+        if name in _REGISTERED_CLAIMS or value is None:
+            continue
+        user[_STANDARD_CLAIMS.get(name, name)] = value
+    return user
+
+
+def identity_from_token(
+    token: str, providers: list[dict[str, Any]] | None = None, *, cache: JwksCache | None = None
+) -> Identity:
+    """Verify a user JWT against the deployed auth providers; raises AuthError if unacceptable."""
+    cache = cache or JWKS_CACHE
+    if providers is None:
+        providers = deployed_auth_providers()
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"Could not decode token: {exc}") from exc
+    if not providers:
+        raise AuthError(
+            "No auth provider found matching the given token (no providers are configured "
+            "in auth.config.ts)"
+        )
+    provider = _matching_provider(providers, unverified)
+    if provider is None:
+        raise AuthError(
+            "No auth provider found matching the given token: check that iss "
+            f"{unverified.get('iss')!r} and aud {unverified.get('aud')!r} match auth.config.ts"
+        )
+    if provider.get("type") == "customJwt":
+        jwks_url = str(provider.get("jwks"))
+        algorithms = [str(provider.get("algorithm") or "RS256")]
+    else:
+        jwks_url = cache.jwks_uri_for_domain(str(provider["domain"]))
+        algorithms = list(ALLOWED_ALGORITHMS)
+    if header.get("alg") not in algorithms:
+        raise AuthError(f"Token algorithm {header.get('alg')!r} is not one of {algorithms}")
+    key = cache.key_for(jwks_url, header.get("kid"))
+    app_id = provider.get("applicationID")
+    try:
+        claims = jwt.decode(
+            token,
+            key=key.key,
+            algorithms=algorithms,
+            audience=app_id,
+            leeway=CLOCK_LEEWAY_S,
+            options={"require": ["iss", "sub"], "verify_aud": app_id is not None},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("Token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"Could not verify token: {exc}") from exc
+    return Identity.for_user(user_identity_from_claims(claims))

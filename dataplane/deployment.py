@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .config import DeploymentConfig
 
 if TYPE_CHECKING:
+    from .runtime import FunctionRunner
     from .transactions import Database
 
 
@@ -25,7 +26,16 @@ class Deployment:
 
         return open_database(self.config.database_url)
 
+    @cached_property
+    def runner(self) -> FunctionRunner:
+        """Runs this deployment's functions; empty until the deploy flow activates code."""
+        from .runtime import FunctionRunner
+
+        return FunctionRunner(self)
+
     def close(self) -> None:
+        if "runner" in self.__dict__:
+            self.runner.close()
         if "db" in self.__dict__:
             self.db.close()
 

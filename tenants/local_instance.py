@@ -27,6 +27,17 @@ class LocalInstance:
                 handle.write(new_instance_secret())
         return self.secret_path.read_text().strip()
 
+    def write_instance_secret(self, secret: str) -> None:
+        """Adopt a secret chosen by the control plane; refuses to change an existing one."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.secret_path.exists():
+            if self.secret_path.read_text().strip() != secret:
+                raise ValueError(f"deployment {self.name} already has a different instance secret")
+            return
+        fd = os.open(self.secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret)
+
     def admin_key(self) -> str:
         return mint_key(self.name, self.instance_secret(), key_id="local-admin")
 

@@ -8,14 +8,26 @@ ALLOWED_HOSTS = env.list("STRATA_ALLOWED_HOSTS", default=["*"])
 BASE_DOMAIN = env.str("STRATA_BASE_DOMAIN", default="localhost")
 
 INSTALLED_APPS = [
+    "daphne",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "daphne",
     "channels",
+    "rest_framework",
+    "drf_spectacular",
     "tenants",
+    "controlplane.accounts",
+    "controlplane.teams",
+    "controlplane.projects",
+    "controlplane.deployments",
+    "controlplane.keys",
+    "controlplane.usage",
+    "controlplane.audit",
+    "controlplane.api",
+    "controlplane.console",
+    "controlplane.billing",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +62,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+STRATA_REQUIRE_EMAIL_VERIFICATION = env.bool("STRATA_REQUIRE_EMAIL_VERIFICATION", default=True)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

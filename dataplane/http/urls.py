@@ -7,3 +7,13 @@ from . import health
 urlpatterns: list[URLPattern | URLResolver] = [
     *health.urlpatterns,
 ]
+
+from . import storage as _storage  # noqa: E402 - file upload and serving
+
+urlpatterns += _storage.urlpatterns
+
+from . import admin as _admin  # noqa: E402 - env vars, logs, key checks
+from . import deploy as _deploy  # noqa: E402 - /api/get_config_hashes, /api/deploy2/*
+from . import functions as _functions  # noqa: E402 - /api/query|mutation|action|..., /http/*
+
+urlpatterns += _deploy.urlpatterns + _admin.urlpatterns + _functions.urlpatterns

@@ -1,0 +1,18 @@
+import { v } from "convex/values";
+import { mutation, query } from "./_generated/server";
+
+// The newest event of a room: one small result that changes on every write.
+export const latest = query({
+  args: { room: v.string() },
+  handler: async (ctx, { room }) =>
+    ctx.db
+      .query("events")
+      .withIndex("by_room", (q) => q.eq("room", room))
+      .order("desc")
+      .first(),
+});
+
+export const create = mutation({
+  args: { room: v.string(), seq: v.number(), body: v.string() },
+  handler: async (ctx, args) => await ctx.db.insert("events", args),
+});

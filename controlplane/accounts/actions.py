@@ -1,0 +1,124 @@
+"""Sign-up, email verification, password reset and login; emails go through Django's mail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from controlplane.audit.actions import Actor, record
+from controlplane.errors import ActionError, Conflict
+
+from .models import Profile
+
+VERIFY_SALT = "strata.accounts.verify-email"
+VERIFY_MAX_AGE = 3 * 24 * 3600
+
+
+def _normalize(email: str) -> str:
+    return email.strip().lower()
+
+
+@transaction.atomic
+def sign_up(email: str, password: str, name: str = "") -> User:
+    """Create a user (argon2-hashed password) and email a verification token."""
+    email = _normalize(email)
+    if User.objects.filter(username=email).exists():
+        raise Conflict("An account with this email already exists", code="EmailTaken")
+    user = User(username=email, email=email, first_name=name[:150])
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ActionError(" ".join(exc.messages), code="WeakPassword") from exc
+    user.set_password(password)
+    user.save()
+    Profile.objects.create(user=user)
+    record(Actor(user=user), None, "user.sign_up", user)
+    token = signing.TimestampSigner(salt=VERIFY_SALT).sign(str(user.pk))
+    # Sent inside the transaction: if it rolls back the token names no user and is useless.
+    _send_verification(user, token)
+    return user
+
+
+def _send_verification(user: User, token: str) -> None:
+    send_mail(
+        "Verify your Strata email",
+        f"Use this token to verify your email address:\n\n{token}\n\n"
+        f"POST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/verify_email "
+        '{"token": "<token>"}',
+        None,
+        [user.email],
+    )
+
+
+@transaction.atomic
+def verify_email(token: str) -> User:
+    try:
+        pk = signing.TimestampSigner(salt=VERIFY_SALT).unsign(token, max_age=VERIFY_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ActionError("The verification token has expired", code="TokenExpired") from exc
+    except signing.BadSignature as exc:
+        raise ActionError("The verification token is invalid", code="InvalidToken") from exc
+    user = User.objects.select_for_update().get(pk=int(pk))
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if profile.email_verified_at is None:
+        profile.email_verified_at = timezone.now()
+        profile.save(update_fields=["email_verified_at"])
+        record(Actor(user=user), None, "user.verify_email", user)
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset token if the account exists (the response never says whether it does)."""
+    user = User.objects.filter(username=_normalize(email), is_active=True).first()
+    if user is None:
+        return
+    token = (
+        f"{urlsafe_base64_encode(force_bytes(user.pk))}.{default_token_generator.make_token(user)}"
+    )
+    send_mail(
+        "Reset your Strata password",
+        f"Use this token to choose a new password:\n\n{token}\n\n"
+        f"POST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/reset_password "
+        '{"token": "<token>", "password": "<new password>"}',
+        None,
+        [user.email],
+    )
+
+
+@transaction.atomic
+def reset_password(token: str, password: str) -> User:
+    uid, _, check = token.partition(".")
+    try:
+        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))))
+    except (ValueError, TypeError, User.DoesNotExist) as exc:
+        raise ActionError("The reset token is invalid", code="InvalidToken") from exc
+    if not default_token_generator.check_token(user, check):
+        raise ActionError("The reset token is invalid or was already used", code="InvalidToken")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ActionError(" ".join(exc.messages), code="WeakPassword") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(Actor(user=user), None, "user.reset_password", user)
+    return user
+
+
+def check_credentials(email: str, password: str) -> User:
+    user = authenticate(username=_normalize(email), password=password)
+    if not isinstance(user, User):
+        raise ActionError("Wrong email or password", code="InvalidCredentials")
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if settings.STRATA_REQUIRE_EMAIL_VERIFICATION and not profile.email_verified:
+        raise ActionError("Verify your email address before logging in", code="EmailNotVerified")
+    return user

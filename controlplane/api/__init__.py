@@ -1,0 +1,1 @@
+"""The REST management API under /v1 (DRF)."""

@@ -1,0 +1,1 @@
+"""Audit log of every change made through the control plane."""

@@ -1,0 +1,1 @@
+"""Stripe billing: a customer per team, plan subscriptions, metered usage, signed webhooks."""

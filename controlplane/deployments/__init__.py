@@ -1,0 +1,1 @@
+"""Deployments: lifecycle, environment variables, provisioning tasks."""

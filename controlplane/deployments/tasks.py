@@ -1,0 +1,85 @@
+"""Celery tasks that drive provisioning through tenants/ (eager in-process without a broker)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from controlplane.audit.actions import SYSTEM, record
+from tenants.client import DataPlaneClient
+from tenants.drivers import DriverError, get_driver
+
+from .actions import deployment_url, purge_due, spec_for
+from .models import Deployment, Status
+
+log = logging.getLogger(__name__)
+
+
+def _revoked_ids(deployment: Deployment) -> list[str]:
+    return list(deployment.keys.exclude(revoked_at=None).values_list("key_id", flat=True))
+
+
+@shared_task
+def provision_deployment(deployment_id: int) -> str:
+    deployment = Deployment.objects.get(pk=deployment_id)
+    if deployment.status != Status.PROVISIONING:
+        return deployment.status
+    driver = get_driver()
+    spec = spec_for(deployment)
+    try:
+        driver.provision(spec)
+        driver.publish_revoked_keys(spec, _revoked_ids(deployment))
+    except (DriverError, OSError) as exc:
+        log.error("provisioning %s failed: %s", deployment.name, exc)
+        with transaction.atomic():
+            updated = Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING)
+            updated.update(status=Status.FAILED, status_reason=str(exc)[:200])
+            record(SYSTEM, deployment.project.team, "deployment.failed", deployment)
+        return Status.FAILED
+    with transaction.atomic():
+        changed = Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
+            status=Status.RUNNING
+        )
+    if not changed:  # paused or deleted meanwhile: honour the newer request
+        driver.stop(deployment.name)
+        return Deployment.objects.get(pk=deployment.pk).status
+    push_environment_variables(deployment.pk)
+    return Status.RUNNING
+
+
+@shared_task
+def stop_deployment(deployment_id: int) -> None:
+    deployment = Deployment.objects.get(pk=deployment_id)
+    get_driver().stop(deployment.name)
+
+
+@shared_task
+def publish_revocations(deployment_id: int) -> None:
+    deployment = Deployment.objects.get(pk=deployment_id)
+    if deployment.purged_at is None:
+        get_driver().publish_revoked_keys(spec_for(deployment), _revoked_ids(deployment))
+
+
+@shared_task
+def push_environment_variables(
+    deployment_id: int, changes: list[dict[str, str | None]] | None = None
+) -> bool:
+    """Send `changes` (default: every variable) to the running data plane."""
+    deployment = Deployment.objects.get(pk=deployment_id)
+    if deployment.status != Status.RUNNING:
+        return False
+    if changes is None:
+        changes = [
+            {"name": v.name, "value": v.value} for v in deployment.environment_variables.all()
+        ]
+    client = DataPlaneClient(
+        deployment_url(deployment), deployment.name, deployment.instance_secret
+    )
+    return client.update_environment_variables(changes)
+
+
+@shared_task
+def purge_deleted_deployments() -> list[str]:
+    return purge_due()

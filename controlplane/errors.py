@@ -1,0 +1,36 @@
+"""Domain errors raised by actions; the API maps each to a status code and a clear message."""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """Base: a request the control plane refuses. `code` is a stable machine-readable name."""
+
+    status = 400
+    code = "BadRequest"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(ActionError):
+    status = 404
+    code = "NotFound"
+
+
+class PermissionDenied(ActionError):
+    status = 403
+    code = "Forbidden"
+
+
+class Conflict(ActionError):
+    status = 409
+    code = "Conflict"
+
+
+class QuotaExceeded(ActionError):
+    status = 402
+    code = "QuotaExceeded"

@@ -1,0 +1,1 @@
+"""Deploy/admin keys and personal/team access tokens, stored hashed."""

@@ -1,0 +1,1 @@
+"""Projects: a team's named group of deployments."""

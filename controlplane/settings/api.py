@@ -1,0 +1,40 @@
+"""REST management API: DRF defaults, rate limits, OpenAPI schema, cache for throttling."""
+
+from .env import env
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["controlplane.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["controlplane.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "controlplane.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Requests per minute per token (or per client address when anonymous).
+STRATA_API_RATE_LIMIT = env.int("STRATA_API_RATE_LIMIT", default=600)
+STRATA_API_ANON_RATE_LIMIT = env.int("STRATA_API_ANON_RATE_LIMIT", default=60)
+STRATA_API_PAGE_SIZE = env.int("STRATA_API_PAGE_SIZE", default=50)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Strata management API",
+    "DESCRIPTION": "Teams, projects, deployments, keys and usage of a Strata control plane.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "controlplane.api.serializers.ROLE_CHOICES",
+        "NonOwnerRoleEnum": "controlplane.api.serializers.NON_OWNER_ROLES",
+    },
+}
+
+_redis = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
+        if _redis
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}

@@ -1,0 +1,16 @@
+"""Celery: tasks run in-process (eager) unless REDIS_URL names a broker."""
+
+from .env import env
+
+_redis = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not _redis)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_BEAT_SCHEDULE = {
+    "purge-deleted-deployments": {
+        "task": "controlplane.deployments.tasks.purge_deleted_deployments",
+        "schedule": 300.0,
+    },
+}

@@ -1,0 +1,21 @@
+"""Provisioning: which driver runs deployments, where their data lives, how they are reached."""
+
+from .env import DATA_DIR, env
+
+STRATA_DRIVER = env.str("STRATA_DRIVER", default="local")  # local | kubernetes
+STRATA_DEPLOYMENTS_DIR = env.str("STRATA_DEPLOYMENTS_DIR", default=str(DATA_DIR / "deployments"))
+STRATA_DP_HOST = env.str("STRATA_DP_HOST", default="127.0.0.1")
+STRATA_DP_PORT_RANGE = tuple(env.list("STRATA_DP_PORT_RANGE", cast=int, default=[3300, 3999]))
+# Admin URL of a Postgres server on which "postgres" deployments get their own database.
+STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
+STRATA_DP_MEMORY_LIMIT_MB = env.int("STRATA_DP_MEMORY_LIMIT_MB", default=0)  # 0 = unlimited
+STRATA_DP_MAX_OPEN_FILES = env.int("STRATA_DP_MAX_OPEN_FILES", default=4096)
+STRATA_DP_STOP_TIMEOUT = env.float("STRATA_DP_STOP_TIMEOUT", default=10.0)
+# Deleted deployments keep their data this long before it is purged.
+STRATA_DELETE_GRACE_SECONDS = env.int("STRATA_DELETE_GRACE_SECONDS", default=7 * 24 * 3600)
+# "port": deployment URLs are http://<host>:<port>; "host": http://<name>.<base domain>[:port].
+STRATA_ROUTING = env.str("STRATA_ROUTING", default="port")
+STRATA_GATEWAY_PORT = env.int("STRATA_GATEWAY_PORT", default=8000)
+STRATA_CONTROL_PLANE_URL = env.str("STRATA_CONTROL_PLANE_URL", default="http://127.0.0.1:8000")
+STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
+STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")

@@ -1,0 +1,1 @@
+"""Usage metering: ingest data-plane reports, aggregate, enforce plan quotas."""

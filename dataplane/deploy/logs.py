@@ -1,0 +1,99 @@
+"""The deployment's function log stream behind `npx convex logs` / `dev --tail-logs`.
+
+Every finished function call becomes one FunctionExecution entry (Convex's shape) in a bounded
+in-memory ring; readers long-poll with a cursor (the sequence number of the last entry seen).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..deployment import Deployment
+    from ..runtime import FunctionLog, LogLine
+
+CAPACITY = 10_000
+LEVELS = {"LOG", "DEBUG", "INFO", "WARN", "ERROR"}
+UDF_TYPES = {
+    "query": "Query",
+    "mutation": "Mutation",
+    "action": "Action",
+    "httpAction": "HttpAction",
+    "http": "HttpAction",
+}
+
+
+def log_line_json(line: LogLine) -> dict[str, Any]:
+    """A console line as the CLI's StructuredLogLine."""
+    return {
+        "messages": [line.message],
+        "level": line.level if line.level in LEVELS else "LOG",
+        "timestamp": line.timestamp,
+        "isTruncated": False,
+    }
+
+
+class FunctionLogStream:
+    """A ring of recent executions with a monotonically increasing cursor."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._entries: deque[tuple[int, dict[str, Any]]] = deque(maxlen=capacity)
+        self._seq = 0
+        self._cond = threading.Condition()
+
+    def on_function_log(self, log: FunctionLog) -> None:
+        """Runner log listener: one FunctionExecution entry per finished call."""
+        entry = {
+            "kind": "Completion",
+            "udfType": UDF_TYPES.get(log.kind, "Action"),
+            "identifier": log.path,
+            "logLines": [log_line_json(line) for line in log.lines],
+            "timestamp": log.started_at / 1000,
+            "executionTime": log.duration_ms / 1000,
+            "error": None if log.success else (log.error or "Error"),
+            "requestId": log.request_id,
+            "executionId": log.request_id,
+            "caller": "",
+            "environment": "isolate",
+            "usageStats": None,
+        }
+        with self._cond:
+            self._seq += 1
+            self._entries.append((self._seq, entry))
+            self._cond.notify_all()
+
+    def head(self) -> int:
+        return self._seq
+
+    def since(self, cursor: int, timeout: float) -> tuple[list[dict[str, Any]], int]:
+        """Entries after `cursor`, waiting up to `timeout` s for one; a cursor from the future
+        (the server restarted) restarts from the oldest entry kept."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if cursor > self._seq:
+                cursor = 0
+            while self._seq <= cursor:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            entries = [e for seq, e in self._entries if seq > cursor]
+            return entries, self._seq
+
+
+_streams: weakref.WeakKeyDictionary[Deployment, FunctionLogStream] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def log_stream(deployment: Deployment) -> FunctionLogStream:
+    """The deployment's log stream (one per process), fed by its runner's log listener."""
+    with _lock:
+        stream = _streams.get(deployment)
+        if stream is None:
+            stream = _streams[deployment] = FunctionLogStream()
+            deployment.runner.add_log_listener(stream.on_function_log)
+        return stream

@@ -1,0 +1,136 @@
+"""Built-in `_system/...` queries the Convex CLI runs (env vars, API spec, table sizes).
+
+They are native Python over a Transaction, so they work over HTTP (/api/function, /api/query)
+and over the sync WebSocket alike, and their reads land in the transaction's read set.
+Only admins may call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import store
+from .activation import active_app
+from .analysis import UDF_TYPES
+from .errors import DeployError
+from .paths import display_path, is_system, parse_udf_path
+
+if TYPE_CHECKING:
+    from tenants.keys import KeyClaims
+
+    from ..auth import Identity
+    from ..deployment import Deployment
+    from ..runtime import QueryOutcome
+    from ..transactions import Transaction
+
+SystemQuery = Callable[["Deployment", "Transaction", dict[str, Any]], Any]
+
+
+def _env_list(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    if store.ENV_TABLE not in deployment.db.table_names():
+        return []
+    env = store.load_env(txn)
+    return [{"name": k, "value": env[k]} for k in sorted(env)]
+
+
+def _env_get(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    name = args.get("name")
+    if not isinstance(name, str):
+        raise DeployError("queryEnvironmentVariables:get expects {name: string}")
+    if store.ENV_TABLE not in deployment.db.table_names():
+        return None
+    value = store.load_env(txn).get(name)
+    return None if value is None else {"name": name, "value": value}
+
+
+def _api_spec(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    active = active_app(deployment)
+    if active is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for f in active.app.functions:
+        if f.kind in UDF_TYPES:
+            out.append(
+                {
+                    "functionType": UDF_TYPES[f.kind],
+                    "identifier": f"{f.module}:{f.name}",
+                    "visibility": {"kind": f.visibility},
+                    "args": f.args,
+                    "returns": f.returns,
+                }
+            )
+    for r in active.app.routes:
+        out.append({"functionType": "HttpAction", "method": r.method, "path": r.path})
+    return out
+
+
+def _table_size(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    table = args.get("tableName")
+    if not isinstance(table, str):
+        raise DeployError("tableSize expects {tableName: string}")
+    return float(txn.count(table))
+
+
+# (module, export) -> (implementation, the key action it needs; see tenants/scopes.py)
+SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
+    ("_system/cli/queryEnvironmentVariables.js", "default"): (_env_list, "env"),
+    ("_system/cli/queryEnvironmentVariables.js", "get"): (_env_get, "env"),
+    ("_system/cli/modules.js", "apiSpec"): (_api_spec, "deploy"),
+    ("_system/cli/tableSize.js", "default"): (_table_size, "data"),
+}
+
+
+def run_system_query(
+    deployment: Deployment,
+    txn: Transaction,
+    module: str,
+    name: str,
+    args: dict[str, Any],
+    claims: KeyClaims | None = None,
+) -> Any:
+    """Run a built-in system query; DeployError if there is no such function (404) or the
+    caller's key (`claims`, None = full admin) lacks the scope it needs (403)."""
+    entry = SYSTEM_QUERIES.get((module, name))
+    if entry is None:
+        raise DeployError(
+            f"Could not find function for '{display_path(module, name)}'",
+            code="NotFound",
+            status=404,
+        )
+    fn, action = entry
+    if claims is not None and not claims.allows(action):
+        raise DeployError(
+            f"This key may not run {display_path(module, name)} (needs the '{action}' scope)",
+            code="Forbidden",
+            status=403,
+        )
+    return fn(deployment, txn, args)
+
+
+def system_query_outcome(
+    deployment: Deployment,
+    path: str,
+    args: dict[str, Any],
+    identity: Identity | None,
+    ts: int | None = None,
+    claims: KeyClaims | None = None,
+) -> QueryOutcome | None:
+    """For the sync worker: run `path` if it is a `_system/` query and return its outcome
+    (None if `path` is a user function). Non-admins get FunctionError("Could not find ...")."""
+    from ..runtime import FunctionError, QueryOutcome
+
+    try:
+        module, name = parse_udf_path(path)
+    except DeployError:
+        return None
+    if not is_system(module):
+        return None
+    if identity is None or not identity.admin:
+        raise FunctionError(f"Could not find public function for '{display_path(module, name)}'")
+    txn = deployment.db.begin(ts)
+    try:
+        value = run_system_query(deployment, txn, module, name, args, claims)
+    except DeployError as e:
+        raise FunctionError(e.message) from e
+    return QueryOutcome(value, [], txn.read_set, txn.snapshot_ts)

@@ -1,0 +1,303 @@
+"""The HTTP function API: /api/query|mutation|action|function, /api/run/..., query_ts/at_ts/batch.
+
+Function failures are HTTP 200 `{status:"error", errorMessage, errorData?, logLines?}` (what
+every official client parses); request problems are 4xx `{code, message}`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, re_path
+
+from dataplane.auth import (
+    AuthError,
+    Identity,
+    admin_claims,
+    bearer_from_headers,
+    identity_from_headers,
+)
+from dataplane.deploy.activation import active_app
+from dataplane.deploy.errors import DeployError
+from dataplane.deploy.paths import display_path, is_system, parse_udf_path
+from dataplane.deploy.system_functions import run_system_query
+from dataplane.deploy.timestamps import decode_ts, encode_ts
+from dataplane.deploy.valueformat import format_value, parse_args
+from dataplane.deploy.web import api_view, in_thread, json_response, read_json
+from dataplane.deployment import Deployment, current_deployment
+from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
+from tenants.keys import KeyClaims
+
+KINDS = {"query": "Query", "mutation": "Mutation", "action": "Action"}
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Call:
+    """One parsed function call request."""
+
+    module: str
+    name: str
+    args: dict[str, Any]
+    fmt: str
+    identity: Identity | None
+    claims: KeyClaims | None = None  # the admin key's scopes, when one was sent
+
+    @property
+    def display(self) -> str:
+        return display_path(self.module, self.name)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.identity is not None and self.identity.admin
+
+
+def _identity(request: HttpRequest) -> Identity | None:
+    try:
+        return identity_from_headers(request.headers)
+    except AuthError as e:
+        raise DeployError(str(e), code="Unauthenticated", status=401) from e
+
+
+def _claims(request: HttpRequest) -> KeyClaims | None:
+    creds = bearer_from_headers(request.headers)
+    if creds is None or creds[0] != "convex":
+        return None
+    return admin_claims(creds[1].partition(":")[0])
+
+
+def _call(
+    body: Any,
+    identity: Identity | None,
+    default_format: str = "json",
+    claims: KeyClaims | None = None,
+) -> Call:
+    if not isinstance(body, dict):
+        raise DeployError("Expected a JSON object with `path` and `args`", code="BadJsonBody")
+    module, name = parse_udf_path(body.get("path"))
+    if body.get("componentPath") not in (None, ""):
+        raise DeployError("Components are not supported by this deployment")
+    fmt = body.get("format") or default_format
+    return Call(module, name, parse_args(body.get("args")), fmt, identity, claims)
+
+
+def _not_found(call: Call) -> dict[str, Any]:
+    kind = "function" if call.is_admin else "public function"
+    return {
+        "status": "error",
+        "errorMessage": f"Could not find {kind} for '{call.display}'. Did you forget to run "
+        "`npx convex dev` or `npx convex deploy`?",
+    }
+
+
+def _request_id() -> str:
+    return secrets.token_hex(8)
+
+
+def run_call(
+    deployment: Deployment, call: Call, kind: str | None, ts: int | None = None
+) -> dict[str, Any]:
+    """Run one call and build its UdfResponse; `kind` restricts the function type (None = any)."""
+    request_id = _request_id()
+    if ts is not None and ts > deployment.db.latest_ts():
+        raise DeployError("`ts` is newer than the latest commit of this deployment")
+    if is_system(call.module):
+        if not call.is_admin:
+            return _not_found(call)
+        if kind not in (None, "query"):
+            return _wrong_kind(call, kind, "query")
+        txn = deployment.db.begin(ts)
+        value = run_system_query(deployment, txn, call.module, call.name, call.args, call.claims)
+        return {"status": "success", "value": format_value(value, call.fmt)}
+    active = active_app(deployment)
+    info = None if active is None else active.app.function(f"{call.module}:{call.name}")
+    if (
+        info is None
+        or info.kind == "httpAction"
+        or (info.visibility == "internal" and not call.is_admin)
+    ):
+        return _not_found(call)
+    if kind is not None and info.kind != kind:
+        return _wrong_kind(call, kind, info.kind)
+    runner = deployment.runner
+    path = f"{call.module}:{call.name}"
+    admin = call.is_admin
+    outcome: QueryOutcome | MutationOutcome | ActionOutcome
+    try:
+        if info.kind == "query":
+            outcome = runner.run_query(path, call.args, call.identity, ts, allow_internal=admin)
+        elif info.kind == "mutation":
+            outcome = runner.run_mutation(path, call.args, call.identity, allow_internal=admin)
+        else:
+            outcome = runner.run_action(path, call.args, call.identity, allow_internal=admin)
+        logs = list(outcome.logs)
+        response: dict[str, Any] = {
+            "status": "success",
+            "value": format_value(outcome.value, call.fmt),
+        }
+    except FunctionError as e:
+        logs = list(e.logs)
+        if e.has_data:
+            response = {
+                "status": "error",
+                "errorMessage": e.message,
+                "errorData": format_value(e.data, "convex_encoded_json"),
+            }
+        else:
+            response = {
+                "status": "error",
+                "errorMessage": f"[Request ID: {request_id}] Server Error\n{e.message}",
+            }
+    if logs:
+        response["logLines"] = [line.formatted() for line in logs]
+    return response
+
+
+def _wrong_kind(call: Call, wanted: str, actual: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "errorMessage": f"Trying to execute {call.display} as {KINDS.get(wanted, wanted)}, but "
+        f"it is defined as {KINDS.get(actual, actual)}.",
+    }
+
+
+async def _run(
+    request: HttpRequest, body: Any, kind: str | None, default_format: str
+) -> dict[str, Any]:
+    call = _call(body, _identity(request), default_format, _claims(request))
+    deployment = current_deployment()
+    result: dict[str, Any] = await in_thread(run_call, deployment, call, kind)
+    return result
+
+
+def _kind_view(kind: str | None, *methods: str) -> Any:
+    @api_view(*methods)
+    async def view(request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            body: Any = {
+                "path": request.GET.get("path"),
+                "args": _query_args(request.GET.get("args")),
+                "format": request.GET.get("format"),
+            }
+        else:
+            body = read_json(request)
+        return json_response(await _run(request, body, kind, "json"))
+
+    return view
+
+
+def _query_args(raw: str | None) -> Any:
+    if raw is None:
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise DeployError(f"`args` is not valid JSON: {e}", code="BadJsonBody") from e
+
+
+@api_view("POST")
+async def run_by_url(request: HttpRequest, function_path: str) -> HttpResponse:
+    """POST /api/run/dir/module/fn: the last segment is the export, the rest the module."""
+    parts = [urllib.parse.unquote(p) for p in function_path.strip("/").split("/") if p]
+    if len(parts) < 2:
+        raise DeployError("Expected /api/run/<module path>/<function name>")
+    body = read_json(request, allow_empty=True)
+    if not isinstance(body, dict):
+        raise DeployError("Expected a JSON object body", code="BadJsonBody")
+    call_body = {
+        "path": f"{'/'.join(parts[:-1])}:{parts[-1]}",
+        "args": body.get("args", {}),
+        "format": body.get("format"),
+    }
+    return json_response(await _run(request, call_body, None, "json"))
+
+
+@api_view("POST")
+async def query_ts(request: HttpRequest) -> HttpResponse:
+    deployment = current_deployment()
+    return json_response({"ts": encode_ts(deployment.db.latest_ts())})
+
+
+@api_view("POST")
+async def query_at_ts(request: HttpRequest) -> HttpResponse:
+    body = read_json(request)
+    if not isinstance(body, dict):
+        raise DeployError("Expected a JSON object body", code="BadJsonBody")
+    ts = decode_ts(body.get("ts"))
+    call = _call(body, _identity(request), claims=_claims(request))
+    deployment = current_deployment()
+    return json_response(await in_thread(run_call, deployment, call, "query", ts))
+
+
+@api_view("POST")
+async def query_batch(request: HttpRequest) -> HttpResponse:
+    """Several queries at one snapshot."""
+    body = read_json(request)
+    queries = body.get("queries") if isinstance(body, dict) else None
+    if not isinstance(queries, list):
+        raise DeployError('Expected {"queries": [{path, args, format}, ...]}', code="BadJsonBody")
+    if len(queries) > MAX_BATCH:
+        raise DeployError(f"At most {MAX_BATCH} queries per batch")
+    identity, claims = _identity(request), _claims(request)
+    calls = [_call(q, identity, claims=claims) for q in queries]
+    deployment = current_deployment()
+
+    def run_all() -> list[dict[str, Any]]:
+        ts = deployment.db.latest_ts()
+        return [run_call(deployment, c, "query", ts) for c in calls]
+
+    return json_response({"results": await in_thread(run_all)})
+
+
+urlpatterns = [
+    path("api/query", _kind_view("query", "GET", "POST")),
+    path("api/mutation", _kind_view("mutation", "POST")),
+    path("api/action", _kind_view("action", "POST")),
+    path("api/function", _kind_view(None, "POST")),
+    path("api/query_ts", query_ts),
+    path("api/query_at_ts", query_at_ts),
+    path("api/query_batch", query_batch),
+    re_path(r"^api/run/(?P<function_path>.+)$", run_by_url),
+]
+
+
+@api_view("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", preflight=False)
+async def http_action(request: HttpRequest, rest: str) -> HttpResponse:
+    """Serve convex/http.js routes at /http/<path> (the self-hosted site URL layout)."""
+    deployment = current_deployment()
+    # The router sees the path after /http, with the raw (still encoded) query string.
+    url = request.build_absolute_uri(request.get_full_path()[len("/http") :])
+    headers = [(k, v) for k, v in request.headers.items()]
+    body = request.body or None  # GET/HEAD requests must reach user code without a body
+
+    def run() -> Any:
+        if active_app(deployment) is None:
+            return None
+        try:
+            identity = _identity(request)
+        except DeployError:
+            identity = None  # the route sees the raw header; ctx.auth just has no user
+        return deployment.runner.run_http_action(
+            request.method or "GET", url, headers, body, identity
+        )
+
+    outcome = await in_thread(run)
+    if outcome is None:
+        return HttpResponse("This deployment has no HTTP actions", status=404)
+    response = HttpResponse(outcome.body, status=outcome.status)
+    for name, value in outcome.headers:
+        if name.lower() in ("content-length", "transfer-encoding", "connection"):
+            continue
+        if name in response:
+            response[name] = f"{response[name]}, {value}"
+        else:
+            response[name] = value
+    return response
+
+
+urlpatterns.append(re_path(r"^http/(?P<rest>.*)$", http_action))

@@ -1,0 +1,694 @@
+"""FunctionRunner: runs a deployment's queries, mutations, actions and HTTP actions.
+
+It owns the active code (bundle + analysis + environment variables) and a warm isolate pool
+for it; `activate` swaps all three atomically, in-flight calls finish on the old code.
+Queries and mutations run in one Transaction each (mutations retried on OCC conflicts by the
+Database); actions get async host operations (fetch, timers, ctx.runQuery...) run on helper
+threads, each nested function call on its own isolate, so nothing waits on a busy isolate.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+
+from ..transactions import DatabaseError, Transaction
+from ..validators import ValidationError, check_value
+from ..values import ConvexValueError, from_json, to_json
+from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
+from .isolate import (
+    CallNeverSettled,
+    CallOutOfMemory,
+    CallResult,
+    CallTimeout,
+    Isolate,
+)
+from .limits import RuntimeLimits
+from .modules import Bundle
+from .outcomes import (
+    ActionOutcome,
+    FunctionError,
+    FunctionLog,
+    HttpActionResponse,
+    LogLine,
+    MutationOutcome,
+    QueryOutcome,
+)
+from .sourcemap import SourceMap
+from .syscalls import DatabaseSyscalls
+from .v8 import EngineError
+
+if TYPE_CHECKING:
+    from ..deployment import Deployment
+
+log = structlog.get_logger(__name__)
+LogListener = Callable[[FunctionLog], None]
+
+
+class IsolatePool:
+    """Warm isolates for one activation. Acquire never blocks: it makes a new isolate when
+    all are busy (so nested calls from actions cannot deadlock); release keeps at most
+    `size` idle ones."""
+
+    def __init__(self, bundle: Bundle, env: dict[str, str], limits: RuntimeLimits) -> None:
+        self.bundle = bundle
+        self.env = dict(env)
+        self.limits = limits
+        self._idle: list[Isolate] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.created = 0
+
+    def acquire(self) -> Isolate:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        self.created += 1
+        return Isolate(self.bundle, self.env, self.limits)
+
+    def release(self, iso: Isolate) -> None:
+        with self._lock:
+            keep = not self._closed and not iso.broken and len(self._idle) < self.limits.pool_size
+            if keep:
+                self._idle.append(iso)
+                return
+        iso.close()
+
+    def warm(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.release(self.acquire())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for iso in idle:
+            iso.close()
+
+
+@dataclass
+class _Active:
+    bundle: Bundle
+    analysis: AppAnalysis
+    env: dict[str, str]
+    pool: IsolatePool
+    tables: dict[str, dict[str, Any]]
+    schema_validation: bool
+    _source_map: SourceMap | None = None
+
+    def rewrite_stack(self, text: str) -> str:
+        """Stack positions mapped back to the user's source files (when maps were pushed)."""
+        if self.bundle.source_map is None:
+            return text
+        if self._source_map is None:
+            self._source_map = SourceMap(self.bundle.source_map)
+        try:
+            return self._source_map.rewrite(text)
+        except (ValueError, KeyError, IndexError):
+            return text
+
+
+@dataclass
+class CallContext:
+    """Per-call facts syscalls need: who calls, which function, schema checks."""
+
+    runner: FunctionRunner
+    active: _Active
+    path: str
+    identity: Any
+    request_id: str
+    depth: int
+    txn: Transaction | None = None
+
+    @property
+    def deployment_name(self) -> str:
+        return self.runner.deployment_name
+
+    def check_document(self, table: str, doc: dict[str, Any]) -> None:
+        """Validate a written document against the schema (when schema validation is on)."""
+        if not self.active.schema_validation:
+            return
+        spec = self.active.tables.get(table)
+        if spec is None:
+            if self.active.tables:
+                from .isolate import SyscallFailure
+
+                raise SyscallFailure(
+                    f'Failed to insert or update a document in table "{table}" because it '
+                    "is not declared in the schema"
+                )
+            return
+        validator = spec.get("documentType")
+        if validator is None:
+            return
+        try:
+            check_value(validator, doc, id_check=self.id_check, allow_system_fields=True, path="")
+        except ValidationError as e:
+            from .isolate import SyscallFailure
+
+            raise SyscallFailure(
+                f'Failed to insert or update a document in table "{table}" because it does not '
+                f"match the schema: {e}"
+            ) from None
+
+    def id_check(self, table: str, id_str: str) -> bool:
+        if self.txn is None:
+            return True
+        return self.txn.normalize_id(table, id_str) is not None or (
+            table not in self.txn.db.catalog.by_name and _looks_like_id(id_str)
+        )
+
+
+def _looks_like_id(s: str) -> bool:
+    from ..ids import decode_id
+
+    return decode_id(s) is not None
+
+
+def _tables_of(analysis: AppAnalysis) -> tuple[dict[str, dict[str, Any]], bool]:
+    schema = analysis.schema
+    if not schema:
+        return {}, False
+    tables = {t["tableName"]: t for t in schema.get("tables", [])}
+    return tables, bool(schema.get("schemaValidation", True))
+
+
+class FunctionRunner:
+    """Runs functions of the deployment's active code. Thread-safe."""
+
+    def __init__(self, deployment: Deployment | None, limits: RuntimeLimits | None = None) -> None:
+        self.deployment = deployment
+        self.limits = limits or RuntimeLimits.from_env()
+        self._active: _Active | None = None
+        self._swap_lock = threading.Lock()
+        self._listeners: list[LogListener] = []
+        self._db: Any = None
+
+    # ---------------------------------------------------------------- configuration
+    @property
+    def deployment_name(self) -> str:
+        return self.deployment.config.name if self.deployment is not None else "local"
+
+    @property
+    def db(self) -> Any:
+        if self._db is not None:
+            return self._db
+        if self.deployment is None:
+            raise RuntimeError("FunctionRunner has no deployment database")
+        return self.deployment.db
+
+    def use_database(self, db: Any) -> None:
+        """Serve storage syscalls from `db` instead of deployment.db (tests, tools)."""
+        self._db = db
+
+    def activate(
+        self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
+    ) -> None:
+        """Make `bundle` the code every new call runs, with `env_vars` as process.env.
+
+        Warms one isolate first (so a broken bundle fails here, not on the first request);
+        calls already running finish on the previous code, whose isolates are then freed.
+        """
+        tables, validation = _tables_of(analysis)
+        pool = IsolatePool(bundle, dict(env_vars or {}), self.limits)
+        pool.warm(1)
+        new = _Active(bundle, analysis, dict(env_vars or {}), pool, tables, validation)
+        with self._swap_lock:
+            old, self._active = self._active, new
+        if old is not None:
+            old.pool.close()
+
+    def set_env_vars(self, env_vars: dict[str, str]) -> None:
+        """Change process.env for new calls (re-activates the same code)."""
+        active = self._require_active()
+        self.activate(active.bundle, active.analysis, env_vars)
+
+    @property
+    def analysis(self) -> AppAnalysis | None:
+        active = self._active
+        return None if active is None else active.analysis
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        active = self._active
+        return {} if active is None else dict(active.env)
+
+    def add_log_listener(self, listener: LogListener) -> None:
+        """Receive every finished execution's log lines (the deployment log stream)."""
+        self._listeners.append(listener)
+
+    def remove_log_listener(self, listener: LogListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def close(self) -> None:
+        with self._swap_lock:
+            old, self._active = self._active, None
+        if old is not None:
+            old.pool.close()
+
+    # ---------------------------------------------------------------- public API
+    def run_query(
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Any = None,
+        ts: int | None = None,
+        *,
+        allow_internal: bool = False,
+        _depth: int = 0,
+    ) -> QueryOutcome:
+        """Run a query at snapshot `ts` (default latest); returns value, logs, read set, ts."""
+        active = self._require_active()
+        info = self._lookup(active, path, "query", allow_internal)
+        try:
+            txn = self.db.begin(ts)
+        except DatabaseError as e:
+            raise FunctionError(str(e)) from e
+        ctx = self._context(active, info, identity, _depth, txn)
+        self._check_args(info, args, ctx)
+        seed = _stable_seed(info.path, args, txn.snapshot_ts)
+        host = DatabaseSyscalls(ctx, txn, writable=False)
+        result = self._execute(active, ctx, "query", info, args, host, seed)
+        value = self._finish(info, result, ctx, "query")
+        return QueryOutcome(value, _lines(result), txn.read_set, txn.snapshot_ts)
+
+    def run_query_in_transaction(
+        self, path: str, args: dict[str, Any], identity: Any, txn: Transaction, depth: int
+    ) -> Any:
+        """ctx.runQuery inside a query or mutation: same transaction, another isolate.
+
+        Runs synchronously on the caller's thread while the calling isolate waits for the
+        syscall's reply; returns the convex-JSON result.
+        """
+        active = self._require_active()
+        info = self._lookup(active, path, "query", True)
+        ctx = self._context(active, info, identity, depth, txn)
+        self._check_args(info, args, ctx)
+        seed = _stable_seed(info.path, args, txn.snapshot_ts)
+        host = DatabaseSyscalls(ctx, txn, writable=False)
+        result = self._execute(active, ctx, "query", info, args, host, seed)
+        return self._finish(info, result, ctx, "query")
+
+    def run_mutation_in_transaction(
+        self, path: str, args: dict[str, Any], identity: Any, txn: Transaction, depth: int
+    ) -> Any:
+        """ctx.runMutation inside a mutation: a sub-transaction of the caller's. If the nested
+        mutation fails, its writes are undone and the caller may catch the error."""
+        active = self._require_active()
+        info = self._lookup(active, path, "mutation", True)
+        ctx = self._context(active, info, identity, depth, txn)
+        self._check_args(info, args, ctx)
+        host = DatabaseSyscalls(ctx, txn, writable=True)
+        savepoint = _savepoint(txn)
+        try:
+            result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
+            return self._finish(info, result, ctx, "mutation")
+        except BaseException:
+            _rollback(txn, savepoint)
+            raise
+
+    def run_mutation(
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Any = None,
+        *,
+        allow_internal: bool = False,
+        _depth: int = 0,
+    ) -> MutationOutcome:
+        """Run a mutation in a transaction and commit it (retrying the whole function on OCC)."""
+        active = self._require_active()
+        info = self._lookup(active, path, "mutation", allow_internal)
+        last_logs: list[LogLine] = []
+
+        def attempt(txn: Transaction) -> Any:
+            nonlocal last_logs
+            ctx = self._context(active, info, identity, _depth, txn)
+            self._check_args(info, args, ctx)
+            host = DatabaseSyscalls(ctx, txn, writable=True)
+            result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
+            last_logs = _lines(result)
+            return self._finish(info, result, ctx, "mutation")
+
+        try:
+            value, commit_ts = self.db.run_mutation(attempt)
+        except DatabaseError as e:  # commit-time failures: OCC retries exhausted, limits
+            raise FunctionError(f"{info.path} could not commit: {e}", logs=last_logs) from e
+        return MutationOutcome(value, last_logs, commit_ts)
+
+    def run_action(
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Any = None,
+        *,
+        allow_internal: bool = False,
+        _depth: int = 0,
+    ) -> ActionOutcome:
+        """Run an action: no transaction, real time and randomness, async host operations."""
+        from .actions import ActionHost
+
+        active = self._require_active()
+        info = self._lookup(active, path, "action", allow_internal)
+        ctx = self._context(active, info, identity, _depth, None)
+        self._check_args(info, args, ctx)
+        host = ActionHost(ctx)
+        try:
+            result = self._execute(active, ctx, "action", info, args, host, _random_seed())
+        finally:
+            host.close()
+        value = self._finish(info, result, ctx, "action")
+        return ActionOutcome(value, _lines(result))
+
+    def run_http_action(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]] | dict[str, str],
+        body: bytes | None,
+        identity: Any = None,
+    ) -> HttpActionResponse:
+        """Route a request through convex/http.js; a missing route gives a 404 response."""
+        from .actions import ActionHost
+
+        active = self._require_active()
+        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+        info = FunctionInfo("http.js", "default", "httpAction", "public", None, None)
+        ctx = self._context(active, info, identity, 0, None)
+        host = ActionHost(ctx)
+        request = {
+            "method": method.upper(),
+            "url": url,
+            "headers": [[k, v] for k, v in pairs],
+            "body": None if body is None else _b64(body),
+        }
+        try:
+            result = self._run_isolate(
+                active,
+                ctx,
+                {
+                    "kind": "http",
+                    "path": "http.js:default",
+                    "request": request,
+                    "seed": _random_seed(),
+                    "now": float(int(time.time() * 1000)),
+                    "requestId": ctx.request_id,
+                },
+                host,
+                self.limits.action_seconds,
+                f"HTTP {method.upper()} {url}",
+            )
+        finally:
+            host.close()
+        if not result.ok:
+            err = self._error(result, "http", active)
+            return HttpActionResponse(
+                500,
+                [("content-type", "text/plain; charset=utf-8")],
+                err.message.encode(),
+                err.logs,
+            )
+        raw = orjson.loads(result.result or "null")
+        import base64
+
+        return HttpActionResponse(
+            status=int(raw["status"]),
+            headers=[(str(k), str(v)) for k, v in raw["headers"]],
+            body=b"" if raw["body"] is None else base64.b64decode(raw["body"]),
+            logs=_lines(result),
+            status_text=str(raw.get("statusText") or ""),
+        )
+
+    # ---------------------------------------------------------------- internals
+    def _require_active(self) -> _Active:
+        active = self._active
+        if active is None:
+            raise FunctionError(
+                "No functions are deployed yet: run `npx convex dev` or `npx convex deploy`"
+            )
+        return active
+
+    def _lookup(self, active: _Active, path: str, kind: str, allow_internal: bool) -> FunctionInfo:
+        try:
+            module, _ = split_path(path)
+        except ValueError as e:
+            raise FunctionError(str(e)) from None
+        if module in active.analysis.node_modules:
+            raise FunctionError(
+                f'{canonical_path(path)} is defined in a "use node" module; Node.js actions '
+                "are not supported yet by this deployment"
+            )
+        info = active.analysis.function(path)
+        if info is None or (info.visibility == "internal" and not allow_internal):
+            what = "function" if allow_internal else "public function"
+            raise FunctionError(
+                f"Could not find {what} for '{canonical_path(path)}'. Did you forget to run "
+                "`npx convex dev` or `npx convex deploy`?"
+            )
+        if info.kind != kind:
+            raise FunctionError(
+                f"Trying to execute {info.path} as {kind.capitalize()}, but it is defined as "
+                f"{info.kind.capitalize()}."
+            )
+        return info
+
+    def _context(
+        self,
+        active: _Active,
+        info: FunctionInfo,
+        identity: Any,
+        depth: int,
+        txn: Transaction | None,
+    ) -> CallContext:
+        if depth > self.limits.max_nested_depth:
+            raise FunctionError(
+                f"Too many nested function calls (limit {self.limits.max_nested_depth})"
+            )
+        return CallContext(self, active, info.path, identity, uuid.uuid4().hex[:16], depth, txn)
+
+    def _check_args(self, info: FunctionInfo, args: Any, ctx: CallContext) -> None:
+        if not isinstance(args, dict):
+            raise FunctionError(
+                f"ArgumentValidationError: arguments to {info.path} must be an object, "
+                f"got {type(args).__name__}"
+            )
+        if info.args is None:
+            return
+        try:
+            check_value(info.args, args, id_check=ctx.id_check)
+        except ValidationError as e:
+            raise FunctionError(f"ArgumentValidationError: {e}") from None
+
+    def _execute(
+        self,
+        active: _Active,
+        ctx: CallContext,
+        kind: str,
+        info: FunctionInfo,
+        args: dict[str, Any],
+        host: Any,
+        seed: list[int],
+    ) -> CallResult:
+        try:
+            args_json = orjson.dumps([to_json(args)]).decode()
+        except (ConvexValueError, TypeError) as e:
+            raise FunctionError(f"Invalid arguments for {info.path}: {e}") from None
+        if len(args_json) > self.limits.max_args_bytes:
+            raise FunctionError(
+                f"Arguments for {info.path} are too large "
+                f"({len(args_json)} bytes, limit {self.limits.max_args_bytes})"
+            )
+        request = {
+            "kind": kind,
+            "path": f"{info.module}:{info.name}",
+            "args": args_json,
+            "seed": seed,
+            "now": float(int(time.time() * 1000)),
+            "requestId": ctx.request_id,
+            "maxResult": self.limits.max_result_bytes,
+        }
+        seconds = {
+            "query": self.limits.query_seconds,
+            "mutation": self.limits.mutation_seconds,
+        }.get(kind, self.limits.action_seconds)
+        return self._run_isolate(active, ctx, request, host, seconds, info.path)
+
+    def _run_isolate(
+        self,
+        active: _Active,
+        ctx: CallContext,
+        request: dict[str, Any],
+        host: Any,
+        seconds: float,
+        label: str,
+    ) -> CallResult:
+        kind = str(request["kind"])
+        started = time.time()
+        iso = active.pool.acquire()
+        result: CallResult | None = None
+        error: FunctionError | None = None
+        try:
+            wall = seconds if kind in ("action", "http") else max(seconds * 30, 30.0)
+            result = iso.run(request, host, cpu_seconds=seconds, wall_seconds=wall)
+        except CallTimeout:
+            error = FunctionError(
+                f"Function execution timed out: {label} ran user code for more than {seconds:g}s"
+            )
+        except CallOutOfMemory:
+            error = FunctionError(
+                f"JavaScript execution ran out of memory in {label} "
+                f"(maximum heap size: {self.limits.heap_bytes >> 20} MiB)"
+            )
+        except CallNeverSettled:
+            error = FunctionError(
+                f"{label} returned a promise that never resolves (nothing left to settle it)"
+            )
+        except EngineError as e:
+            log.error("isolate failure", function=label, error=str(e))
+            error = FunctionError(f"Internal runtime error while running {label}: {e}")
+        finally:
+            active.pool.release(iso)
+        too_big = result is not None and len(result.result or "") > self.limits.max_result_bytes
+        if result is not None and result.ok and too_big:
+            size = len(result.result or "")
+            result = CallResult(
+                False,
+                None,
+                {
+                    "name": "Error",
+                    "message": f"Function {label} return value is too large "
+                    f"({size} bytes, limit {self.limits.max_result_bytes})",
+                    "stack": "",
+                },
+                result.log_lines,
+            )
+        self._emit(ctx, kind, result, error, started)
+        if error is not None:
+            raise error
+        assert result is not None
+        return result
+
+    def _emit(
+        self,
+        ctx: CallContext,
+        kind: str,
+        result: CallResult | None,
+        error: FunctionError | None,
+        started: float,
+    ) -> None:
+        if not self._listeners:
+            return
+        message = error.message if error is not None else None
+        if result is not None and not result.ok:
+            message = ctx.active.rewrite_stack(_error_message(result.error or {}))
+        entry = FunctionLog(
+            path=ctx.path,
+            kind=kind,
+            lines=_lines(result) if result is not None else [],
+            success=error is None and result is not None and result.ok,
+            error=message,
+            started_at=started * 1000,
+            duration_ms=(time.time() - started) * 1000,
+            request_id=ctx.request_id,
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(entry)
+            except Exception:
+                log.exception("log listener failed")
+
+    def _finish(self, info: FunctionInfo, result: CallResult, ctx: CallContext, kind: str) -> Any:
+        """The call's convex-JSON result, checked against the returns validator if any."""
+        if not result.ok:
+            raise self._error(result, kind, ctx.active)
+        try:
+            value_json = orjson.loads(result.result or "null")
+            value = from_json(value_json) if info.returns is not None else None
+        except (ConvexValueError, orjson.JSONDecodeError) as e:
+            raise FunctionError(
+                f"{info.path} returned an invalid value: {e}", logs=_lines(result)
+            ) from None
+        if info.returns is not None:
+            try:
+                check_value(info.returns, value, id_check=ctx.id_check)
+            except ValidationError as e:
+                raise FunctionError(f"ReturnsValidationError: {e}", logs=_lines(result)) from None
+        return value_json
+
+    def _error(self, result: CallResult, kind: str, active: _Active) -> FunctionError:
+        err = result.error or {}
+        raw_data = err.get("convexErrorData")
+        data: Any = None
+        has_data = raw_data is not None
+        if raw_data is not None:
+            try:
+                data = from_json(orjson.loads(raw_data))
+            except (ConvexValueError, orjson.JSONDecodeError):
+                data = raw_data
+        message = active.rewrite_stack(_error_message(err))
+        return FunctionError(
+            message, data, _lines(result), has_data=has_data, js_message=str(err.get("message"))
+        )
+
+
+def _error_message(err: dict[str, Any]) -> str:
+    name = str(err.get("name") or "Error")
+    message = str(err.get("message") or "")
+    stack = str(err.get("stack") or "")
+    head = f"{name}: {message}" if message else name
+    frames = ""
+    if stack.startswith(head):
+        frames = stack[len(head) :]
+    elif "\n    at " in stack:
+        frames = stack[stack.index("\n    at ") :]
+    return f"Uncaught {head}{frames}"
+
+
+def _savepoint(txn: Transaction) -> tuple[dict[bytes, Any], int, int]:
+    """The transaction's buffered writes and write counters, to undo a sub-transaction."""
+    writes = {k: copy.copy(w) for k, w in txn.writes.items()}
+    return writes, txn.documents_written, txn.bytes_written
+
+
+def _rollback(txn: Transaction, savepoint: tuple[dict[bytes, Any], int, int]) -> None:
+    txn.writes, txn.documents_written, txn.bytes_written = savepoint
+
+
+def _lines(result: CallResult | None) -> list[LogLine]:
+    if result is None:
+        return []
+    return [LogLine.from_js(x) for x in result.log_lines]
+
+
+def _words(raw: bytes) -> list[int]:
+    return [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4)]
+
+
+def _stable_seed(path: str, args: dict[str, Any], ts: int) -> list[int]:
+    """128-bit seed for a query: the same function, args and snapshot give the same values."""
+    digest = hashlib.blake2b(
+        orjson.dumps([path, to_json(args), ts], option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).digest()
+    return _words(digest)
+
+
+def _random_seed() -> list[int]:
+    """128 bits from the OS for mutations and actions."""
+    return _words(os.urandom(16))
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()

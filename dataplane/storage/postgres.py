@@ -1,0 +1,211 @@
+"""Postgres persistence (psycopg 3): pooled autocommit readers plus one writer connection."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from .base import (
+    DocumentVersion,
+    IndexEntry,
+    IndexRow,
+    Persistence,
+    PersistenceLocked,
+    ScanRow,
+    TableRow,
+)
+from .sql import count_sql, gc_sql, get_sql, latest_sql, scan_sql, schema_sql
+
+_SCAN = {(d, b): scan_sql("%s", d, b) for d in (False, True) for b in (False, True)}
+_GET = get_sql("%s")
+_COUNT = count_sql("%s")
+_LATEST = latest_sql("%s")
+_INSERT_DOC = "INSERT INTO documents (id, ts, table_num, value) VALUES (%s, %s, %s, %s)"
+_INSERT_ENTRY = (
+    "INSERT INTO index_entries (index_id, key, ts, doc_id, deleted) VALUES (%s, %s, %s, %s, %s)"
+)
+_SET_RETENTION_TS = (
+    "INSERT INTO strata_meta (key, value) VALUES ('retention_ts', %s) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_SET_META_TS = (
+    "INSERT INTO strata_meta (key, value) VALUES ('meta_ts', %s) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+# Serialises schema creation when several processes open the same database at once.
+_SCHEMA_LOCK_KEY = 0x5354524154410001
+# Held for the writer connection's lifetime: one committer per database.
+_COMMITTER_LOCK_KEY = 0x5354524154410002
+# A killed previous committer's backend may need a moment to notice and release its lock.
+_LOCK_WAIT_S = 3.0
+
+
+class PostgresPersistence(Persistence):
+    """Readers take a pooled connection per statement, so a lazy scan never pins one."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self._url = url
+        self._writer = self._connect_writer()
+        with self._writer.transaction():
+            self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+            for stmt in schema_sql("BYTEA", "BIGINT"):
+                self._writer.execute(stmt)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "prepare_threshold": 1},
+            open=True,
+        )
+
+    def _connect_writer(self) -> psycopg.Connection[Any]:
+        """Connect and take the committer lock, waiting briefly for a dead holder to go away."""
+        conn = psycopg.connect(self._url, autocommit=True, prepare_threshold=1)
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_COMMITTER_LOCK_KEY,)).fetchone()
+            if (row and row[0]) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not row or not row[0]:
+            conn.close()
+            raise PersistenceLocked(
+                "This Postgres database is already open for writing by another Database "
+                "(one committer per deployment)"
+            )
+        return conn
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def load_catalog(self) -> tuple[list[TableRow], list[IndexRow]]:
+        tables = [
+            TableRow(n, name) for n, name in self._query("SELECT number, name FROM tables", ())
+        ]
+        indexes = [
+            IndexRow(i, t, name, tuple(fields.split(",")))
+            for i, t, name, fields in self._query(
+                "SELECT index_id, table_num, name, fields FROM indexes", ()
+            )
+        ]
+        return tables, indexes
+
+    def max_ts(self) -> int:
+        rows = self._query(
+            "SELECT MAX(m) FROM (SELECT MAX(ts) AS m FROM documents "
+            "UNION ALL SELECT value FROM strata_meta "
+            "WHERE key IN ('meta_ts', 'retention_ts')) AS t",
+            (),
+        )
+        return int(rows[0][0] or 0)
+
+    def _write(self, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        """One transaction in one pipelined round trip: BEGIN, the inserts, COMMIT."""
+        conn = self._writer
+        try:
+            with conn.pipeline(), conn.cursor() as cur:
+                cur.execute("BEGIN")
+                for sql, rows in statements:
+                    if len(rows) == 1:
+                        cur.execute(sql, rows[0])
+                    elif rows:
+                        cur.executemany(sql, rows)
+                cur.execute("COMMIT")
+        except psycopg.Error:
+            if conn.closed or conn.broken:
+                # A broken writer connection is replaced; the failed commit is reported.
+                self._writer = self._connect_writer()
+            else:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+
+    def create_table(self, table: TableRow, indexes: list[IndexRow], ts: int) -> None:
+        self._write(
+            [
+                ("INSERT INTO tables (number, name) VALUES (%s, %s)", [(table.number, table.name)]),
+                (
+                    "INSERT INTO indexes (index_id, table_num, name, fields) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [(i.index_id, i.table_number, i.name, ",".join(i.fields)) for i in indexes],
+                ),
+                (_SET_META_TS, [(ts,)]),
+            ]
+        )
+
+    def create_index(self, index: IndexRow, entries: list[IndexEntry], ts: int) -> None:
+        self._write(
+            [
+                (
+                    "INSERT INTO indexes (index_id, table_num, name, fields) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [(index.index_id, index.table_number, index.name, ",".join(index.fields))],
+                ),
+                (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
+                (_SET_META_TS, [(ts,)]),
+            ]
+        )
+
+    def drop_index(self, index_id: int, ts: int) -> None:
+        self._write(
+            [
+                ("DELETE FROM index_entries WHERE index_id = %s", [(index_id,)]),
+                ("DELETE FROM indexes WHERE index_id = %s", [(index_id,)]),
+                (_SET_META_TS, [(ts,)]),
+            ]
+        )
+
+    def write_commit(self, documents: list[DocumentVersion], entries: list[IndexEntry]) -> None:
+        self._write(
+            [
+                (_INSERT_DOC, list(documents)),
+                (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
+            ]
+        )
+
+    def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:
+        rows = self._query(_GET, (internal_id, ts))
+        return None if not rows else (rows[0][0], rows[0][1], rows[0][2])
+
+    def scan_index(
+        self, index_id: int, lo: bytes, hi: bytes | None, ts: int, desc: bool, limit: int
+    ) -> list[ScanRow]:
+        if hi is None:
+            params: tuple[Any, ...] = (index_id, lo, ts, ts, limit)
+        else:
+            params = (index_id, lo, hi, ts, ts, limit)
+        return [(bytes(k), bytes(v)) for k, v in self._query(_SCAN[(desc, hi is not None)], params)]
+
+    def count_live(self, index_id: int, ts: int) -> int:
+        return int(self._query(_COUNT, (index_id, ts, ts))[0][0])
+
+    def latest_documents(self, by_id_index: int) -> list[tuple[bytes, int, bytes]]:
+        return [(bytes(i), t, bytes(v)) for i, t, v in self._query(_LATEST, (by_id_index,))]
+
+    def retention_ts(self) -> int:
+        rows = self._query("SELECT value FROM strata_meta WHERE key = 'retention_ts'", ())
+        return int(rows[0][0]) if rows else 0
+
+    def collect_garbage(self, cutoff: int) -> int:
+        deleted = 0
+        with self._writer.transaction(), self._writer.cursor() as cur:
+            for i, stmt in enumerate(gc_sql("%s")):
+                cur.execute(stmt, (cutoff, cutoff) if i < 2 else (cutoff,))
+                deleted += max(cur.rowcount, 0)
+            cur.execute(_SET_RETENTION_TS, (cutoff,))
+        return deleted
+
+    def close(self) -> None:
+        self._pool.close()
+        writer = self._writer
+        if not writer.closed and not writer.broken:
+            # Unlock explicitly: the server frees session locks only once its backend exits,
+            # which can lag behind the client closing the socket.
+            with contextlib.suppress(psycopg.Error):
+                writer.execute("SELECT pg_advisory_unlock(%s)", (_COMMITTER_LOCK_KEY,))
+        writer.close()

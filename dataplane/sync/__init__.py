@@ -1,0 +1,1 @@
+"""Live queries: the Convex WebSocket sync protocol and the subscription manager."""

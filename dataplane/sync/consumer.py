@@ -1,0 +1,255 @@
+"""The `/api/<version>/sync` WebSocket: a Channels consumer speaking the Convex sync protocol.
+
+No channel layer is used: the subscription manager writes Transitions straight to the
+socket. Mutations run one at a time per socket, in arrival order, off the event loop; actions
+run concurrently. Any protocol violation ends the socket with a FatalError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import time
+from typing import Any
+
+import structlog
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from ..auth import AuthError, Identity, admin_identity, identity_from_token
+from .backend import FunctionFailure
+from .dedup import MutationOutcome
+from .protocol import (
+    PING,
+    Action,
+    Authenticate,
+    ClientMessage,
+    Connect,
+    Event,
+    ModifyQuerySet,
+    Mutation,
+    ProtocolError,
+    action_response,
+    auth_error,
+    fatal_error,
+    mutation_response,
+    parse_client_message,
+)
+from .service import SyncService, get_service
+from .session import SyncSession
+from .wsframe import direct_writer
+
+log = structlog.get_logger(__name__)
+
+TRACE = bool(os.environ.get("STRATA_SYNC_TRACE"))  # log every frame (debugging clients)
+PING_INTERVAL_S = 15.0
+MAX_PENDING_MUTATIONS = 1000
+MAX_OBSERVED_WAIT_S = 5.0
+
+
+class SyncConsumer(AsyncWebsocketConsumer):
+    """One client connection."""
+
+    channel_layer_alias = "sync-direct"  # not configured: no per-socket channel layer
+
+    service: SyncService
+    session: SyncSession
+
+    async def connect(self) -> None:
+        self.service = get_service()
+        self.service.ensure_started()
+        self.session = SyncSession(
+            self.service.manager, self._send_frame, supports_chunks=self._npm_client()
+        )
+        self._mutations: asyncio.Queue[Mutation] = asyncio.Queue(MAX_PENDING_MUTATIONS)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connected = False
+        self._closing = False
+        await self.accept()
+        self._direct = direct_writer(self.base_send)
+        self.service.sessions.add(self.session)
+        self._spawn(self._mutation_worker())
+        self._spawn(self._pinger())
+
+    def _npm_client(self) -> bool:
+        """TransitionChunk is only understood by npm clients (URL carries their version)."""
+        version = self.scope.get("url_route", {}).get("kwargs", {}).get("version")
+        return bool(version)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def disconnect(self, code: int) -> None:
+        if TRACE:
+            log.info("sync socket closed", code=code)
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        if hasattr(self, "session"):
+            self.session.close()
+            self.service.sessions.discard(self.session)
+
+    async def _send_frame(self, payload: bytes) -> None:
+        if not self._closing:
+            if TRACE:
+                log.info("sync frame out", frame=payload[:2000].decode(errors="replace"))
+            if self._direct is None or not self._direct(payload):
+                await self.send(text_data=payload.decode())
+
+    async def _fatal(self, message: str) -> None:
+        log.info("sync fatal error", error=message)
+        await self.session.send(fatal_error(message))
+        self.session.close()
+        self._closing = True
+        await self.close(code=1000)
+
+    # ----- inbound ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if TRACE:
+            log.info("sync frame in", frame=(text_data or repr(bytes_data))[:2000])
+        if self._closing:
+            return
+        try:
+            msg = parse_client_message(text_data if text_data is not None else bytes_data or b"")
+            await self._dispatch(msg)
+        except ProtocolError as exc:
+            await self._fatal(str(exc))
+
+    async def _dispatch(self, msg: ClientMessage) -> None:
+        if isinstance(msg, Connect):
+            await self._on_connect(msg)
+            return
+        if not self._connected and not isinstance(msg, Event):
+            raise ProtocolError("The first message on a sync socket must be Connect")
+        if isinstance(msg, ModifyQuerySet):
+            self.session.modify_query_set(msg)
+        elif isinstance(msg, Authenticate):
+            await self._on_authenticate(msg)
+        elif isinstance(msg, Mutation):
+            try:
+                self._mutations.put_nowait(msg)
+            except asyncio.QueueFull:
+                await self.close(code=1013, reason="TooManyConcurrentMutations")
+        elif isinstance(msg, Action):
+            self._spawn(self._run_action(msg))
+
+    async def _on_connect(self, msg: Connect) -> None:
+        if self._connected:
+            raise ProtocolError("Connect was sent twice on one socket")
+        self._connected = True
+        self.session.session_id = msg.session_id
+        if msg.client_ts:  # the Rust client sends 0: unknown; the skew must be an integer
+            self.session.clock_skew = round(msg.client_ts - time.time() * 1000)
+        observed = msg.max_observed_ts
+        if observed is not None and observed > self.service.manager.processed_ts:
+            deadline = time.monotonic() + MAX_OBSERVED_WAIT_S
+            while self.service.db.latest_ts() < observed and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if self.service.db.latest_ts() < observed:
+                log.warning("client observed a ts ahead of the server", observed=observed)
+                await self.close(code=1011, reason="InternalServerError")
+                self._closing = True
+
+    async def _on_authenticate(self, msg: Authenticate) -> None:
+        base = self.session.identity_version
+        try:
+            identity = await asyncio.get_running_loop().run_in_executor(
+                None, self._identity_for, msg
+            )
+        except AuthError as exc:
+            await self.session.send(auth_error(str(exc), base, attempted=True))
+            self.session.close()
+            self._closing = True
+            await self.close(code=1000)
+            return
+        self.session.set_identity(identity, msg.base_version)
+
+    @staticmethod
+    def _identity_for(msg: Authenticate) -> Identity | None:
+        if msg.token_type == "None":
+            return None
+        assert msg.value is not None
+        if msg.token_type == "Admin":
+            return admin_identity(msg.value, msg.impersonating)
+        return identity_from_token(msg.value)
+
+    # ----- mutations and actions ------------------------------------------------------------
+
+    async def _mutation_worker(self) -> None:
+        while True:
+            msg = await self._mutations.get()
+            outcome = await self.service.dedup.run(
+                self.session.session_id,
+                msg.request_id,
+                functools.partial(self._execute_mutation, msg),
+            )
+            await self.session.send(
+                mutation_response(
+                    msg.request_id,
+                    success=outcome.success,
+                    result=outcome.result,
+                    ts=outcome.ts,
+                    log_lines=outcome.log_lines,
+                    error_data=outcome.error_data,
+                )
+            )
+            # Read-your-writes: resolve only once a Transition reaches the commit ts; the
+            # Python client also needs a Transition after a failed mutation.
+            self.session.wait_for_ts(outcome.ts or 0)
+
+    async def _execute_mutation(self, msg: Mutation) -> MutationOutcome:
+        backend = self.service.backend
+        identity = self.session.identity
+        loop = asyncio.get_running_loop()
+        try:
+            run = await loop.run_in_executor(
+                None, backend.run_mutation, msg.udf_path, msg.args, identity
+            )
+        except FunctionFailure as exc:
+            return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
+        except Exception as exc:
+            log.exception("mutation crashed", path=msg.udf_path)
+            return MutationOutcome(False, f"Server Error: {type(exc).__name__}", None, ())
+        return MutationOutcome(True, run.value, run.commit_ts, run.log_lines)
+
+    async def _run_action(self, msg: Action) -> None:
+        backend = self.service.backend
+        identity = self.session.identity
+        loop = asyncio.get_running_loop()
+        try:
+            run = await loop.run_in_executor(
+                None, backend.run_action, msg.udf_path, msg.args, identity
+            )
+            payload = action_response(
+                msg.request_id, success=True, result=run.value, log_lines=run.log_lines
+            )
+        except FunctionFailure as exc:
+            payload = action_response(
+                msg.request_id,
+                success=False,
+                result=exc.message,
+                log_lines=exc.log_lines,
+                error_data=exc.data,
+            )
+        except Exception as exc:
+            log.exception("action crashed", path=msg.udf_path)
+            payload = action_response(
+                msg.request_id,
+                success=False,
+                result=f"Server Error: {type(exc).__name__}",
+                log_lines=(),
+            )
+        await self.session.send(payload)
+
+    async def _pinger(self) -> None:
+        while True:
+            idle = time.monotonic() - self.session.last_send
+            if idle >= PING_INTERVAL_S:
+                with contextlib.suppress(Exception):
+                    await self.session.send(PING)
+                idle = 0.0
+            await asyncio.sleep(PING_INTERVAL_S - idle)

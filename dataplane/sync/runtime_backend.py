@@ -1,0 +1,90 @@
+"""SyncBackend over the deployment's V8 FunctionRunner (convex-JSON in, convex-JSON out)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..auth import Identity
+from ..values import ConvexValueError, from_json, to_json
+from .backend import ActionRun, FunctionFailure, MutationRun, QueryFailed, QueryRun
+
+if TYPE_CHECKING:
+    from ..deployment import Deployment
+    from ..runtime import FunctionRunner
+    from ..runtime.outcomes import FunctionError, LogLine
+
+
+def _lines(logs: list[LogLine]) -> tuple[str, ...]:
+    return tuple(line.formatted() for line in logs)
+
+
+def _failure(exc: FunctionError) -> FunctionFailure:
+    data = to_json(exc.data) if exc.has_data else None
+    return FunctionFailure(exc.message, data, _lines(exc.logs))
+
+
+def _args(args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = from_json(args)
+    except ConvexValueError as exc:
+        raise FunctionFailure(f"Invalid arguments: {exc}") from exc
+    if not isinstance(value, dict):
+        raise FunctionFailure("Arguments must be an object")
+    return value
+
+
+class RuntimeBackend:
+    """Runs sync sessions' functions in the deployment's runtime; admins may call internals."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+
+    def _runner(self) -> FunctionRunner:
+        """The runner, with the deployed code restored first after a process restart."""
+        from ..deploy.activation import active_app
+
+        active_app(self.deployment)
+        return self.deployment.runner
+
+    def latest_ts(self) -> int:
+        return self.deployment.db.latest_ts()
+
+    def run_query(
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Identity | None,
+        ts: int,
+        journal: str | None,
+    ) -> QueryRun | QueryFailed:
+        from ..runtime.outcomes import FunctionError
+
+        admin = identity is not None and identity.admin
+        try:
+            out = self._runner().run_query(path, _args(args), identity, ts, allow_internal=admin)
+        except FunctionError as exc:
+            # The runner's read set is not returned on failure: re-run on any commit.
+            raise _failure(exc) from exc
+        return QueryRun(to_json(out.value), _lines(out.logs), out.read_set, out.ts)
+
+    def run_mutation(
+        self, path: str, args: dict[str, Any], identity: Identity | None
+    ) -> MutationRun:
+        from ..runtime.outcomes import FunctionError
+
+        admin = identity is not None and identity.admin
+        try:
+            out = self._runner().run_mutation(path, _args(args), identity, allow_internal=admin)
+        except FunctionError as exc:
+            raise _failure(exc) from exc
+        return MutationRun(to_json(out.value), _lines(out.logs), out.commit_ts)
+
+    def run_action(self, path: str, args: dict[str, Any], identity: Identity | None) -> ActionRun:
+        from ..runtime.outcomes import FunctionError
+
+        admin = identity is not None and identity.admin
+        try:
+            out = self._runner().run_action(path, _args(args), identity, allow_internal=admin)
+        except FunctionError as exc:
+            raise _failure(exc) from exc
+        return ActionRun(to_json(out.value), _lines(out.logs))

@@ -1,0 +1,61 @@
+"""The per-process sync service: one subscription manager and dedup table per deployment.
+
+Built on first use from the current deployment (its Database and FunctionRunner); tests and
+benchmarks may install one with another backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..transactions import Database
+from .backend import SyncBackend
+from .dedup import MutationDedup
+from .subscriptions import SubscriptionManager
+
+
+@dataclass
+class SyncService:
+    """Everything the sync consumers of one deployment share in this process."""
+
+    db: Database
+    backend: SyncBackend
+    manager: SubscriptionManager = field(init=False)
+    dedup: MutationDedup = field(default_factory=MutationDedup)
+    sessions: set[Any] = field(default_factory=set)
+    bus: Any = None  # a CommitBus when several processes serve the deployment
+
+    def __post_init__(self) -> None:
+        self.manager = SubscriptionManager(self.db, self.backend)
+
+    def ensure_started(self) -> None:
+        """Start the manager (and commit bus) on the running loop, once."""
+        self.manager.start()
+        if self.bus is not None:
+            self.bus.start(asyncio.get_running_loop())
+
+
+_lock = threading.Lock()
+_service: SyncService | None = None
+
+
+def get_service() -> SyncService:
+    """The installed service, or one built from the current deployment."""
+    global _service
+    with _lock:
+        if _service is None:
+            from ..deployment import current_deployment
+            from .runtime_backend import RuntimeBackend
+
+            deployment = current_deployment()
+            _service = SyncService(deployment.db, RuntimeBackend(deployment))
+        return _service
+
+
+def install_service(service: SyncService | None) -> None:
+    global _service
+    with _lock:
+        _service = service

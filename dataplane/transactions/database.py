@@ -1,0 +1,512 @@
+"""The Database: one committer per deployment, OCC validation, the in-memory write log.
+
+Commit timestamps are max(time_ns, last_ts + 1) with last_ts read back from storage on open,
+so they are strictly increasing across restarts. A reader's snapshot ts is always a fully
+persisted commit, so snapshot reads need no storage-level transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+import structlog
+
+from ..storage import (
+    IndexEntry,
+    IndexRow,
+    Persistence,
+    PersistenceLocked,
+    TableRow,
+    open_persistence,
+)
+from ..storage.keys import index_key
+from ..values import from_json, to_json
+from .catalog import (
+    BUILTIN_INDEXES,
+    BY_ID,
+    FIRST_USER_TABLE,
+    Catalog,
+    IndexDefinition,
+    TableMeta,
+    full_index_fields,
+    validate_index_definitions,
+    validate_table_name,
+)
+from .doccache import DocumentCache, Entry
+from .errors import DatabaseError, OccConflict, SchemaError, WriteLogTruncated
+from .limits import (
+    DOCUMENT_CACHE_BYTES,
+    GC_INTERVAL_S,
+    MAX_TABLES,
+    RETENTION_NS,
+    WRITE_LOG_CAPACITY,
+    WRITE_LOG_MAX_BYTES,
+)
+from .readset import CommitRecord, DocumentWrite
+from .transaction import Transaction
+
+T = TypeVar("T")
+CommitListener = Callable[[CommitRecord], None]
+log = structlog.get_logger(__name__)
+
+
+class Database:
+    """Transactional document store over a Persistence backend."""
+
+    def __init__(
+        self,
+        persistence: Persistence,
+        *,
+        write_log_capacity: int = WRITE_LOG_CAPACITY,
+        gc_interval_s: float = GC_INTERVAL_S,
+        cache_bytes: int = DOCUMENT_CACHE_BYTES,
+    ) -> None:
+        self.persistence = persistence
+        tables, indexes = persistence.load_catalog()
+        self.catalog = Catalog.load(tables, indexes)
+        self._commit_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Queued] = []
+        self._leader_active = False
+        self._log_lock = threading.Lock()
+        self._last_ts = persistence.max_ts()
+        self._log: deque[CommitRecord] = deque()
+        self._log_sizes: deque[int] = deque()
+        self._log_bytes = 0
+        self._log_capacity = write_log_capacity
+        self._log_floor = self._last_ts  # every commit after this ts is in _log
+        self._listeners: list[CommitListener] = []
+        self._closed = False
+        self._min_snapshot_ts = persistence.retention_ts()
+        self.cache = DocumentCache(cache_bytes)
+        self._stop = threading.Event()
+        self._gc_thread: threading.Thread | None = None
+        if gc_interval_s > 0:
+            self._gc_thread = threading.Thread(
+                target=self._gc_loop, args=(gc_interval_s,), name="strata-db-gc", daemon=True
+            )
+            self._gc_thread.start()
+
+    # ----- timestamps and transactions ------------------------------------------------
+
+    def latest_ts(self) -> int:
+        """Timestamp of the newest durable commit; a snapshot here sees everything committed."""
+        return self._last_ts
+
+    def _next_ts(self) -> int:
+        return max(time.time_ns(), self._last_ts + 1)
+
+    def begin(self, ts: int | None = None) -> Transaction:
+        """Start a transaction reading at `ts` (default: the latest commit)."""
+        if self._closed:
+            raise DatabaseError("Database is closed")
+        latest = self._last_ts
+        if ts is None:
+            ts = latest
+        elif not 0 <= ts <= latest:
+            raise DatabaseError(f"Cannot read at ts {ts}: the latest commit is {latest}")
+        elif ts < self._min_snapshot_ts:
+            raise DatabaseError(
+                f"Cannot read at ts {ts}: history before {self._min_snapshot_ts} was collected"
+            )
+        return Transaction(self, ts)
+
+    def run_mutation(
+        self, fn: Callable[[Transaction], T], *, max_retries: int = 16
+    ) -> tuple[T, int]:
+        """Run fn in a fresh transaction and commit, retrying on OCC conflicts."""
+        attempt = 0
+        while True:
+            txn = self.begin()
+            result = fn(txn)
+            try:
+                return result, self.commit(txn)
+            except OccConflict:
+                attempt += 1
+                if attempt > max_retries:
+                    raise
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.1)))
+
+    # ----- commit ------------------------------------------------------------------
+
+    def _index_changes(
+        self, txn: Transaction, catalog: Catalog
+    ) -> tuple[list[tuple[bytes, int, bytes | None]], list[tuple[int, bytes, bytes, bool]]]:
+        """Document values and index entry changes of a transaction, before a ts is known."""
+        docs: list[tuple[bytes, int, bytes | None]] = []
+        entries: list[tuple[int, bytes, bytes, bool]] = []
+        for internal, w in txn.writes.items():
+            if w.value is w.base:
+                continue
+            meta = catalog.by_number.get(w.table.number)
+            if meta is None:
+                raise DatabaseError(f"Table {w.table.name} no longer exists")
+            new = w.value
+            docs.append(
+                (internal, meta.number, None if new is None else orjson.dumps(to_json(new)))
+            )
+            for index in meta.indexes.values():
+                old_key = None if w.base is None else index_key(w.base, index.fields, internal)
+                new_key = None if new is None else index_key(new, index.fields, internal)
+                if old_key is not None and old_key != new_key:
+                    entries.append((index.index_id, old_key, internal, True))
+                if new_key is not None:
+                    entries.append((index.index_id, new_key, internal, False))
+        return docs, entries
+
+    def _conflict(self, txn: Transaction, batch: list[CommitRecord]) -> OccConflict | None:
+        """The OCC check: did anything committed after the snapshot touch the read set?"""
+        if txn.snapshot_ts < self._log_floor:
+            return OccConflict(
+                "Transaction snapshot is older than the write log; retry at a newer snapshot"
+            )
+        read_set = txn.read_set
+        for record in batch:
+            if read_set.overlaps(record):
+                return _conflict_error(record.ts)
+        for record in reversed(self._log):
+            if record.ts <= txn.snapshot_ts:
+                break
+            if read_set.overlaps(record):
+                return _conflict_error(record.ts)
+        return None
+
+    def commit(self, txn: Transaction) -> int:
+        """Validate and durably apply a transaction; returns its commit ts.
+
+        Group commit: transactions queue up, and whoever holds the committer lock validates and
+        writes everything queued in one storage transaction (one fsync for the whole group).
+        """
+        if txn.finished:
+            raise DatabaseError("Transaction already committed or aborted")
+        txn.finished = True
+        if not any(w.value is not w.base for w in txn.writes.values()):
+            return txn.snapshot_ts
+        catalog = self.catalog
+        docs, entries = self._index_changes(txn, catalog)
+        item = _Queued(txn, catalog, docs, entries)
+        with self._queue_lock:
+            self._queue.append(item)
+            leader = not self._leader_active
+            self._leader_active = True
+        if not leader:
+            item.wake.wait()  # either finished by a leader, or promoted to lead
+        if item.promoted or leader:
+            self._lead(item)
+        if item.error is not None:
+            raise item.error
+        assert item.ts is not None
+        return item.ts
+
+    def _lead(self, own: _Queued) -> None:
+        """Commit everything queued (own included), then hand leadership to a waiter."""
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        try:
+            with self._commit_lock:
+                self._commit_batch(batch)
+        except BaseException as exc:
+            for item in batch:
+                if item.ts is None and item.error is None:
+                    item.error = exc
+        finally:
+            for item in batch:
+                if item is not own:
+                    item.wake.set()
+            with self._queue_lock:
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.promoted = True
+                    successor.wake.set()
+                else:
+                    self._leader_active = False
+
+    def _commit_batch(self, batch: list[_Queued]) -> None:
+        """Validate each queued transaction in order, then write the survivors atomically."""
+        if self._closed:
+            for item in batch:
+                item.error = DatabaseError("Database is closed")
+            return
+        accepted: list[_Queued] = []
+        records: list[CommitRecord] = []
+        sizes: list[int] = []  # rough memory each record holds (decoded values ~3x JSON)
+        all_docs: list[tuple[bytes, int, int, bytes | None]] = []
+        all_entries: list[tuple[int, bytes, int, bytes, bool]] = []
+        last = self._last_ts
+        for item in batch:
+            item.error = self._conflict(item.txn, records)
+            if item.error is not None:
+                continue
+            if item.catalog is not self.catalog:
+                try:
+                    item.docs, item.entries = self._index_changes(item.txn, self.catalog)
+                except DatabaseError as exc:
+                    item.error = exc
+                    continue
+            ts = last = max(time.time_ns(), last + 1)
+            all_docs.extend((i, ts, n, v) for i, n, v in item.docs)
+            all_entries.extend((x, k, ts, i, d) for x, k, i, d in item.entries)
+            records.append(self._record(ts, item.txn, item.entries))
+            sizes.append(
+                200
+                + sum(len(v) * 3 for _, _, v in item.docs if v is not None)
+                + 80 * len(item.entries)
+            )
+            accepted.append(item)
+        if not accepted:
+            return
+        try:
+            self.persistence.write_commit(all_docs, all_entries)
+        except BaseException as exc:
+            for item in accepted:
+                item.error = exc
+            return
+        self._publish(records, sizes, last, all_docs)
+        for item, record in zip(accepted, records, strict=True):
+            item.ts = record.ts
+
+    def _record(
+        self, ts: int, txn: Transaction, entries: list[tuple[int, bytes, bytes, bool]]
+    ) -> CommitRecord:
+        keys: dict[int, list[bytes]] = {}
+        for index_id, key, _, _ in entries:
+            keys.setdefault(index_id, []).append(key)
+        writes = tuple(
+            DocumentWrite(w.table.name, w.doc_id, w.value)
+            for w in txn.writes.values()
+            if w.value is not w.base
+        )
+        return CommitRecord(ts, writes, keys, frozenset(w.table for w in writes))
+
+    def cache_fill(self, internal: bytes, entry: Entry, snapshot_ts: int) -> None:
+        """Cache a version read from storage, if it is certainly the newest one."""
+        with self._log_lock:
+            if snapshot_ts == self._last_ts:
+                self.cache.put(internal, entry)
+
+    def _publish(
+        self,
+        records: list[CommitRecord],
+        sizes: list[int],
+        last_ts: int,
+        docs: Sequence[tuple[bytes, int, int, bytes | None]] = (),
+    ) -> None:
+        """Make durable commits visible: log and latest_ts move together, then listeners run.
+
+        Whoever sees latest_ts() == T finds every commit <= T in commits_since().
+        """
+        with self._log_lock:
+            for internal, ts, table_number, raw in docs:
+                self.cache.put(internal, (table_number, ts, raw))
+            for record, size in zip(records, sizes, strict=True):
+                self._log.append(record)
+                self._log_sizes.append(size)
+                self._log_bytes += size
+            while len(self._log) > self._log_capacity or (
+                self._log_bytes > WRITE_LOG_MAX_BYTES and len(self._log) > 1
+            ):
+                self._log_floor = self._log.popleft().ts
+                self._log_bytes -= self._log_sizes.popleft()
+            self._last_ts = last_ts
+        for record in records:
+            for listener in list(self._listeners):
+                try:
+                    listener(record)
+                except Exception:
+                    log.exception("commit listener failed", ts=record.ts)
+
+    def _publish_schema_change(self, ts: int, table: str) -> None:
+        """Schema changes take a ts too; an empty record keeps the log gap-free."""
+        self._publish([CommitRecord(ts, (), {}, frozenset({table}))], [200], ts)
+
+    # ----- write log -----------------------------------------------------------------
+
+    def add_commit_listener(self, cb: CommitListener) -> None:
+        """Call cb(record) after every commit, in commit order, under the committer lock."""
+        self._listeners.append(cb)
+
+    def remove_commit_listener(self, cb: CommitListener) -> None:
+        self._listeners.remove(cb)
+
+    def commits_since(self, ts: int) -> list[CommitRecord]:
+        """Commits with ts greater than `ts`, oldest first."""
+        with self._log_lock:
+            if ts < self._log_floor:
+                raise WriteLogTruncated(
+                    f"Commits after ts {ts} are no longer in the write log "
+                    f"(it starts after {self._log_floor})"
+                )
+            out = []
+            for record in reversed(self._log):
+                if record.ts <= ts:
+                    break
+                out.append(record)
+        out.reverse()
+        return out
+
+    # ----- tables and indexes ----------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        return sorted(self.catalog.by_name)
+
+    def ensure_table(self, name: str) -> TableMeta:
+        """The table, created with its built-in indexes on first use."""
+        meta = self.catalog.by_name.get(name)
+        if meta is not None:
+            return meta
+        validate_table_name(name)
+        with self._commit_lock:
+            return self._create_table_locked(name)
+
+    def _create_table_locked(self, name: str) -> TableMeta:
+        meta = self.catalog.by_name.get(name)
+        if meta is not None:
+            return meta
+        if len(self.catalog.by_name) >= MAX_TABLES:
+            raise SchemaError(f"Cannot create table {name}: the limit is {MAX_TABLES} tables")
+        number = self.catalog.next_table_number(system=name.startswith("_"))
+        if name.startswith("_") == (number >= FIRST_USER_TABLE):
+            raise SchemaError("Too many system tables")
+        first = self.catalog.next_index_id
+        indexes = {
+            index_name: IndexRow(first + i, number, index_name, fields)
+            for i, (index_name, fields) in enumerate(BUILTIN_INDEXES.items())
+        }
+        ts = self._next_ts()
+        self.persistence.create_table(TableRow(number, name), list(indexes.values()), ts)
+        meta = TableMeta(number, name, indexes)
+        self.catalog = self.catalog.with_table(meta, first + len(indexes))
+        self._publish_schema_change(ts, name)
+        return meta
+
+    def _create_index_locked(
+        self, meta: TableMeta, name: str, fields: tuple[str, ...]
+    ) -> TableMeta:
+        index = IndexRow(self.catalog.next_index_id, meta.number, name, fields)
+        entries: list[IndexEntry] = []
+        for internal, doc_ts, raw in self._live_documents(meta):
+            doc: dict[str, Any] = from_json(orjson.loads(raw))
+            key = index_key(doc, fields, bytes(internal))
+            entries.append((index.index_id, key, doc_ts, bytes(internal), False))
+        ts = self._next_ts()
+        self.persistence.create_index(index, entries, ts)
+        meta = TableMeta(meta.number, meta.name, {**meta.indexes, name: index})
+        self.catalog = self.catalog.with_table(meta, index.index_id + 1)
+        self._publish_schema_change(ts, meta.name)
+        return meta
+
+    def _live_documents(self, meta: TableMeta) -> list[tuple[bytes, int, bytes]]:
+        by_id = meta.indexes.get(BY_ID)
+        return [] if by_id is None else self.persistence.latest_documents(by_id.index_id)
+
+    def indexes(self, table: str) -> list[IndexDefinition]:
+        """User-defined indexes of a table (without the implicit `_creationTime`)."""
+        meta = self.catalog.by_name.get(table)
+        return [] if meta is None else meta.user_indexes()
+
+    def set_indexes(self, table: str, definitions: list[IndexDefinition]) -> None:
+        """Make the table's user indexes exactly `definitions`: backfill new, drop removed."""
+        validate_table_name(table)
+        validate_index_definitions(table, definitions)
+        with self._commit_lock:
+            meta = self._create_table_locked(table)
+            wanted = {d.name: full_index_fields(d) for d in definitions}
+            for name, index in list(meta.indexes.items()):
+                if name in BUILTIN_INDEXES or wanted.get(name) == index.fields:
+                    continue
+                ts = self._next_ts()
+                self.persistence.drop_index(index.index_id, ts)
+                meta = TableMeta(
+                    meta.number, meta.name, {k: v for k, v in meta.indexes.items() if k != name}
+                )
+                self.catalog = self.catalog.with_table(meta)
+                self._publish_schema_change(ts, table)
+            for name, fields in wanted.items():
+                if name not in meta.indexes:
+                    meta = self._create_index_locked(meta, name, fields)
+
+    # ----- history retention -----------------------------------------------------------
+
+    def collect_garbage(self, retention_ns: int = RETENTION_NS) -> int:
+        """Delete document and index versions older than the retention window.
+
+        Without this, every update of a hot document leaves a version that later scans step
+        over. Snapshots older than `latest_ts - retention_ns` become unreadable.
+        """
+        with self._commit_lock:
+            if self._closed:
+                return 0
+            cutoff = self._last_ts - retention_ns
+            if cutoff <= self._min_snapshot_ts:
+                return 0
+            self._min_snapshot_ts = cutoff
+            return self.persistence.collect_garbage(cutoff)
+
+    def _gc_loop(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                deleted = self.collect_garbage()
+                if deleted:
+                    log.info("collected old versions", rows=deleted)
+            except Exception:
+                log.exception("history garbage collection failed")
+
+    # ----- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._gc_thread is not None and self._gc_thread is not threading.current_thread():
+            self._gc_thread.join(timeout=60)
+        with self._commit_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.persistence.close()
+
+
+def _conflict_error(ts: int) -> OccConflict:
+    return OccConflict(
+        "Documents read from or written to this transaction changed while it was "
+        f"running (conflicting commit at ts {ts}); it will be retried"
+    )
+
+
+@dataclass(slots=True)
+class _Queued:
+    """A transaction waiting for the committer, with its prepared rows and final outcome."""
+
+    txn: Transaction
+    catalog: Catalog
+    docs: list[tuple[bytes, int, bytes | None]]
+    entries: list[tuple[int, bytes, bytes, bool]]
+    ts: int | None = None
+    error: BaseException | None = None
+    promoted: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)
+
+
+def open_database(
+    url: str,
+    *,
+    write_log_capacity: int = WRITE_LOG_CAPACITY,
+    gc_interval_s: float = GC_INTERVAL_S,
+    cache_bytes: int = DOCUMENT_CACHE_BYTES,
+) -> Database:
+    """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL."""
+    try:
+        persistence = open_persistence(url)
+    except PersistenceLocked as exc:
+        raise DatabaseError(str(exc)) from exc
+    return Database(
+        persistence,
+        write_log_capacity=write_log_capacity,
+        gc_interval_s=gc_interval_s,
+        cache_bytes=cache_bytes,
+    )

@@ -1,0 +1,178 @@
+// Live data browser: the official ConvexClient subscribes (admin auth) to the system queries
+// Convex's own dashboard uses, so writes from any other client show up without reloading.
+
+import type { FunctionReference } from "convex/server";
+import { announce, h, newId, replace } from "../dom";
+import { confirmDialog, errorText, page, statusLine } from "../ui";
+import { type AdminSession, adminSession, cleanups, dashboardTabs, liveClient } from "./dashboard";
+
+type Doc = Record<string, unknown> & { _id: string; _creationTime?: number };
+interface PageResult {
+  page: Doc[];
+  isDone: boolean;
+  continueCursor: string;
+}
+
+export function ref<T extends "query" | "mutation" | "action">(name: string): FunctionReference<T> {
+  return name as unknown as FunctionReference<T>;
+}
+
+export const SYSTEM = {
+  tables: ref<"query">("_system/frontend/getTableMapping"),
+  documents: ref<"query">("_system/frontend/paginatedTableDocuments"),
+  add: ref<"mutation">("_system/frontend/addDocument"),
+  patch: ref<"mutation">("_system/frontend/patchDocumentsFields"),
+  remove: ref<"mutation">("_system/frontend/deleteDocuments"),
+};
+
+export function showValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)) ?? "undefined";
+}
+
+/** A table of documents; columns are the union of fields, system fields first. */
+export function documentsTable(caption: string, docs: Doc[], actions?: (doc: Doc) => Node[]): HTMLElement {
+  if (docs.length === 0) return h("p", { class: "muted", "data-testid": "no-documents" }, "No documents.");
+  const cols = new Set<string>(["_id"]);
+  for (const d of docs) for (const k of Object.keys(d)) cols.add(k);
+  const columns = [...cols].sort((a, b) => Number(b.startsWith("_")) - Number(a.startsWith("_")) || (a === "_id" ? -1 : b === "_id" ? 1 : 0));
+  return h("div", { class: "table-wrap", role: "region", "aria-label": caption, tabindex: 0 },
+    h("table", { class: "documents" },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)), actions ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null)),
+      h("tbody", {}, docs.map((d) => h("tr", { "data-id": d._id },
+        columns.map((c) => h("td", {}, h("code", {}, c in d ? showValue(d[c]) : ""))),
+        actions ? h("td", { class: "row-actions" }, actions(d)) : null,
+      ))),
+    ),
+  );
+}
+
+export async function dataView(p: { name: string }): Promise<Node> {
+  const session = await adminSession(p.name);
+  const client = liveClient(session);
+  const status = statusLine();
+  const tableList = h("ul", { class: "table-list", "aria-label": "Tables" }, h("li", { class: "muted" }, "Loading tables…"));
+  const docsRegion = h("div", { "aria-live": "polite", "aria-busy": "false", "data-testid": "documents" }, h("p", { class: "muted" }, "Choose a table."));
+  const heading = h("h2", { id: "table-title" }, "Documents");
+  let selected = "";
+  let unsubscribeDocs: (() => void) | null = null;
+  const limit = 100;
+
+  const openTable = (name: string): void => {
+    selected = name;
+    heading.textContent = `Table ${name}`;
+    for (const b of tableList.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.table === name));
+    unsubscribeDocs?.();
+    docsRegion.setAttribute("aria-busy", "true");
+    unsubscribeDocs = client.onUpdate(
+      SYSTEM.documents,
+      { table: name, filters: null, paginationOpts: { numItems: limit, cursor: null } },
+      (result: PageResult) => {
+        docsRegion.setAttribute("aria-busy", "false");
+        replace(docsRegion,
+          documentsTable(`Documents in ${name}`, result.page, (doc) => docActions(session, name, doc, status)),
+          result.isDone ? null : h("p", { class: "muted" }, `Showing the first ${limit} documents.`),
+        );
+      },
+      (err: Error) => {
+        docsRegion.setAttribute("aria-busy", "false");
+        replace(docsRegion, h("p", { class: "status error", role: "alert" }, `Could not load documents: ${err.message}`));
+      },
+    );
+  };
+
+  cleanups.push(() => unsubscribeDocs?.());
+  const unsubscribeTables = client.onUpdate(SYSTEM.tables, {}, (mapping: Record<string, string>) => {
+    const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
+    replace(tableList, names.length === 0 ? h("li", { class: "muted" }, "No tables yet. Deploy an app or add a document.") :
+      names.map((n) => h("li", {}, h("button", { type: "button", class: "link", "data-table": n, "aria-pressed": String(n === selected), onclick: () => openTable(n) }, n))));
+    if (!selected && names.length > 0) openTable(names[0] ?? "");
+  }, (err: Error) => replace(tableList, h("li", { class: "status error", role: "alert" }, `Could not list tables: ${err.message}`)));
+  cleanups.push(unsubscribeTables);
+
+  return page(`${p.name}: data`, dashboardTabs(p.name, `/deployments/${p.name}/data`),
+    h("div", { class: "split" },
+      h("nav", { class: "sidebar", "aria-label": "Tables" }, h("h2", {}, "Tables"), tableList),
+      h("div", { class: "main-col" }, heading, status.el, docsRegion, addDocumentForm(session, () => selected, status)),
+    ),
+  );
+}
+
+function docActions(s: AdminSession, table: string, doc: Doc, status: ReturnType<typeof statusLine>): Node[] {
+  const edit = h("button", { type: "button", class: "secondary small", "aria-label": `Edit ${doc._id}`, onclick: () => editDialog(s, table, doc, status) }, "Edit");
+  const del = h("button", { type: "button", class: "danger small", "aria-label": `Delete ${doc._id}`, onclick: async () => {
+    if (!(await confirmDialog(`Delete document ${doc._id}?`, "Delete"))) return;
+    try {
+      await liveClient(s).mutation(SYSTEM.remove, { toDelete: [{ id: doc._id, tableName: table }] });
+      announce("Document deleted");
+    } catch (err) { status.fail(err); }
+  } }, "Delete");
+  return [edit, del];
+}
+
+function userFields(doc: Doc): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith("_")));
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("Enter a JSON object, like {\"text\": \"hi\"}");
+  return value as Record<string, unknown>;
+}
+
+function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType<typeof statusLine>): void {
+  const id = newId("edit");
+  const opener = document.activeElement as HTMLElement | null;
+  const area = h("textarea", { id, rows: 10, spellcheck: "false" });
+  area.value = JSON.stringify(userFields(doc), null, 2);
+  const err = h("p", { class: "status error", role: "alert" });
+  const dialog = h("dialog", { "aria-labelledby": `${id}-t` },
+    h("form", { method: "dialog" },
+      h("h2", { id: `${id}-t` }, `Edit ${doc._id}`),
+      h("label", { for: id }, "Fields (JSON)"), area, err,
+      h("div", { class: "row" },
+        h("button", { type: "submit", value: "cancel", class: "secondary" }, "Cancel"),
+        h("button", { type: "button", onclick: async () => {
+          try {
+            const fields = parseObject(area.value);
+            for (const k of Object.keys(userFields(doc))) if (!(k in fields)) fields[k] = undefined;
+            await liveClient(s).mutation(SYSTEM.patch, { table, ids: [doc._id], fields });
+            dialog.close();
+            announce("Document saved");
+          } catch (e) { err.textContent = errorText(e); }
+        } }, "Save"),
+      ),
+    ),
+  );
+  dialog.addEventListener("close", () => { dialog.remove(); opener?.focus(); });
+  document.body.appendChild(dialog);
+  dialog.showModal();
+  void status;
+}
+
+function addDocumentForm(s: AdminSession, table: () => string, status: ReturnType<typeof statusLine>): HTMLElement {
+  const tableId = newId("t");
+  const docId = newId("d");
+  const tableInput = h("input", { id: tableId, name: "table", required: true, pattern: "[A-Za-z][A-Za-z0-9_]*", autocomplete: "off" });
+  const area = h("textarea", { id: docId, name: "document", rows: 4, required: true, spellcheck: "false" });
+  area.value = "{}";
+  const form = h("form", { class: "card", "aria-label": "Add a document" },
+    h("h3", {}, "Add a document"),
+    h("div", { class: "field" }, h("label", { for: tableId }, "Table"), tableInput),
+    h("div", { class: "field" }, h("label", { for: docId }, "Document (JSON object)"), area),
+    h("button", { type: "submit" }, "Add document"),
+  );
+  form.addEventListener("focusin", () => { if (!tableInput.value) tableInput.value = table(); });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await liveClient(s).mutation(SYSTEM.add, { table: tableInput.value, documents: [parseObject(area.value)] });
+      status.ok(`Added a document to ${tableInput.value}.`);
+      area.value = "{}";
+    } catch (err) { status.fail(err); }
+  });
+  return form;
+}

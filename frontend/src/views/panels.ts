@@ -1,0 +1,335 @@
+// The other dashboard panels: functions + runner, live logs, schedules and crons, files,
+// schema and indexes, snapshot export/import with progress.
+
+import { announce, field, fmtBytes, fmtDate, formValues, h, newId, replace } from "../dom";
+import { errorText, onSubmit, page, statusLine, table } from "../ui";
+import { type AdminSession, adminSession, cleanups, dashboardTabs, deploymentFetch, httpClient, liveClient } from "./dashboard";
+import { SYSTEM, documentsTable, ref, showValue } from "./data";
+
+/** One entry of `_system/cli/modules:apiSpec` (what `npx convex function-spec` prints). */
+interface FunctionSpec {
+  functionType: string;
+  identifier?: string;
+  visibility?: { kind: string };
+  method?: string;
+  path?: string;
+}
+
+function subscribeTable(s: AdminSession, tableName: string, region: HTMLElement, caption: string): void {
+  const unsubscribe = liveClient(s).onUpdate(
+    SYSTEM.documents,
+    { table: tableName, filters: null, paginationOpts: { numItems: 100, cursor: null } },
+    (r: { page: Array<Record<string, unknown> & { _id: string }> }) => replace(region, documentsTable(caption, r.page)),
+    (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load ${caption}: ${err.message}`)),
+  );
+  cleanups.push(unsubscribe);
+}
+
+/** "messages.js:list" -> "messages:list", the form clients call. */
+function callablePath(identifier: string): string {
+  return identifier.replace(/\.(js|ts|mjs|cjs|jsx|tsx):/, ":");
+}
+
+export async function functionsView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const status = statusLine();
+  const result = h("pre", { class: "result", "aria-live": "polite", "data-testid": "function-result", tabindex: 0 });
+  const listId = newId("fns");
+  const datalist = h("datalist", { id: listId });
+  const kindOf = new Map<string, string>();
+  const list = h("div", { "data-testid": "function-list" }, h("p", { class: "muted" }, "Loading functions…"));
+  const load = async (): Promise<void> => {
+    try {
+      const spec = (await httpClient(s).query(ref<"query">("_system/cli/modules:apiSpec"), {})) as FunctionSpec[];
+      const fns = spec.filter((f) => f.identifier).map((f) => ({ path: callablePath(f.identifier ?? ""), kind: f.functionType.toLowerCase(), visibility: f.visibility?.kind ?? "public" }));
+      const routes = spec.filter((f) => f.functionType === "HttpAction" && f.path);
+      for (const f of fns) kindOf.set(f.path, f.kind);
+      replace(datalist, fns.map((f) => h("option", { value: f.path })));
+      replace(list,
+        table("Functions", ["Function", "Type", "Visibility"], fns.map((f) => [h("code", {}, f.path), f.kind, f.visibility]), "No functions deployed."),
+        routes.length ? [h("h3", {}, "HTTP routes"), table("HTTP routes", ["Method", "Path"], routes.map((r) => [r.method ?? "", h("code", {}, r.path ?? "")]), "")] : null,
+      );
+    } catch (err) {
+      replace(list, h("p", { class: "status error", role: "alert" }, `Could not list functions: ${errorText(err)}. You can still run a function by name below.`));
+    }
+  };
+  void load();
+  const refresh = h("button", { type: "button", class: "secondary", onclick: () => void load() }, "Refresh list");
+  const form = onSubmit(
+    h("form", { class: "card", "aria-label": "Run a function" },
+      h("h2", {}, "Run a function"),
+      field("Function", { name: "fn", required: true, list: listId, placeholder: "messages:list", autocomplete: "off" }),
+      h("div", { class: "field" }, h("label", { for: `${listId}-k` }, "Kind"),
+        h("select", { id: `${listId}-k`, name: "kind" }, ["auto", "query", "mutation", "action"].map((k) => h("option", { value: k }, k)))),
+      field("Arguments (JSON object)", { name: "args", type: "textarea", rows: 4, value: "{}", spellcheck: "false" }),
+      h("button", { type: "submit" }, "Run"),
+      status.el,
+    ),
+    status,
+    async (f) => {
+      const v = formValues(f);
+      const args: unknown = JSON.parse(v.args || "{}");
+      const name = v.fn ?? "";
+      const kind = v.kind === "auto" ? (kindOf.get(name) ?? "query").toLowerCase() : v.kind;
+      const client = httpClient(s);
+      const started = performance.now();
+      let value: unknown;
+      if (kind === "mutation") value = await client.mutation(ref<"mutation">(name), args as Record<string, never>);
+      else if (kind === "action") value = await client.action(ref<"action">(name), args as Record<string, never>);
+      else value = await client.query(ref<"query">(name), args as Record<string, never>);
+      result.textContent = JSON.stringify(value, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x), 2) ?? "null";
+      status.ok(`${name} (${kind}) finished in ${Math.round(performance.now() - started)} ms.`);
+    },
+  );
+  const area = form.querySelector("textarea");
+  if (area) area.value = "{}";
+  return page(`${p.name}: functions`, dashboardTabs(p.name, `/deployments/${p.name}/functions`), datalist, refresh, list, form, h("h2", {}, "Result"), result);
+}
+
+/** The CLI's StructuredLogLine, or the older plain "[LEVEL] text" string. */
+type LogLine = string | { messages?: string[]; level?: string; isTruncated?: boolean };
+
+function logLineText(line: LogLine): string {
+  if (typeof line === "string") return line;
+  const text = (line.messages ?? []).join(" ");
+  return `[${line.level ?? "LOG"}] ${text}${line.isTruncated ? " (truncated)" : ""}`;
+}
+
+interface LogEntry {
+  kind?: string;
+  udfType?: string;
+  identifier?: string;
+  logLines?: LogLine[];
+  timestamp?: number;
+  executionTime?: number;
+  error?: string | null;
+}
+
+export async function logsView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const log = h("ol", { class: "logs", role: "log", "aria-label": "Function logs", "aria-live": "polite", "data-testid": "logs" });
+  const state = h("p", { class: "muted" }, "Waiting for function executions…");
+  const pause = h("button", { type: "button", class: "secondary", "aria-pressed": "false" }, "Pause");
+  let paused = false;
+  pause.addEventListener("click", () => {
+    paused = !paused;
+    pause.setAttribute("aria-pressed", String(paused));
+    pause.textContent = paused ? "Resume" : "Pause";
+  });
+  const controller = new AbortController();
+  cleanups.push(() => controller.abort());
+  const poll = async (): Promise<void> => {
+    let cursor = 0;
+    while (!controller.signal.aborted) {
+      try {
+        const r = await deploymentFetch(s, `/api/stream_function_logs?cursor=${cursor}`, { signal: controller.signal });
+        const data = (await r.json()) as { entries: LogEntry[]; newCursor: number };
+        cursor = data.newCursor;
+        if (!paused) for (const e of data.entries) log.prepend(logRow(e));
+        while (log.children.length > 500) log.lastElementChild?.remove();
+        state.textContent = "Streaming.";
+        if (data.entries.length === 0) await sleep(1000, controller.signal);
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        state.textContent = `Log stream interrupted (${errorText(err)}); retrying…`;
+        await sleep(3000, controller.signal);
+      }
+    }
+  };
+  void poll();
+  return page(`${p.name}: logs`, dashboardTabs(p.name, `/deployments/${p.name}/logs`), h("div", { class: "row" }, pause, state), log);
+}
+
+function logRow(e: LogEntry): HTMLElement {
+  const when = e.timestamp ? new Date(e.timestamp * 1000).toLocaleTimeString() : "";
+  const failed = Boolean(e.error);
+  return h("li", { class: failed ? "log-error" : "" },
+    h("span", { class: "muted" }, when), " ",
+    h("strong", {}, e.identifier ?? e.kind ?? "?"), " ",
+    h("span", { class: "badge" }, (e.udfType ?? "").toLowerCase()), " ",
+    e.executionTime !== undefined ? h("span", { class: "muted" }, `${Math.round(e.executionTime * 1000)} ms`) : null,
+    failed ? h("div", { class: "status error" }, e.error ?? "") : null,
+    (e.logLines ?? []).map((l) => h("div", {}, h("code", {}, logLineText(l)))),
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = window.setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => { window.clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
+export async function schedulesView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const jobs = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const crons = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  subscribeTable(s, "_scheduled_functions", jobs, "Scheduled functions");
+  subscribeTable(s, "_cron_jobs", crons, "Cron jobs");
+  return page(`${p.name}: schedules`, dashboardTabs(p.name, `/deployments/${p.name}/schedules`),
+    h("h2", {}, "Scheduled functions"), jobs, h("h2", {}, "Cron jobs"), crons);
+}
+
+export async function filesView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const files = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  subscribeTable(s, "_storage", files, "Stored files");
+  const status = statusLine();
+  const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Upload progress" });
+  const form = onSubmit(
+    h("form", { class: "card inline-form", "aria-label": "Upload a file" },
+      field("File", { name: "file", type: "file", required: true }),
+      h("button", { type: "submit" }, "Upload"), progress, status.el,
+    ),
+    status,
+    async (f) => {
+      const input = f.querySelector<HTMLInputElement>("input[type=file]");
+      const file = input?.files?.[0];
+      if (!file) throw new Error("Choose a file first.");
+      const url = (await liveClient(s).mutation(ref<"mutation">("_system/frontend/fileStorageV2:generateUploadUrl"), {})) as string;
+      const body = await upload(url, file, file.type || "application/octet-stream", {}, progress);
+      status.ok(`Uploaded ${file.name} (${fmtBytes(file.size)}): ${showValue(JSON.parse(body))}`);
+      f.reset();
+    },
+  );
+  return page(`${p.name}: files`, dashboardTabs(p.name, `/deployments/${p.name}/files`), files, form);
+}
+
+/** XHR rather than fetch: it reports upload progress. Resolves with the response text. */
+function upload(url: string, file: Blob, type: string, headers: Record<string, string>, progress: HTMLProgressElement): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Content-Type", type);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    progress.hidden = false;
+    progress.value = 0;
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
+    });
+    xhr.addEventListener("load", () => {
+      progress.hidden = true;
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.responseText);
+      else reject(new Error(`Upload failed (${xhr.status}): ${xhr.responseText.slice(0, 300)}`));
+    });
+    xhr.addEventListener("error", () => {
+      progress.hidden = true;
+      reject(new Error("Upload failed: network error"));
+    });
+    xhr.send(file);
+  });
+}
+
+interface SchemaJson {
+  tables?: Array<{ tableName: string; indexes?: Array<{ indexDescriptor: string; fields: string[] }>; searchIndexes?: unknown[]; vectorIndexes?: unknown[] }>;
+  schemaValidation?: boolean;
+}
+
+export async function schemaView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const region = h("div", {}, h("p", { class: "muted" }, "Loading schema…"));
+  const unsubscribe = liveClient(s).onUpdate(ref<"query">("_system/frontend/getSchemas"), {}, (r: { active: string | null; inProgress: string | null }) => {
+    if (!r.active) {
+      replace(region, h("p", {}, "No schema deployed: documents are not validated."));
+      return;
+    }
+    const schema = JSON.parse(r.active) as SchemaJson;
+    const rows = (schema.tables ?? []).flatMap((t) => (t.indexes ?? []).map((i) => [h("code", {}, t.tableName), h("code", {}, i.indexDescriptor), i.fields.join(", ")]));
+    replace(region,
+      h("p", {}, `Validation: ${schema.schemaValidation === false ? "off" : "on"}. Tables: ${(schema.tables ?? []).map((t) => t.tableName).join(", ") || "none"}.`),
+      r.inProgress ? h("p", { class: "status" }, "A new schema is being validated.") : null,
+      h("h2", {}, "Indexes"), table("Indexes", ["Table", "Index", "Fields"], rows, "No indexes."),
+      h("h2", {}, "Schema JSON"), h("pre", { class: "result", tabindex: 0 }, JSON.stringify(schema, null, 2)),
+    );
+  }, (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load the schema: ${err.message}`)));
+  cleanups.push(unsubscribe);
+  return page(`${p.name}: schema and indexes`, dashboardTabs(p.name, `/deployments/${p.name}/schema`), region);
+}
+
+interface ExportState {
+  state: string;
+  start_ts?: number | bigint;
+  complete_ts?: number | bigint;
+  progress_message?: string;
+}
+
+export async function snapshotsView(p: { name: string }): Promise<Node> {
+  const s = await adminSession(p.name);
+  const exportStatus = statusLine();
+  const exportState = h("div", { "aria-live": "polite", "data-testid": "export-state" }, h("p", { class: "muted" }, "No export yet."));
+  const unsubscribe = liveClient(s).onUpdate(ref<"query">("_system/frontend/latestExport"), {}, (e: ExportState | null) => {
+    if (!e) return;
+    const done = e.state === "completed" && e.complete_ts !== undefined;
+    replace(exportState,
+      h("p", {}, `Latest export: ${e.state}${e.progress_message ? ` — ${e.progress_message}` : ""}`),
+      e.state === "requested" || e.state === "in_progress" ? h("progress", { "aria-label": "Export in progress" }) : null,
+      done ? h("button", { type: "button", onclick: () => download(s, String(e.complete_ts)).catch((err: unknown) => exportStatus.fail(err)) }, "Download snapshot") : null,
+    );
+  }, (err: Error) => replace(exportState, h("p", { class: "status error", role: "alert" }, `Could not read export state: ${err.message}`)));
+  cleanups.push(unsubscribe);
+  const exportForm = onSubmit(
+    h("form", { class: "card inline-form", "aria-label": "Export a snapshot" },
+      h("label", {}, h("input", { type: "checkbox", name: "includeStorage", checked: true }), " Include file storage"),
+      h("button", { type: "submit" }, "Export snapshot"), exportStatus.el,
+    ),
+    exportStatus,
+    async (f) => {
+      const include = formValues(f).includeStorage === "on";
+      await deploymentFetch(s, `/api/export/request/zip?includeStorage=${include}`, { method: "POST" });
+      exportStatus.ok("Export requested.");
+    },
+  );
+  const importStatus = statusLine();
+  const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Import upload progress" });
+  const importState = h("div", { "aria-live": "polite" });
+  const importForm = onSubmit(
+    h("form", { class: "card inline-form", "aria-label": "Import a snapshot" },
+      field("Snapshot ZIP", { name: "file", type: "file", accept: ".zip,application/zip", required: true }),
+      h("div", { class: "field" }, h("label", { for: "import-mode" }, "Mode"),
+        h("select", { id: "import-mode", name: "mode" }, h("option", { value: "requireEmpty" }, "Only into empty tables"), h("option", { value: "append" }, "Append"), h("option", { value: "replace" }, "Replace"))),
+      h("button", { type: "submit" }, "Import"), progress, importStatus.el, importState,
+    ),
+    importStatus,
+    async (f) => {
+      const file = f.querySelector<HTMLInputElement>("input[type=file]")?.files?.[0];
+      if (!file) throw new Error("Choose a snapshot ZIP first.");
+      const mode = formValues(f).mode ?? "requireEmpty";
+      const text = await upload(`${s.url}/api/import?format=zip&mode=${encodeURIComponent(mode)}`, file, "application/zip", { Authorization: `Convex ${s.adminKey}` }, progress);
+      const { importId } = JSON.parse(text) as { importId: string };
+      importStatus.ok("Uploaded; importing…");
+      watchImport(s, importId, importState, importStatus);
+    },
+  );
+  return page(`${p.name}: snapshots`, dashboardTabs(p.name, `/deployments/${p.name}/snapshots`),
+    h("h2", {}, "Export"), exportForm, exportState, h("h2", {}, "Import"), importForm);
+}
+
+function watchImport(s: AdminSession, importId: string, region: HTMLElement, status: ReturnType<typeof statusLine>): void {
+  const unsubscribe = liveClient(s).onUpdate(ref<"query">("_system/cli/queryImport"), { importId }, (r: { state: { state: string; progress_message?: string; error_message?: string } }) => {
+    const st = r.state;
+    replace(region,
+      h("p", {}, `Import ${st.state}${st.progress_message ? `: ${st.progress_message}` : ""}`),
+      st.state === "in_progress" || st.state === "uploaded" ? h("progress", { "aria-label": "Import in progress" }) : null,
+      st.state === "waiting_for_confirmation" ? h("button", { type: "button", onclick: async () => {
+        try {
+          await deploymentFetch(s, "/api/perform_import", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ importId }) });
+        } catch (err) { status.fail(err); }
+      } }, "Confirm import") : null,
+      st.error_message ? h("p", { class: "status error", role: "alert" }, st.error_message) : null,
+    );
+    if (st.state === "completed") announce("Import completed");
+  }, (err: Error) => status.fail(err));
+  cleanups.push(unsubscribe);
+}
+
+async function download(s: AdminSession, snapshotTs: string): Promise<void> {
+  const r = await deploymentFetch(s, `/api/export/zip/${encodeURIComponent(snapshotTs)}`);
+  const blob = await r.blob();
+  const a = h("a", { href: URL.createObjectURL(blob), download: `snapshot_${s.deployment.name}_${snapshotTs}.zip` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+export { fmtDate };

@@ -1,0 +1,40 @@
+"""The control plane's calls into a running data plane, through its public admin endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from .keys import mint_key
+
+log = logging.getLogger(__name__)
+CONTROLPLANE_KEY_ID = "controlplane"
+
+
+class DataPlaneClient:
+    def __init__(self, url: str, deployment: str, instance_secret: str) -> None:
+        self.url = url.rstrip("/")
+        self._key = mint_key(deployment, instance_secret, key_id=CONTROLPLANE_KEY_ID)
+
+    def update_environment_variables(self, changes: list[dict[str, str | None]]) -> bool:
+        """Push `[{name, value|None}]` the way `npx convex env` does; False if not accepted."""
+        try:
+            response = httpx.post(
+                f"{self.url}/api/update_environment_variables",
+                json={"changes": changes},
+                headers={"Authorization": f"Convex {self._key}"},
+                timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("pushing environment variables to %s failed: %s", self.url, exc)
+            return False
+        if response.status_code >= 400:
+            log.warning(
+                "data plane %s refused environment variables: %s %s",
+                self.url,
+                response.status_code,
+                response.text[:200],
+            )
+            return False
+        return True

@@ -1,0 +1,278 @@
+"""Kubernetes driver: one Deployment + Service + Ingress + PVC + Secret per Strata deployment.
+
+`render_manifests` is pure (tested here on its output); `KubernetesDriver` applies the result
+with server-side apply through the official client, so every call is idempotent.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from tenants.postgres import create_database, database_url_for, drop_database
+from tenants.revocation import FILE_NAME as REVOCATION_FILE
+from tenants.revocation import _signature
+from tenants.spec import DeploymentSpec, DeploymentState
+
+from .base import DriverError, ProvisioningDriver
+
+CONTAINER_PORT = 3210
+DATA_DIR = "/data"
+REVOCATION_DIR = "/var/run/strata"
+FIELD_MANAGER = "strata-controlplane"
+
+Manifest = dict[str, Any]
+
+
+def _labels(name: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "strata-dataplane", "strata.dev/deployment": name}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def revocation_configmap(spec: DeploymentSpec, namespace: str, key_ids: Iterable[str]) -> Manifest:
+    ids = sorted(set(key_ids))
+    body = orjson.dumps({"revoked": ids, "sig": _signature(spec.instance_secret, ids)}).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"{spec.name}-revoked",
+            "namespace": namespace,
+            "labels": _labels(spec.name),
+        },
+        "data": {REVOCATION_FILE: body},
+    }
+
+
+def render_manifests(
+    spec: DeploymentSpec,
+    *,
+    namespace: str,
+    image: str,
+    base_domain: str,
+    database_url: str = "",
+    storage_size: str = "5Gi",
+    replicas: int = 1,
+) -> list[Manifest]:
+    """Every object one deployment needs, in apply order."""
+    name, labels = spec.name, _labels(spec.name)
+    meta = {"name": name, "namespace": namespace, "labels": labels}
+    secret_data = {"STRATA_DP_INSTANCE_SECRET": _b64(spec.instance_secret)}
+    if database_url:
+        secret_data["STRATA_DP_DATABASE_URL"] = _b64(database_url)
+    env: list[dict[str, Any]] = [
+        {"name": "STRATA_DP_NAME", "value": name},
+        {"name": "STRATA_DP_DATA_DIR", "value": DATA_DIR},
+        {"name": "STRATA_DP_PORT", "value": str(CONTAINER_PORT)},
+        {"name": "STRATA_DP_PUBLIC_URL", "value": f"https://{name}.{base_domain}"},
+        {"name": "STRATA_DP_REVOCATION_DIR", "value": REVOCATION_DIR},
+    ]
+    if spec.usage_report_url:
+        env.append({"name": "STRATA_DP_USAGE_URL", "value": spec.usage_report_url})
+    resources: dict[str, Any] = {"requests": {"cpu": "100m", "memory": "128Mi"}}
+    if spec.limits.memory_mb:
+        resources["limits"] = {"memory": f"{spec.limits.memory_mb}Mi"}
+    probe = {"httpGet": {"path": "/healthz", "port": CONTAINER_PORT}, "periodSeconds": 5}
+    container = {
+        "name": "dataplane",
+        "image": image,
+        "args": ["python", "-m", "dataplane", "serve", "--host", "0.0.0.0"],
+        "ports": [{"containerPort": CONTAINER_PORT, "name": "http"}],
+        "env": env,
+        "envFrom": [{"secretRef": {"name": f"{name}-secret"}}],
+        "resources": resources,
+        "readinessProbe": probe,
+        "livenessProbe": {**probe, "initialDelaySeconds": 10, "failureThreshold": 6},
+        "volumeMounts": [
+            {"name": "data", "mountPath": DATA_DIR},
+            {"name": "revoked", "mountPath": REVOCATION_DIR, "readOnly": True},
+        ],
+    }
+    manifests: list[Manifest] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {**meta, "name": f"{name}-secret"},
+            "type": "Opaque",
+            "data": secret_data,
+        },
+        revocation_configmap(spec, namespace, []),
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {**meta, "name": f"{name}-data"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": storage_size}},
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {
+                "replicas": replicas,
+                "strategy": {"type": "Recreate"},  # one writer per SQLite file / committer
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 30,
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": 1000,
+                            "fsGroup": 1000,
+                        },
+                        "containers": [container],
+                        "volumes": [
+                            {
+                                "name": "data",
+                                "persistentVolumeClaim": {"claimName": f"{name}-data"},
+                            },
+                            {"name": "revoked", "configMap": {"name": f"{name}-revoked"}},
+                        ],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "selector": labels,
+                "ports": [{"name": "http", "port": 80, "targetPort": CONTAINER_PORT}],
+            },
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": meta,
+            "spec": {
+                "rules": [
+                    {
+                        "host": f"{name}.{base_domain}",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": name, "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        },
+    ]
+    return manifests
+
+
+class KubernetesDriver(ProvisioningDriver):
+    """Applies rendered manifests; pause scales to zero, destroy deletes everything."""
+
+    def __init__(
+        self, *, namespace: str, image: str, base_domain: str, postgres_admin_url: str = ""
+    ) -> None:
+        self.namespace, self.image, self.base_domain = namespace, image, base_domain
+        self.postgres_admin_url = postgres_admin_url
+        self._client: Any = None
+
+    def _dynamic(self) -> Any:
+        if self._client is None:
+            from kubernetes import config, dynamic
+            from kubernetes.client import api_client
+
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+            self._client = dynamic.DynamicClient(api_client.ApiClient())
+        return self._client
+
+    def _apply(self, manifest: Manifest) -> None:
+        resource = self._dynamic().resources.get(
+            api_version=manifest["apiVersion"], kind=manifest["kind"]
+        )
+        resource.server_side_apply(
+            body=manifest,
+            namespace=self.namespace,
+            field_manager=FIELD_MANAGER,
+            force_conflicts=True,
+        )
+
+    def _database_url(self, spec: DeploymentSpec) -> str:
+        if spec.storage != "postgres":
+            return ""
+        if not self.postgres_admin_url:
+            raise DriverError(f"{spec.name} wants Postgres storage but no server is configured")
+        return database_url_for(self.postgres_admin_url, spec.name)
+
+    def manifests(self, spec: DeploymentSpec, replicas: int = 1) -> list[Manifest]:
+        return render_manifests(
+            spec,
+            namespace=self.namespace,
+            image=self.image,
+            base_domain=self.base_domain,
+            database_url=self._database_url(spec),
+            replicas=replicas,
+        )
+
+    def provision(self, spec: DeploymentSpec) -> DeploymentState:
+        if spec.storage == "postgres":
+            create_database(self.postgres_admin_url, spec.name)
+        for manifest in self.manifests(spec):
+            self._apply(manifest)
+        return self.state(spec.name)
+
+    def start(self, spec: DeploymentSpec) -> DeploymentState:
+        self._scale(spec.name, 1)
+        return self.state(spec.name)
+
+    def stop(self, name: str) -> None:
+        self._scale(name, 0)
+
+    def _scale(self, name: str, replicas: int) -> None:
+        deployments = self._dynamic().resources.get(api_version="apps/v1", kind="Deployment")
+        deployments.patch(
+            name=name,
+            namespace=self.namespace,
+            body={"spec": {"replicas": replicas}},
+            content_type="application/merge-patch+json",
+        )
+
+    def destroy(self, spec: DeploymentSpec) -> None:
+        for manifest in reversed(self.manifests(spec)):
+            resource = self._dynamic().resources.get(
+                api_version=manifest["apiVersion"], kind=manifest["kind"]
+            )
+            resource.delete(name=manifest["metadata"]["name"], namespace=self.namespace)
+        if spec.storage == "postgres" and self.postgres_admin_url:
+            drop_database(self.postgres_admin_url, spec.name)
+
+    def state(self, name: str) -> DeploymentState:
+        deployments = self._dynamic().resources.get(api_version="apps/v1", kind="Deployment")
+        obj = deployments.get(name=name, namespace=self.namespace)
+        ready = int((obj.status or {}).get("readyReplicas") or 0)
+        return DeploymentState(
+            name=name,
+            running=ready > 0,
+            healthy=ready > 0,
+            url=f"https://{name}.{self.base_domain}",
+        )
+
+    def publish_revoked_keys(self, spec: DeploymentSpec, key_ids: Iterable[str]) -> None:
+        self._apply(revocation_configmap(spec, self.namespace, key_ids))
+
+    def allocate_port(self, used: set[int]) -> int | None:
+        return None
+
+    def upstream(self, name: str) -> str | None:
+        return f"http://{name}.{self.namespace}.svc.cluster.local"

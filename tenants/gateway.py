@@ -1,0 +1,216 @@
+"""Host-based routing: `<name>.<base domain>` is proxied (HTTP and WebSocket) to its deployment.
+
+An ASGI wrapper in front of the control plane: requests for a deployment's host go to the
+upstream URL the resolver returns (the local driver's port, or a cluster Service); all other
+hosts fall through to the wrapped application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Resolver = Callable[[str], str | None]
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+WS_SKIP = HOP_BY_HOP | {
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "sec-websocket-accept",
+}
+
+
+def deployment_from_host(host: str, base_domain: str) -> str | None:
+    """`happy-otter-123` for `happy-otter-123.example.com[:port]`, else None."""
+    hostname = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else ""
+    suffix = "." + base_domain.lower()
+    if not hostname.endswith(suffix):
+        return None
+    label = hostname[: -len(suffix)]
+    return label if label and "." not in label else None
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _forward_headers(scope: Scope, skip: set[str]) -> list[tuple[str, str]]:
+    headers = [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in scope.get("headers", [])
+        if k.decode("latin-1").lower() not in skip
+    ]
+    client = scope.get("client")
+    if client:
+        headers.append(("x-forwarded-for", str(client[0])))
+    headers.append(("x-forwarded-host", _header(scope, b"host")))
+    headers.append(
+        ("x-forwarded-proto", "https" if scope.get("scheme") in ("https", "wss") else "http")
+    )
+    return headers
+
+
+class HostGateway:
+    def __init__(self, app: ASGIApp, *, base_domain: str, resolve: Resolver) -> None:
+        self.app, self.base_domain, self.resolve = app, base_domain, resolve
+        self._client: httpx.AsyncClient | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            name = deployment_from_host(_header(scope, b"host"), self.base_domain)
+            if name is not None:
+                upstream = self.resolve(name)
+                if scope["type"] == "http":
+                    await self._proxy_http(scope, receive, send, name, upstream)
+                else:
+                    await self._proxy_ws(scope, receive, send, upstream)
+                return
+        await self.app(scope, receive, send)
+
+    def _target(self, scope: Scope, upstream: str, ws: bool = False) -> str:
+        path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        base = (
+            upstream.replace("http://", "ws://").replace("https://", "wss://") if ws else upstream
+        )
+        url = base.rstrip("/") + path.decode("latin-1")
+        return url + ("?" + query.decode("latin-1") if query else "")
+
+    async def _proxy_http(
+        self, scope: Scope, receive: Receive, send: Send, name: str, upstream: str | None
+    ) -> None:
+        if upstream is None:
+            await _json_response(
+                send,
+                404,
+                f'{{"code":"DeploymentNotFound","message":"No running deployment named {name}"}}',
+            )
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body.extend(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=5.0))
+        request = self._client.build_request(
+            scope["method"],
+            self._target(scope, upstream),
+            headers=_forward_headers(scope, HOP_BY_HOP),
+            content=bytes(body),
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError:
+            await _json_response(
+                send, 502, '{"code":"BadGateway","message":"Deployment unreachable"}'
+            )
+            return
+        try:
+            headers = [
+                (k.encode("latin-1"), v.encode("latin-1"))
+                for k, v in response.headers.multi_items()
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
+            ]
+            await send(
+                {"type": "http.response.start", "status": response.status_code, "headers": headers}
+            )
+            async for chunk in response.aiter_bytes():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+    async def _proxy_ws(
+        self, scope: Scope, receive: Receive, send: Send, upstream: str | None
+    ) -> None:
+        first = await receive()
+        if first["type"] != "websocket.connect":
+            return
+        if upstream is None:
+            await send({"type": "websocket.close", "code": 4404})
+            return
+        subprotocols: Iterable[str] = scope.get("subprotocols") or []
+        try:
+            upstream_ws = await ws_connect(
+                self._target(scope, upstream, ws=True),
+                additional_headers=_forward_headers(scope, WS_SKIP),
+                subprotocols=[s for s in subprotocols] or None,  # type: ignore[misc]
+                max_size=None,
+                compression=None,
+            )
+        except (OSError, InvalidHandshake, InvalidStatus):
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        await send({"type": "websocket.accept", "subprotocol": upstream_ws.subprotocol})
+
+        async def client_to_upstream() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    await upstream_ws.close(code=message.get("code", 1000))
+                    return
+                data = message.get("text")
+                await upstream_ws.send(data if data is not None else message.get("bytes") or b"")
+
+        async def upstream_to_client() -> None:
+            try:
+                async for data in upstream_ws:
+                    key = "text" if isinstance(data, str) else "bytes"
+                    await send({"type": "websocket.send", key: data})
+            except ConnectionClosed:
+                pass
+            code = upstream_ws.close_code or 1000
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": code})
+
+        tasks = [
+            asyncio.ensure_future(client_to_upstream()),
+            asyncio.ensure_future(upstream_to_client()),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await upstream_ws.close()
+
+
+async def _json_response(send: Send, status: int, body: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})

@@ -1,0 +1,50 @@
+"""Run the whole platform on one host: control plane, gateway and supervised data planes.
+
+Embedded defaults: SQLite, local files, no Redis; Celery tasks run in-process (eager), so the
+local driver's supervisor lives in this process and restarts deployments that exit.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from tenants.drivers import get_driver
+from tenants.reconcile import restart_live_deployments, start_purge_loop
+
+
+class Command(BaseCommand):
+    help = "Run the control plane (API + gateway) and supervise every deployment's process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=settings.STRATA_GATEWAY_PORT)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from daphne.cli import CommandLineInterface
+
+        driver = get_driver()
+        purge = start_purge_loop() if settings.CELERY_TASK_ALWAYS_EAGER else None
+        threading.Thread(target=restart_live_deployments, name="reconcile", daemon=True).start()
+        url = f"http://{options['host']}:{options['port']}"
+        self.stdout.write(
+            f"Strata control plane: {url}  (API under {url}/v1, schema /v1/openapi.json)"
+        )
+        self.stdout.write(
+            f"Deployments: per port, or http://<name>.{settings.BASE_DOMAIN}:{options['port']}"
+        )
+        self.stdout.write(
+            f"Sign up: POST {url}/v1/auth/sign_up (the verification email is printed here)"
+        )
+        self.stdout.flush()
+        try:
+            CommandLineInterface().run(
+                ["-b", options["host"], "-p", str(options["port"]), "controlplane.asgi:application"]
+            )
+        finally:
+            if purge is not None:
+                purge.set()
+            driver.shutdown()

@@ -1,0 +1,3 @@
+export function channelLabel(channel: string): string {
+  return `#${channel}`;
+}

@@ -1,0 +1,86 @@
+"""Control-plane fixtures: a real local driver on a temp dir, users signed up through the API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tenants.drivers import set_driver
+from tenants.drivers.local import LocalDriver
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()  # throttling state must not leak between tests
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def local_driver(tmp_path: Path) -> Iterator[LocalDriver]:
+    driver = LocalDriver(tmp_path / "deployments", port_range=(24000, 24999))
+    previous = set_driver(driver)
+    try:
+        yield driver
+    finally:
+        driver.shutdown()
+        set_driver(previous)
+
+
+@dataclass
+class Caller:
+    """An API client authenticated with one bearer token."""
+
+    client: APIClient
+    token: str
+    email: str = ""
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/v1/{path}", params, HTTP_AUTHORIZATION=f"Bearer {self.token}")
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.client.post(
+            f"/v1/{path}",
+            body if body is not None else {},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {self.token}",
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+        )
+
+
+def sign_up_and_login(email: str) -> Caller:
+    client = APIClient()
+    mail.outbox.clear()
+    r = client.post("/v1/auth/sign_up", {"email": email, "password": PASSWORD}, format="json")
+    assert r.status_code == 201, r.content
+    token = re.search(r"^(\S+:\S+)$", mail.outbox[-1].body, re.M)
+    assert token is not None, mail.outbox[-1].body
+    r = client.post("/v1/auth/verify_email", {"token": token.group(1)}, format="json")
+    assert r.status_code == 200, r.content
+    r = client.post("/v1/auth/login", {"email": email, "password": PASSWORD}, format="json")
+    assert r.status_code == 201, r.content
+    return Caller(client=APIClient(), token=r.json()["accessToken"], email=email)
+
+
+@pytest.fixture
+def make_user(db: None) -> Any:
+    return sign_up_and_login
+
+
+@pytest.fixture
+def team_owner(make_user: Any, local_driver: LocalDriver) -> tuple[Caller, int]:
+    """A verified user who owns a fresh team: (caller, team id)."""
+    caller = make_user("owner@alpha.test")
+    r = caller.post("teams/create_team", {"name": "Alpha"})
+    assert r.status_code == 201, r.content
+    return caller, r.json()["id"]

@@ -1,0 +1,113 @@
+"""`manage.py runplatform` on embedded defaults (SQLite, no Redis, eager Celery), end to end:
+sign up over HTTP, create a project, reach the deployment by port and by host through the
+gateway, kill its process and see it restarted, stop the platform and see the process go."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery-staple"
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except (httpx.HTTPError, OSError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
+    } | {
+        "STRATA_DATA_DIR": str(tmp_path),
+        "STRATA_BASE_DOMAIN": "strata.test",
+        "STRATA_GATEWAY_PORT": str(port),
+        "STRATA_CONTROL_PLANE_URL": f"http://127.0.0.1:{port}",
+        "STRATA_DP_PORT_RANGE": "26000,26999",
+        "DJANGO_SETTINGS_MODULE": "controlplane.settings",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input"], cwd=REPO_ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    log = tmp_path / "platform.log"
+    proc = subprocess.Popen(
+        [*manage, "runplatform", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=open(log, "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200)
+        yield url, port, log, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def test_platform_end_to_end(platform: tuple[str, int, Path, subprocess.Popen[bytes]]) -> None:
+    url, port, log, proc = platform
+    http = httpx.Client(base_url=f"{url}/v1", timeout=60)
+    assert http.post("/auth/sign_up", json={"email": "e2e@x.test", "password": PASSWORD}).status_code == 201
+    token = wait_for(lambda: re.search(r"^(\d+:\S+)$", log.read_text(errors="replace"), re.M))
+    assert http.post("/auth/verify_email", json={"token": token.group(1)}).status_code == 200
+    access = http.post("/auth/login", json={"email": "e2e@x.test", "password": PASSWORD}).json()
+    http.headers["Authorization"] = f"Bearer {access['accessToken']}"
+    team = http.post("/teams/create_team", json={"name": "E2E"}).json()
+    created = http.post(
+        f"/teams/{team['id']}/create_project", json={"projectName": "e2e", "deploymentType": "prod"}
+    ).json()
+    name, dep_url = created["deploymentName"], created["deploymentUrl"]
+    assert http.get(f"/deployments/{name}").json()["status"] == "running"
+    assert httpx.get(f"{dep_url}/instance_name", timeout=5).text == name
+    # The same deployment by host name, through the control plane's gateway port.
+    routed = httpx.get(f"{url}/instance_name", headers={"Host": f"{name}.strata.test:{port}"})
+    assert routed.status_code == 200 and routed.text == name
+
+    dep_port = int(dep_url.rsplit(":", 1)[1])
+    assert 26000 <= dep_port <= 26999  # STRATA_DP_PORT_RANGE is honoured
+    pattern = f"dataplane serve .*--port {dep_port}"
+    found = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True)
+    pid = int(found.stdout.split()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: httpx.get(f"{dep_url}/instance_name", timeout=2).text == name)
+
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{dep_url}/healthz", timeout=2)

@@ -1,0 +1,298 @@
+// Browser scenarios for the web console, driven by playwright-core in Debian's Chromium.
+// Run by tests/e2e (pytest), which starts the control plane and passes everything via env.
+// Prints `RESULT <json>` on success; any failed expectation exits non-zero with a screenshot.
+import { createRequire } from "node:module";
+import { readFileSync, mkdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+
+const env = process.env;
+const require = createRequire(path.join(env.STRATA_FRONTEND_DIR, "package.json"));
+const { chromium } = require("playwright-core");
+
+const BASE = env.STRATA_E2E_BASE;
+const TIMEOUT = 60_000;
+const PASSWORD = "a-long-enough-password-42";
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function waitFor(predicate, what, timeoutMs = TIMEOUT) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The verification token the console email backend printed for `email`. */
+function verificationToken(email) {
+  const log = readFileSync(env.STRATA_E2E_MAIL_LOG, "utf8");
+  const blocks = log.split(/^-{10,}$/m).filter((b) => b.includes(`To: ${email}`));
+  const last = blocks.at(-1);
+  const m = last && /verify your email address:\s*\n\s*\n(\S+)/.exec(last);
+  return m ? m[1] : null;
+}
+
+async function expectFocusedHeading(page, name) {
+  await page.getByRole("heading", { level: 1, name }).waitFor({ timeout: TIMEOUT });
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  if (focused !== "page-title") fail(`focus after navigation is on #${focused}, not the page title`);
+}
+
+async function signUpAndLogIn(page, email) {
+  await page.goto(`${BASE}/`);
+  await expectFocusedHeading(page, "Log in to Strata");
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expectFocusedHeading(page, "Create your Strata account");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expectFocusedHeading(page, "Verify your email");
+  const token = await waitFor(() => verificationToken(email), "the verification email");
+  await page.getByLabel("Verification token").fill(token);
+  await page.getByRole("button", { name: "Verify email" }).click();
+  await expectFocusedHeading(page, "Log in to Strata");
+  await page.getByText("Email verified").waitFor();
+  if ((await page.getByLabel("Email").inputValue()) !== email) fail("login email not prefilled");
+  // Keyboard only: type the password and submit with Enter.
+  await page.getByLabel("Password").focus();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expectFocusedHeading(page, "Your teams");
+  const who = await page.getByTestId("signed-in-as").textContent();
+  if (who !== email) fail(`header shows ${who}, expected ${email}`);
+}
+
+async function createTeamProjectDeployment(page, team, project) {
+  await page.getByLabel("Team name").fill(team);
+  await page.getByRole("button", { name: "Create team" }).click();
+  await expectFocusedHeading(page, team);
+  await page.getByLabel("Project name").focus();
+  await page.keyboard.type(project);
+  await page.keyboard.press("Enter"); // submit with the keyboard; first deployment: dev
+  await expectFocusedHeading(page, project);
+  const link = page.getByRole("region", { name: "Deployments" }).getByRole("link");
+  await link.first().waitFor({ timeout: TIMEOUT });
+  if ((await link.count()) !== 1) fail("expected exactly one deployment in the new project");
+  const name = (await link.first().textContent()).trim();
+  await link.first().click();
+  await expectFocusedHeading(page, `Deployment ${name}`);
+  const status = (await page.getByTestId("deployment-status").textContent()).trim();
+  const url = (await page.getByTestId("deployment-url").textContent()).trim();
+  await page.getByLabel("Key name").fill("e2e");
+  await page.getByRole("button", { name: "Create deploy key" }).click();
+  const key = (await page.getByTestId("new-deploy-key").textContent({ timeout: TIMEOUT })).trim();
+  await page.getByRole("region", { name: "Deploy keys" }).getByText("e2e").waitFor();
+  return { name, status, url, key };
+}
+
+/** Settings a user changes after creating a deployment: env vars, pause/resume, members,
+ * usage and billing, personal tokens (with a confirm dialog). */
+async function manageTeamAndDeployment(page, dep) {
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("GREETING");
+  await page.getByLabel("Value").fill("hello world");
+  await page.getByRole("button", { name: "Save variable" }).click();
+  await page.getByRole("region", { name: "Environment variables" }).getByText("hello world").waitFor();
+  const badge = page.getByTestId("deployment-status");
+  await page.getByRole("button", { name: "Pause" }).click();
+  await waitFor(async () => (await badge.textContent()) === "paused", "the paused badge");
+  await page.getByRole("button", { name: "Resume" }).click();
+  await waitFor(async () => (await badge.textContent()) !== "paused", "the resumed badge");
+  const resumed = await badge.textContent();
+
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: "Acme" }).click();
+  await expectFocusedHeading(page, "Acme");
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Members" }).click();
+  await expectFocusedHeading(page, "Acme: members");
+  await page.getByLabel("Email", { exact: true }).fill("colleague@example.test");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await page.getByRole("region", { name: "Pending invitations" }).getByText("colleague@example.test").waitFor();
+
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Usage & billing" }).click();
+  await expectFocusedHeading(page, "Acme: usage and billing");
+  const plan = await page.getByTestId("plan").textContent();
+  const usageItems = await page.getByRole("list", { name: /^Usage since/ }).getByRole("listitem").count();
+
+  await page.getByRole("link", { name: "Account" }).click();
+  await expectFocusedHeading(page, "Your account");
+  await page.getByLabel("Token name").fill("laptop");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const pat = (await page.getByTestId("new-token").textContent()).trim();
+  const tokens = page.getByRole("region", { name: "Personal access tokens" });
+  await tokens.getByText("laptop").waitFor();
+  await page.getByRole("button", { name: "Revoke laptop" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("button", { name: "Revoke" }).click();
+  await tokens.getByText("laptop").waitFor({ state: "detached" });
+  return { resumed, plan, usageItems, revokedToken: pat };
+}
+
+async function checkPhoneWidth(context) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto(`${BASE}/#/`);
+  await expectFocusedHeading(page, "Your teams");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) fail(`page is ${overflow}px wider than a 360px phone screen`);
+  const menu = page.getByRole("button", { name: "Menu" });
+  if (await page.getByRole("link", { name: "Account" }).isVisible()) fail("nav should collapse at phone width");
+  await menu.focus();
+  await page.keyboard.press("Enter");
+  if ((await menu.getAttribute("aria-expanded")) !== "true") fail("menu did not open with Enter");
+  await page.getByRole("link", { name: "Account" }).click();
+  await expectFocusedHeading(page, "Your account");
+  await page.close();
+}
+
+/** The official CLI (`npx convex ...`) against one deployment, offline like tests/compat. */
+function convexCli(args, url, key, cwd) {
+  const cli = path.join(env.STRATA_REPO_DIR, "node_modules", "convex", "bin", "main.js");
+  const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CONVEX_")));
+  const r = spawnSync("node", [cli, ...args], {
+    cwd,
+    env: {
+      ...childEnv,
+      CONVEX_SELF_HOSTED_URL: url,
+      CONVEX_SELF_HOSTED_ADMIN_KEY: key,
+      CI: "1",
+      CONVEX_VERSION_API_ORIGIN: "http://127.0.0.1:9",
+      CONVEX_PROVISION_HOST: "http://127.0.0.1:9",
+      NO_COLOR: "1",
+      HOME: path.join(cwd, "..", "home"),
+    },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  if (r.status !== 0) fail(`convex ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** Why the data plane cannot run the live-data scenario yet, or null when it can. */
+async function missingDataPlaneFeature(url, key, stage) {
+  const headers = { "Content-Type": "application/json", Authorization: `Convex ${key}` };
+  if (stage === "deploy") {
+    const r = await fetch(`${url}/api/get_config_hashes`, { method: "POST", headers, body: JSON.stringify({ adminKey: key, functions: "convex/" }) });
+    return r.status === 404 ? "the data plane has no deploy endpoints (/api/get_config_hashes is 404)" : null;
+  }
+  const r = await fetch(`${url}/api/query`, { method: "POST", headers, body: JSON.stringify({ path: "_system/frontend/getTableMapping", args: {}, format: "json" }) });
+  const body = await r.json().catch(() => null);
+  if (body === null) return `the data plane has no /api/query endpoint (HTTP ${r.status})`;
+  const message = body.errorMessage ?? body.message ?? "";
+  if (body.status !== "success" && /could not find/i.test(message)) {
+    return `the data plane lacks the _system/frontend/* queries the data browser uses (${message})`;
+  }
+  return null;
+}
+
+/** Functions tab lists the deployed app; the runner calls a mutation and a query; the Logs
+ * tab then shows the mutation's execution with its console.log line. */
+async function runFunctionsAndReadLogs(page, dep) {
+  const sections = page.getByRole("navigation", { name: "Deployment sections" });
+  await sections.getByRole("link", { name: "Functions" }).click();
+  await expectFocusedHeading(page, `${dep.name}: functions`);
+  const list = page.getByRole("region", { name: "Functions" });
+  await list.getByText("messages:send", { exact: true }).waitFor({ timeout: TIMEOUT });
+  const listed = await list.locator("tbody tr td:first-child").allTextContents();
+  const body = `sent from the runner ${Date.now()}`;
+  await page.getByLabel("Function", { exact: true }).fill("messages:send");
+  await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console", author: "me", body }));
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("messages:send (mutation) finished").waitFor({ timeout: TIMEOUT });
+  const sentId = JSON.parse(await page.getByTestId("function-result").textContent());
+  if (typeof sentId !== "string" || !sentId) fail(`messages:send returned ${sentId}`);
+  await page.getByLabel("Function", { exact: true }).fill("messages:list");
+  await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console" }));
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("messages:list (query) finished").waitFor({ timeout: TIMEOUT });
+  const rows = JSON.parse(await page.getByTestId("function-result").textContent());
+  if (!Array.isArray(rows) || !rows.some((r) => r._id === sentId && r.body === body)) {
+    fail(`messages:list did not return the runner's message: ${JSON.stringify(rows)}`);
+  }
+  await sections.getByRole("link", { name: "Logs" }).click();
+  await expectFocusedHeading(page, `${dep.name}: logs`);
+  const logs = page.getByTestId("logs");
+  await logs.locator("li", { hasText: "messages:send" }).first().waitFor({ timeout: TIMEOUT });
+  const logText = await logs.textContent();
+  return { listed, sentId, logText, body };
+}
+
+async function main() {
+  // A persistent context is how playwright passes a fresh --user-data-dir to Chromium.
+  const context = await chromium.launchPersistentContext(env.STRATA_E2E_PROFILE, {
+    executablePath: env.STRATA_CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors = [];
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  try {
+    const email = `e2e-${Date.now()}@example.test`;
+    await signUpAndLogIn(page, email);
+    const dep = await createTeamProjectDeployment(page, "Acme", "Demo app");
+    const token = await page.evaluate(() => localStorage.getItem("strata.token"));
+    const result = { email, token, deployment: dep };
+    if (env.STRATA_E2E_SCENARIO === "signup") {
+      Object.assign(result, await manageTeamAndDeployment(page, dep));
+      await checkPhoneWidth(context);
+    }
+    if (env.STRATA_E2E_SCENARIO === "functions-logs") {
+      const missing = await missingDataPlaneFeature(dep.url, dep.key, "deploy");
+      if (missing) {
+        console.log(`RESULT ${JSON.stringify({ ...result, token: null, skipped: missing })}`);
+        return;
+      }
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
+      Object.assign(result, await runFunctionsAndReadLogs(page, dep));
+    }
+    if (env.STRATA_E2E_SCENARIO === "live-data") {
+      const missing = (await missingDataPlaneFeature(dep.url, dep.key, "deploy"))
+        ?? (convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR), null)
+        ?? (await missingDataPlaneFeature(dep.url, dep.key, "query"));
+      if (missing) {
+        console.log(`RESULT ${JSON.stringify({ ...result, token: null, skipped: missing })}`);
+        return;
+      }
+      const { ConvexHttpClient } = require("convex/browser");
+      const other = new ConvexHttpClient(dep.url); // another client: the official HTTP client
+      const first = `first message ${Date.now()}`;
+      await other.mutation("messages:send", { channel: "general", author: "other-client", body: first });
+      await page.getByRole("navigation", { name: "Deployment sections" }).getByRole("link", { name: "Data" }).click();
+      await expectFocusedHeading(page, `${dep.name}: data`);
+      await page.getByRole("button", { name: "messages" }).click();
+      const docs = page.getByTestId("documents");
+      await docs.getByText(first).waitFor({ timeout: TIMEOUT });
+      await page.evaluate(() => { window.__strataNoReload = true; });
+      const text = `hello from another client ${Date.now()}`;
+      await other.mutation("messages:send", { channel: "general", author: "other-client", body: text });
+      await docs.getByText(text).waitFor({ timeout: TIMEOUT });
+      result.reloaded = !(await page.evaluate(() => window.__strataNoReload === true));
+      result.rows = await docs.locator("tbody tr").count();
+      result.liveText = text;
+    }
+    if (consoleErrors.length) fail(`uncaught page errors: ${consoleErrors.join("; ")}`);
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  } catch (err) {
+    mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
+    const shot = path.join(env.STRATA_E2E_SHOTS, "failure.png");
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+    console.error(`FAILED at ${page.url()} (screenshot: ${shot})`);
+    console.error(err && err.stack ? err.stack : String(err));
+    console.error("--- page text\n" + (await page.evaluate(() => document.body.innerText).catch(() => "")));
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+  }
+}
+
+await main();

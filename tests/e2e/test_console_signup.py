@@ -1,0 +1,96 @@
+"""A new user signs up in the console, verifies the email, creates a team, a project and its
+dev deployment, and gets a deploy key; the server-side state matches what the browser shows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tenants.keys import verify_key
+
+from .conftest import ControlPlane, run_browser
+
+pytestmark = pytest.mark.slow
+
+
+def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Path) -> None:
+    result = run_browser("signup", control_plane, tmp_path)
+    dep = result["deployment"]
+    auth = {"Authorization": f"Bearer {result['token']}"}
+
+    # What the console showed is what the API says about the deployment.
+    api = httpx.get(f"{control_plane.url}/v1/deployments/{dep['name']}", headers=auth, timeout=10)
+    assert api.status_code == 200, api.text
+    assert api.json()["deploymentUrl"] == dep["url"]
+    assert api.json()["status"] == dep["status"] == "running"
+
+    # The deployment the console created is a real, live data-plane process...
+    assert httpx.get(f"{dep['url']}/instance_name", timeout=10).text == dep["name"]
+    # ...and the deploy key the console handed out is an admin key for exactly that one.
+    verified = verify_key(dep["key"], dep["name"], _instance_secret(control_plane, dep["name"]))
+    assert verified is not None
+
+    # Changes made in the console reached the control plane.
+    env = httpx.get(
+        f"{control_plane.url}/v1/deployments/{dep['name']}/list_environment_variables",
+        headers=auth,
+        timeout=10,
+    ).json()["items"]
+    assert env == [{"name": "GREETING", "value": "hello world"}]
+    assert result["resumed"] in ("provisioning", "running")
+    assert result["plan"] == "free" and result["usageItems"] == 4
+    invites = httpx.get(
+        f"{control_plane.url}/v1/teams/{teams_id(control_plane, auth)}/list_pending_invites",
+        headers=auth,
+        timeout=10,
+    ).json()["items"]
+    assert [(i["email"], i["role"]) for i in invites] == [("colleague@example.test", "viewer")]
+    revoked = {"Authorization": f"Bearer {result['revokedToken']}"}
+    assert (
+        httpx.get(f"{control_plane.url}/v1/teams", headers=revoked, timeout=10).status_code == 401
+    )
+
+    teams = httpx.get(f"{control_plane.url}/v1/teams", headers=auth, timeout=10).json()["items"]
+    assert [t["name"] for t in teams] == ["Acme"]
+
+    # Another user sees none of it: the deployment is a 404 for them, not a 403.
+    other = _api_user(control_plane, "someone-else@example.test")
+    r = httpx.get(f"{control_plane.url}/v1/deployments/{dep['name']}", headers=other, timeout=10)
+    assert r.status_code == 404, r.text
+    assert (
+        httpx.get(f"{control_plane.url}/v1/teams", headers=other, timeout=10).json()["items"] == []
+    )
+
+
+def teams_id(cp: ControlPlane, auth: dict[str, str]) -> int:
+    teams = httpx.get(f"{cp.url}/v1/teams", headers=auth, timeout=10).json()["items"]
+    return int(teams[0]["id"])
+
+
+def _api_user(cp: ControlPlane, email: str) -> dict[str, str]:
+    """Sign up, verify (token from the console email backend) and log in through /v1."""
+    password = "another-long-password-7"
+    r = httpx.post(f"{cp.url}/v1/auth/sign_up", json={"email": email, "password": password})
+    assert r.status_code == 201, r.text
+    block = [b for b in re.split(r"^-{10,}$", cp.log(), flags=re.M) if f"To: {email}" in b][-1]
+    token = re.search(r"verify your email address:\s*\n\s*\n(\S+)", block)
+    assert token is not None, block
+    r = httpx.post(f"{cp.url}/v1/auth/verify_email", json={"token": token.group(1)})
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{cp.url}/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
+
+
+def _instance_secret(cp: ControlPlane, name: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(cp.data_dir / "cp" / "controlplane.sqlite3") as db:
+        row = db.execute(
+            "SELECT instance_secret FROM strata_deployments_deployment WHERE name = ?", (name,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])

@@ -1,0 +1,33 @@
+"""The persistence backends on their own: atomic writes and recovery from a failed write."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataplane.storage import open_persistence
+
+
+def test_failed_write_is_atomic_and_backend_recovers(db_url: str) -> None:
+    store = open_persistence(db_url)
+    try:
+        doc = (b"\x01" * 16, 10, 10_001, b'{"a":1.0}')
+        entry = (1, b"k1", 10, b"\x01" * 16, False)
+        store.write_commit([doc], [entry])
+        clash = (b"\x02" * 16, 11, 10_001, b'{"b":1.0}')
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            store.write_commit([clash], [entry, (1, b"k2", 11, b"\x02" * 16, False)])
+        assert store.get_document(b"\x02" * 16, 20) is None  # nothing of the failed write
+        assert store.scan_index(1, b"", None, 20, False, 10) == [(b"k1", b'{"a":1.0}')]
+        store.write_commit([clash], [(1, b"k2", 11, b"\x02" * 16, False)])
+        assert store.get_document(b"\x02" * 16, 20) == (10_001, 11, b'{"b":1.0}')
+        assert [k for k, _ in store.scan_index(1, b"", None, 20, True, 10)] == [b"k2", b"k1"]
+        assert store.max_ts() == 11
+    finally:
+        store.close()
+
+
+def test_bad_urls_are_rejected() -> None:
+    with pytest.raises(ValueError, match="Unsupported database URL"):
+        open_persistence("mysql://x")
+    with pytest.raises(ValueError, match="synchronous"):
+        open_persistence("sqlite:////tmp/x.db?synchronous=sometimes")

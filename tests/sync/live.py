@@ -1,0 +1,74 @@
+"""A live deployment with the sync test app pushed by the official CLI (for tests/compat)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.compat.conftest import ConvexCli, Server, start_server
+
+REPO = Path(__file__).resolve().parents[2]
+JS_DIR = REPO / "tests" / "compat" / "js"
+APP = JS_DIR / "syncapp"
+
+
+@dataclass
+class LiveApp:
+    server: Server
+    cli: ConvexCli
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port and data directory."""
+        port = int(self.server.url.rsplit(":", 1)[1])
+        self.server.stop()
+        self.server = start_server(self.server.data_dir, name=self.server.name, port=port)
+        self.cli.server = self.server
+
+
+def deploy_sync_app(
+    root: Path, *, database_url: str = "", auth_config: str | None = None
+) -> LiveApp:
+    """Start a server under `root` and push tests/compat/js/syncapp to it with the CLI."""
+    server = start_server(root / "deployment", database_url=database_url)
+    try:
+        app_dir = root / "work" / "syncapp"
+        shutil.copytree(APP, app_dir)
+        if auth_config is not None:
+            (app_dir / "convex" / "auth.config.ts").write_text(auth_config)
+        (app_dir / "package.json").write_text(
+            json.dumps({"name": "syncapp", "private": True, "dependencies": {"convex": "1.48.0"}})
+        )
+        (app_dir / "node_modules").symlink_to(REPO / "node_modules")
+        (root / "work" / "home").mkdir(exist_ok=True)
+        cli = ConvexCli(server, app_dir)
+        cli.deploy()
+    except BaseException:
+        server.stop()
+        raise
+    return LiveApp(server, cli, root)
+
+
+def run_scenario(app: LiveApp, name: str, timeout: float = 90) -> list[dict]:
+    """Run one scenario of tests/compat/js/scenarios.mjs; returns its JSON lines."""
+    proc = subprocess.run(
+        ["node", str(JS_DIR / "scenarios.mjs"), name, app.url],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines or lines[-1] != {"ok": True}:
+        raise AssertionError(
+            f"scenario {name} failed ({proc.returncode}):\nstdout:\n{proc.stdout}\n"
+            f"stderr:\n{proc.stderr[-4000:]}\nserver log:\n{app.server.log()[-4000:]}"
+        )
+    return lines[:-1]

@@ -1,0 +1,192 @@
+"""User JWTs (customJwt with a data: JWKS, OIDC discovery over real HTTP) and admin keys."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jwt
+import orjson
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from dataplane.auth import (
+    AuthError,
+    Identity,
+    JwksCache,
+    identity_from_headers,
+    identity_from_token,
+)
+from dataplane.config import DeploymentConfig
+from dataplane.deployment import Deployment, set_current_deployment
+from tenants.keys import mint_key
+
+
+def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _token(key: rsa.RSAPrivateKey, kid: str = "k1", **claims: object) -> str:
+    now = int(time.time())
+    body = {
+        "iss": "https://issuer.test",
+        "sub": "user-1",
+        "aud": "convex",
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.fixture
+def custom_provider(rsa_key: rsa.RSAPrivateKey) -> dict:
+    jwks = {"keys": [_jwk(rsa_key, "k1")]}
+    data = "data:application/json;base64," + base64.b64encode(orjson.dumps(jwks)).decode()
+    return {
+        "type": "customJwt",
+        "issuer": "issuer.test",
+        "jwks": data,
+        "algorithm": "RS256",
+        "applicationID": "convex",
+    }
+
+
+def test_custom_jwt_identity_has_convex_fields(rsa_key, custom_provider) -> None:
+    token = _token(rsa_key, email="a@b.c", given_name="Ada", role="admin")
+    ident = identity_from_token(token, [custom_provider], cache=JwksCache())
+    assert ident.user is not None
+    assert ident.user["tokenIdentifier"] == "https://issuer.test|user-1"
+    assert ident.user["subject"] == "user-1"
+    assert ident.user["email"] == "a@b.c"
+    assert ident.user["givenName"] == "Ada"
+    assert ident.user["role"] == "admin"
+    assert "exp" not in ident.user and "aud" not in ident.user
+    assert not ident.admin
+    same = identity_from_token(token, [custom_provider], cache=JwksCache())
+    assert same == ident and hash(same) == hash(ident)
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"aud": "other-app"}, "No auth provider"),
+        ({"iss": "https://evil.test"}, "No auth provider"),
+        ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "expired"),
+        ({"sub": None}, "sub"),
+    ],
+)
+def test_bad_claims_are_rejected(rsa_key, custom_provider, claims, message) -> None:
+    with pytest.raises(AuthError, match=message):
+        identity_from_token(_token(rsa_key, **claims), [custom_provider], cache=JwksCache())
+
+
+def test_signature_from_another_key_is_rejected(custom_provider) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(AuthError, match="verify"):
+        identity_from_token(_token(other), [custom_provider], cache=JwksCache())
+
+
+def test_unknown_kid_and_garbage_are_rejected(rsa_key, custom_provider) -> None:
+    with pytest.raises(AuthError, match="kid"):
+        identity_from_token(_token(rsa_key, kid="nope"), [custom_provider], cache=JwksCache())
+    with pytest.raises(AuthError, match="decode"):
+        identity_from_token("not-a-jwt", [custom_provider], cache=JwksCache())
+    with pytest.raises(AuthError, match="no providers"):
+        identity_from_token(_token(rsa_key), [], cache=JwksCache())
+
+
+@pytest.fixture
+def oidc_server(rsa_key: rsa.RSAPrivateKey) -> Iterator[tuple[str, list[str]]]:
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path == "/.well-known/openid-configuration":
+                body = {"issuer": base, "jwks_uri": base + "/jwks"}
+            elif self.path == "/jwks":
+                body = {"keys": [_jwk(rsa_key, "k1")]}
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            data = orjson.dumps(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_oidc_provider_discovers_and_caches_jwks(rsa_key, oidc_server) -> None:
+    domain, hits = oidc_server
+    provider = {"domain": domain, "applicationID": "convex"}
+    cache = JwksCache()
+    for sub in ("u1", "u2", "u3"):
+        ident = identity_from_token(_token(rsa_key, iss=domain, sub=sub), [provider], cache=cache)
+        assert ident.user is not None and ident.user["tokenIdentifier"] == f"{domain}|{sub}"
+    assert hits == ["/.well-known/openid-configuration", "/jwks"]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    config = DeploymentConfig(
+        name="auth-test",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        instance_secret="s3cret",
+        public_url="http://127.0.0.1:1",
+    )
+    dep = Deployment(config)
+    set_current_deployment(dep)
+    try:
+        yield dep
+    finally:
+        set_current_deployment(None)
+        dep.close()
+
+
+def test_admin_headers_and_acting_as(deployment: Deployment) -> None:
+    key = mint_key("auth-test", "s3cret")
+    assert identity_from_headers({"Authorization": f"Convex {key}"}) == Identity.for_admin()
+    attrs = base64.b64encode(orjson.dumps({"subject": "s", "issuer": "i", "name": "N"})).decode()
+    ident = identity_from_headers({"Authorization": f"Convex {key}:{attrs}"})
+    assert ident is not None and ident.admin
+    assert ident.user == {"subject": "s", "issuer": "i", "name": "N", "tokenIdentifier": "i|s"}
+    other = mint_key("other-deployment", "s3cret")
+    with pytest.raises(AuthError, match="invalid"):
+        identity_from_headers({"Authorization": f"Convex {other}"})
+    with pytest.raises(AuthError, match="scheme"):
+        identity_from_headers({"Authorization": "Basic abc"})
+    assert identity_from_headers({}) is None
+
+
+def test_bearer_without_deployed_auth_config_is_rejected(deployment, rsa_key) -> None:
+    with pytest.raises(AuthError, match="No auth provider"):
+        identity_from_headers({"Authorization": f"Bearer {_token(rsa_key)}"})
