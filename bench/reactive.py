@@ -2,7 +2,8 @@
 
 (a) Mutation commits/s over the sync WebSocket with 1 and 8 concurrent clients (each waits
     for its MutationResponse and the Transition that reaches the commit, as the official
-    clients do) vs the raw engine commit rate (Database.run_mutation, same storage, in-process).
+    clients do) vs the same mutation through the in-process V8 FunctionRunner (no network)
+    and vs the raw engine commit rate (Database.run_mutation, same storage, in-process).
 (b) Write-to-subscriber latency for N subscribers of one query: from just before the writer
     sends the mutation to each subscriber receiving the Transition with the new value; vs a
     bare `websockets` server broadcasting a frame of the same size (bench/reactive/
@@ -20,7 +21,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -226,9 +226,12 @@ class SyncClient:
                     raise RuntimeError(frame["result"])
                 result = frame["result"]
                 commit_ts = _ts_bytes(frame["ts"])
-            elif frame["type"] == "Transition" and commit_ts is not None:
-                if _ts_bytes(frame["endVersion"]["ts"]) >= commit_ts:
-                    return result
+            elif (
+                frame["type"] == "Transition"
+                and commit_ts is not None
+                and _ts_bytes(frame["endVersion"]["ts"]) >= commit_ts
+            ):
+                return result
 
     async def close(self) -> None:
         await self.ws.close()
@@ -260,6 +263,38 @@ async def _mutation_rate(url: str, clients: int, seconds: float) -> float:
     for c in conns:
         await c.close()
     return sum(counts) / elapsed
+
+
+def _runner_rate(db_url: str, threads: int, seconds: float) -> float:
+    """The V8 runner's own mutation rate in-process, on the pushed app (server stopped)."""
+    from dataplane.config import DeploymentConfig
+    from dataplane.deploy.activation import active_app
+    from dataplane.deployment import Deployment
+
+    with tempfile.TemporaryDirectory(prefix="strata-runner-") as tmp:
+        config = DeploymentConfig(
+            name="bench-reactive",
+            data_dir=Path(tmp),
+            database_url=db_url,
+            instance_secret="bench",
+            public_url="http://127.0.0.1:9",
+        )
+        dep = Deployment(config)
+        try:
+            active_app(dep)
+            runner = dep.runner
+
+            def make(t: int) -> Any:
+                def op(i: int) -> None:
+                    runner.run_mutation(
+                        "bench:create", {"room": f"r{t}", "seq": float(i), "body": BODY}
+                    )
+
+                return op
+
+            return rate_threads(make, threads, seconds)
+        finally:
+            dep.close()
 
 
 def _raw_engine_rate(db_kind: str, threads: int, seconds: float) -> float:
@@ -431,32 +466,42 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [int(x) for x in args.subscribers.split(",") if x]
 
     print(
-        f"bench.reactive  storage={args.db}  (client and server share this {os.cpu_count()}-core box)"
+        f"bench.reactive  storage={args.db}  "
+        f"(client and servers share this {os.cpu_count()}-core machine)"
     )
-    with database_url(args.db) as url, deployment(url) as dep:
-        print("\n(a) mutation commits/s over the sync WebSocket vs raw engine commits")
-        print(f"{'clients':<10}{'sync ops/s':>12}{'engine ops/s':>14}{'ratio':>8}")
-        for clients in (1, 8):
-            ours = asyncio.run(_mutation_rate(dep.url, clients, args.seconds))
-            raw = _raw_engine_rate(args.db, clients, args.seconds)
-            print(f"{clients:<10}{ours:>12,.0f}{raw:>14,.0f}{ours / raw:>8.2f}")
-
-        print("\n(b) write -> subscriber latency (ms), one query, N subscribers")
-        print(
-            f"{'N':<6}{'ours all p50/p99':>20}{'bare all p50/p99':>20}"
-            f"{'ours each p50/p99':>20}{'bare each p50/p99':>20}{'p50 ratio':>10}"
-        )
-        for n in sizes:
-            rounds = 50 if n <= 100 else 30
-            ours_lat, frame = asyncio.run(_fanout(dep.url, n, rounds))
-            bare = asyncio.run(_bare_fanout(n, rounds, frame))
+    sync_rates: dict[int, float] = {}
+    with database_url(args.db) as url:
+        with deployment(url) as dep:
+            for clients in (1, 8):
+                sync_rates[clients] = asyncio.run(_mutation_rate(dep.url, clients, args.seconds))
+            print("\n(b) write -> subscriber latency (ms), one query, N subscribers")
             print(
-                f"{n:<6}{ours_lat.all_p50:>10.1f}/{ours_lat.all_p99:<9.1f}"
-                f"{bare.all_p50:>10.1f}/{bare.all_p99:<9.1f}"
-                f"{ours_lat.each_p50:>10.1f}/{ours_lat.each_p99:<9.1f}"
-                f"{bare.each_p50:>10.1f}/{bare.each_p99:<9.1f}"
-                f"{ours_lat.all_p50 / bare.all_p50:>10.2f}"
+                f"{'N':<6}{'ours all p50/p99':>20}{'bare all p50/p99':>20}"
+                f"{'ours each p50/p99':>20}{'bare each p50/p99':>20}{'p50 ratio':>10}"
             )
+            for n in sizes:
+                rounds = 50 if n <= 100 else 30
+                lat, frame = asyncio.run(_fanout(dep.url, n, rounds))
+                bare = asyncio.run(_bare_fanout(n, rounds, frame))
+                print(
+                    f"{n:<6}{lat.all_p50:>10.1f}/{lat.all_p99:<9.1f}"
+                    f"{bare.all_p50:>10.1f}/{bare.all_p99:<9.1f}"
+                    f"{lat.each_p50:>10.1f}/{lat.each_p99:<9.1f}"
+                    f"{bare.each_p50:>10.1f}/{bare.each_p99:<9.1f}"
+                    f"{lat.all_p50 / bare.all_p50:>10.2f}"
+                )
+        runner_rates = {c: _runner_rate(url, c, args.seconds) for c in (1, 8)}
+    print("\n(a) mutation commits/s: sync WebSocket clients vs in-process V8 runner vs raw engine")
+    print(
+        f"{'clients':<9}{'sync/s':>9}{'runner/s':>10}{'engine/s':>10}{'sync/runner':>13}{'sync/engine':>13}"
+    )
+    for clients in (1, 8):
+        raw = _raw_engine_rate(args.db, clients, args.seconds)
+        ours, runner = sync_rates[clients], runner_rates[clients]
+        print(
+            f"{clients:<9}{ours:>9,.0f}{runner:>10,.0f}{raw:>10,.0f}"
+            f"{ours / runner:>13.2f}{ours / raw:>13.2f}"
+        )
     print(
         "\nReference (perf-baselines.md, this machine): Parse Server LiveQuery 1000 subscribers "
         "p50 41 ms; Parse create with 8 clients ~1,000/s."

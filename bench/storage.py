@@ -170,7 +170,7 @@ def _report(title: str, engine: list[Rates], raw: list[Rates]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=2.0, help="duration of each phase")
+    parser.add_argument("--seconds", type=float, default=1.5, help="duration of each phase")
     parser.add_argument("--rounds", type=int, default=2, help="alternating engine/raw rounds")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
     args = parser.parse_args()

@@ -19,9 +19,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataplane.settings")
     from daphne.cli import CommandLineInterface
 
+    from dataplane.deploy.activation import active_app
     from dataplane.deployment import current_deployment
 
-    current_deployment()  # fail fast on bad configuration, before binding the port
+    # Fail fast on bad configuration and restore the deployed code before binding the port,
+    # so WebSocket-only clients find their functions right after a restart.
+    deployment = current_deployment()
+    active_app(deployment)
+    deployment.scheduler.start()  # re-scans pending jobs left by a previous process
     CommandLineInterface().run(
         ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]
     )

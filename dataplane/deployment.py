@@ -10,6 +10,7 @@ from .config import DeploymentConfig
 
 if TYPE_CHECKING:
     from .runtime import FunctionRunner
+    from .scheduler.service import Scheduler
     from .transactions import Database
 
 
@@ -33,7 +34,16 @@ class Deployment:
 
         return FunctionRunner(self)
 
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """Delivers scheduled functions and crons once `.start()`ed (the server does that)."""
+        from .scheduler.service import Scheduler
+
+        return Scheduler.for_deployment(self)
+
     def close(self) -> None:
+        if "scheduler" in self.__dict__:
+            self.scheduler.stop()
         if "runner" in self.__dict__:
             self.runner.close()
         if "db" in self.__dict__:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import struct
 from typing import Any, Final
 
@@ -162,7 +163,17 @@ def _check_string(s: str, path: str) -> int:
         ) from exc
 
 
+_TOP_LEVEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_NESTED_NAME = re.compile(r"[ -#%-~][ -~]{0,1023}\Z")  # printable ASCII, not starting with $
+
+
 def _check_field_name(name: Any, path: str, top_level: bool) -> None:
+    if type(name) is str and (
+        (_TOP_LEVEL_NAME.match(name) and (name[0] != "_" or name in SYSTEM_FIELDS))
+        if top_level
+        else _NESTED_NAME.match(name)
+    ):
+        return  # the common, valid case; below explains what is wrong otherwise
     where = path or "top level"
     if type(name) is not str:
         raise ConvexValueError(f"Field name {name!r} at {where} is not a string")

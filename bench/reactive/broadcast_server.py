@@ -7,6 +7,7 @@ them with one `websockets.broadcast` call. Usage: python broadcast_server.py <po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 
 import websockets
@@ -35,7 +36,5 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt, websockets.ConnectionClosed):
         asyncio.run(main(int(sys.argv[1])))
-    except (KeyboardInterrupt, websockets.ConnectionClosed):
-        pass

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..scheduler.crons import CronError, check_crons
+from ..scheduler.crons import register as register_crons
 from . import analysis as app_analysis
 from . import store
 from .errors import DeployError, PushNotFound, PushRaced
@@ -94,6 +96,10 @@ class PushManager:
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
         bundle, analysed, auth = app_analysis.analyze(all_modules, env)
+        try:
+            check_crons(analysed.crons)
+        except CronError as e:
+            raise DeployError(f"Invalid cron job in crons.js: {e}") from None
         schema = None
         if analysed.schema is not None:
             schema = parse_schema(analysed.schema)
@@ -356,6 +362,7 @@ class PushManager:
                 def write(txn: Any) -> tuple[list[str], list[str]]:
                     result = store.replace_modules(txn, pending.modules)
                     store.save_config(txn, pending.config)
+                    register_crons(txn, pending.analysis.crons)  # same commit as the code
                     return result
 
                 (added, removed), _ = db.run_mutation(write)

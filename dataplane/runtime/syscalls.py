@@ -1,8 +1,9 @@
 """The syscalls convex/server 1.48 makes, served from the caller's Transaction.
 
 Queries get a read-only view; mutations may write. Every database error becomes a
-SyscallFailure whose message user code sees as a thrown Error. Scheduler, file storage and
-vector search belong to later work and fail loudly with "not supported yet".
+SyscallFailure whose message user code sees as a thrown Error. ctx.scheduler is served by
+dataplane.scheduler.syscalls; file storage and vector search fail loudly with "not supported
+yet" here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..scheduler import syscalls as scheduler_syscalls
+from ..scheduler.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json, to_json
 from .isolate import SyscallFailure
@@ -23,10 +26,6 @@ if TYPE_CHECKING:
     from .runner import CallContext
 
 _NOT_YET = {
-    "1.0/schedule": "Scheduling functions (ctx.scheduler)",
-    "1.0/cancel_job": "Cancelling scheduled functions",
-    "1.0/actions/schedule": "Scheduling functions (ctx.scheduler)",
-    "1.0/actions/cancel_job": "Cancelling scheduled functions",
     "1.0/actions/vectorSearch": "Vector search",
     "1.0/storageGetUrl": "File storage",
     "1.0/storageGetMetadata": "File storage",
@@ -66,6 +65,13 @@ class CommonSyscalls:
     def __init__(self, call: CallContext) -> None:
         self.call = call
 
+    def scheduler(self, op: str, args: dict[str, Any]) -> Any:
+        """ctx.scheduler from an action (mutations override this to use their transaction)."""
+        try:
+            return scheduler_syscalls.handle_action(self.call, op, args)
+        except ScheduleError as e:
+            raise SyscallFailure(str(e)) from None
+
     def common(self, op: str, args: dict[str, Any]) -> Any:
         if op == "1.0/getUserIdentity":
             identity = self.call.identity
@@ -85,6 +91,8 @@ class CommonSyscalls:
             }
         if op == "1.0/auditLog":
             return None
+        if op in scheduler_syscalls.OPS:
+            return self.scheduler(op, args)
         if op in _NOT_YET:
             raise SyscallFailure(f"{_NOT_YET[op]} is not supported yet by this deployment")
         raise SyscallFailure(f"Unknown operation {op}")
@@ -100,6 +108,7 @@ class DatabaseSyscalls(CommonSyscalls):
         self._streams: dict[int, Iterator[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self.syscalls = 0
+        self.scheduled = 0
 
     def syscall(self, op: str, raw_args: str) -> str:
         self.syscalls += 1
@@ -257,6 +266,25 @@ class DatabaseSyscalls(CommonSyscalls):
                 "scheduledFunctionArgsBytes": {"used": 0, "remaining": None},
             }
         return self.common(op, a)
+
+    def scheduler(self, op: str, args: dict[str, Any]) -> Any:
+        """ctx.scheduler in a mutation: written in this transaction, so rollback unschedules."""
+        if not self.writable:
+            raise SyscallFailure("ctx.scheduler is only available in mutations and actions")
+        if op.startswith("1.0/actions/"):
+            raise SyscallFailure(f"{op} is only available in actions")
+        self.scheduled += 1
+        if self.scheduled > MAX_SCHEDULED_PER_CALL:
+            raise SyscallFailure(
+                f"Too many functions scheduled by one function (limit {MAX_SCHEDULED_PER_CALL})"
+            )
+        try:
+            if op == "1.0/schedule":
+                return scheduler_syscalls.schedule_in(self.call, self.txn, args)
+            scheduler_syscalls.cancel_in(self.txn, args)
+            return None
+        except ScheduleError as e:
+            raise SyscallFailure(str(e)) from None
 
     def _write_target(self, a: dict[str, Any]) -> str:
         doc_id = a.get("id")

@@ -42,6 +42,10 @@ class CommitWatermark:
                 self._seen = record.ts
                 self._cond.notify_all()
 
+    @property
+    def seen(self) -> int:
+        return self._seen
+
     def wait(self, ts: int) -> None:
         with self._cond:
             if not self._cond.wait_for(lambda: self._seen >= ts, self._timeout):

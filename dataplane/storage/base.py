@@ -94,8 +94,18 @@ class Persistence(ABC):
         """Oldest ts snapshots may still read at (history before it was collected)."""
 
     @abstractmethod
-    def collect_garbage(self, cutoff: int) -> int:
-        """Drop versions invisible at every ts >= cutoff; record cutoff; return rows deleted."""
+    def set_retention_ts(self, cutoff: int) -> None:
+        """Record that snapshots before cutoff may no longer be read."""
+
+    @abstractmethod
+    def collect_garbage_chunk(
+        self, target: str, scope: tuple[int, ...], cutoff: int, start: bytes, rows: int
+    ) -> tuple[int, bytes | None]:
+        """Drop versions invisible at every ts >= cutoff in one chunk of about `rows` rows.
+
+        target "index" (scope = (index_id,)) or "documents" (scope = ()); the chunk starts at
+        key/id `start`. Returns (rows deleted, start of the next chunk or None when done).
+        """
 
     @abstractmethod
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from typing import Any
 
@@ -42,6 +43,19 @@ _SCHEMA_LOCK_KEY = 0x5354524154410001
 _COMMITTER_LOCK_KEY = 0x5354524154410002
 # A killed previous committer's backend may need a moment to notice and release its lock.
 _LOCK_WAIT_S = 3.0
+
+
+# Rows per multi-row INSERT: few protocol messages per commit, few distinct prepared statements.
+_ROWS_PER_INSERT = 64
+
+
+@functools.lru_cache(maxsize=512)
+def _multi_row(sql: str, rows: int) -> str:
+    """`INSERT ... VALUES (%s, ...)` widened to `rows` value tuples (plain SQL unchanged)."""
+    head, sep, values = sql.partition(" VALUES ")
+    if not sep or rows == 1:
+        return sql
+    return f"{head} VALUES " + ", ".join([values] * rows)
 
 
 class PostgresPersistence(Persistence):
@@ -111,10 +125,9 @@ class PostgresPersistence(Persistence):
             with conn.pipeline(), conn.cursor() as cur:
                 cur.execute("BEGIN")
                 for sql, rows in statements:
-                    if len(rows) == 1:
-                        cur.execute(sql, rows[0])
-                    elif rows:
-                        cur.executemany(sql, rows)
+                    for start in range(0, len(rows), _ROWS_PER_INSERT):
+                        chunk = rows[start : start + _ROWS_PER_INSERT]
+                        cur.execute(_multi_row(sql, len(chunk)), [v for r in chunk for v in r])
                 cur.execute("COMMIT")
         except psycopg.Error:
             if conn.closed or conn.broken:
@@ -191,14 +204,27 @@ class PostgresPersistence(Persistence):
         rows = self._query("SELECT value FROM strata_meta WHERE key = 'retention_ts'", ())
         return int(rows[0][0]) if rows else 0
 
-    def collect_garbage(self, cutoff: int) -> int:
+    def set_retention_ts(self, cutoff: int) -> None:
+        self._write([(_SET_RETENTION_TS, [(cutoff,)])])
+
+    def collect_garbage_chunk(
+        self, target: str, scope: tuple[int, ...], cutoff: int, start: bytes, rows: int
+    ) -> tuple[int, bytes | None]:
+        conn = self._writer
+        row = conn.execute(gc_sql("%s", target, False)[0], (*scope, start, rows)).fetchone()
+        end: bytes | None = None if row is None else bytes(row[0])
+        if end is not None and end <= start:  # one key has more versions than a chunk
+            row = conn.execute(gc_sql("%s", target, False)[1], (*scope, start)).fetchone()
+            end = None if row is None else bytes(row[0])
+        _, _, superseded, tombstones = gc_sql("%s", target, end is not None)
+        bounds = (*scope, start) if end is None else (*scope, start, end)
         deleted = 0
-        with self._writer.transaction(), self._writer.cursor() as cur:
-            for i, stmt in enumerate(gc_sql("%s")):
-                cur.execute(stmt, (cutoff, cutoff) if i < 2 else (cutoff,))
-                deleted += max(cur.rowcount, 0)
-            cur.execute(_SET_RETENTION_TS, (cutoff,))
-        return deleted
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(superseded, (*bounds, cutoff, cutoff))
+            deleted += max(cur.rowcount, 0)
+            cur.execute(tombstones, (*bounds, cutoff))
+            deleted += max(cur.rowcount, 0)
+        return deleted, end
 
     def close(self) -> None:
         self._pool.close()

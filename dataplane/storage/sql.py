@@ -50,18 +50,45 @@ def latest_sql(param: str) -> str:
     )
 
 
-def gc_sql(param: str) -> list[str]:
-    """Delete versions no snapshot at or after the cutoff can see (cutoff bound 2x, then 1x)."""
+GC_TARGETS = {
+    # target: (table, range column, scope predicate, successor join, tombstone predicate)
+    "index": (
+        "index_entries",
+        "key",
+        "index_id = {p} AND ",
+        "n.index_id = index_entries.index_id AND n.key = index_entries.key "
+        "AND n.ts > index_entries.ts",
+        "deleted = 1",
+    ),
+    "documents": (
+        "documents",
+        "id",
+        "",
+        "n.id = documents.id AND n.ts > documents.ts",
+        "value IS NULL",
+    ),
+}
+
+
+def gc_sql(param: str, target: str, bounded: bool) -> tuple[str, str, str, str]:
+    """SQL for one garbage-collection chunk: (boundary, next key, superseded, tombstones).
+
+    boundary (scope, start, offset) finds where the chunk ends; next key (scope, start) moves
+    past a key whose versions alone exceed the chunk; the deletes take (scope, start, [end,]
+    cutoff[, cutoff]). A version is garbage once a newer version of its key exists at or before
+    the cutoff; a tombstone once it is at or before the cutoff (nothing older is left by then).
+    """
     p = param
-    return [
-        f"DELETE FROM index_entries WHERE ts < {p} AND EXISTS (SELECT 1 FROM index_entries n "
-        "WHERE n.index_id = index_entries.index_id AND n.key = index_entries.key "
-        f"AND n.ts > index_entries.ts AND n.ts <= {p})",
-        f"DELETE FROM documents WHERE ts < {p} AND EXISTS (SELECT 1 FROM documents n "
-        f"WHERE n.id = documents.id AND n.ts > documents.ts AND n.ts <= {p})",
-        f"DELETE FROM index_entries WHERE deleted = 1 AND ts <= {p}",
-        f"DELETE FROM documents WHERE value IS NULL AND ts <= {p}",
-    ]
+    table, col, scope, successor, tombstone = GC_TARGETS[target]
+    scope = scope.format(p=p)
+    rng = f"{scope}{col} >= {p}" + (f" AND {col} < {p}" if bounded else "")
+    return (
+        f"SELECT {col} FROM {table} WHERE {scope}{col} >= {p} ORDER BY {col} LIMIT 1 OFFSET {p}",
+        f"SELECT {col} FROM {table} WHERE {scope}{col} > {p} ORDER BY {col} LIMIT 1",
+        f"DELETE FROM {table} WHERE {rng} AND ts < {p} AND EXISTS "
+        f"(SELECT 1 FROM {table} n WHERE {successor} AND n.ts <= {p})",
+        f"DELETE FROM {table} WHERE {rng} AND {tombstone} AND ts <= {p}",
+    )
 
 
 def schema_sql(blob: str, bigint: str, suffix: str = "") -> list[str]:

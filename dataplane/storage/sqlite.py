@@ -197,19 +197,30 @@ class SqlitePersistence(Persistence):
         )
         return int(row[0]) if row else 0
 
-    def collect_garbage(self, cutoff: int) -> int:
+    def set_retention_ts(self, cutoff: int) -> None:
+        self._write([(_SET_RETENTION_TS, [(cutoff,)])])
+
+    def collect_garbage_chunk(
+        self, target: str, scope: tuple[int, ...], cutoff: int, start: bytes, rows: int
+    ) -> tuple[int, bytes | None]:
         conn = self._writer
+        row = conn.execute(gc_sql("?", target, False)[0], (*scope, start, rows)).fetchone()
+        end: bytes | None = None if row is None else row[0]
+        if end is not None and end <= start:  # one key has more versions than a chunk
+            row = conn.execute(gc_sql("?", target, False)[1], (*scope, start)).fetchone()
+            end = None if row is None else row[0]
+        _, _, superseded, tombstones = gc_sql("?", target, end is not None)
+        bounds = (*scope, start) if end is None else (*scope, start, end)
         deleted = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for i, stmt in enumerate(gc_sql("?")):
-                deleted += conn.execute(stmt, (cutoff, cutoff) if i < 2 else (cutoff,)).rowcount
-            conn.execute(_SET_RETENTION_TS, (cutoff,))
+            deleted += conn.execute(superseded, (*bounds, cutoff, cutoff)).rowcount
+            deleted += conn.execute(tombstones, (*bounds, cutoff)).rowcount
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return deleted
+        return deleted, end
 
     def close(self) -> None:
         self._closed = True

@@ -182,8 +182,10 @@ class SyncConsumer(AsyncWebsocketConsumer):
     async def _mutation_worker(self) -> None:
         while True:
             msg = await self._mutations.get()
+            identity = self.session.identity
             outcome = await self.service.dedup.run(
                 self.session.session_id,
+                "" if identity is None else identity.key,
                 msg.request_id,
                 functools.partial(self._execute_mutation, msg),
             )

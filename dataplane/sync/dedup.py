@@ -2,7 +2,8 @@
 
 After a reconnect the clients resend every mutation whose result they have not observed, with
 the same requestId. The first execution's response is kept (and awaited if still running) so
-a resent mutation never runs twice in this process.
+a resent mutation never runs twice in this process. The caller's identity is part of the key,
+so a replayed response only ever reaches the identity that caused it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class MutationDedup:
     def __init__(self, ttl_s: float = TTL_S, max_entries: int = MAX_ENTRIES) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, int], tuple[float, asyncio.Future[Any]]] = (
+        self._entries: OrderedDict[tuple[str, str, int], tuple[float, asyncio.Future[Any]]] = (
             OrderedDict()
         )
         self.executions = 0
@@ -52,13 +53,14 @@ class MutationDedup:
     async def run(
         self,
         session_id: str,
+        identity_key: str,
         request_id: int,
         execute: Callable[[], Awaitable[MutationOutcome]],
     ) -> MutationOutcome:
         """The outcome of this mutation, executing it only the first time it is seen."""
         now = time.monotonic()
         self._evict(now)
-        key = (session_id, request_id)
+        key = (session_id, identity_key, request_id)
         entry = self._entries.get(key)
         task: asyncio.Future[Any]
         if entry is None:
@@ -72,7 +74,7 @@ class MutationDedup:
         outcome: MutationOutcome = await asyncio.shield(task)
         return outcome
 
-    def _forget_failed(self, key: tuple[str, int], task: asyncio.Future[Any]) -> None:
+    def _forget_failed(self, key: tuple[str, str, int], task: asyncio.Future[Any]) -> None:
         if task.cancelled() or task.exception() is not None:
             entry = self._entries.get(key)
             if entry is not None and entry[1] is task:

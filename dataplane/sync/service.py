@@ -6,13 +6,13 @@ benchmarks may install one with another backend.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..transactions import Database
 from .backend import SyncBackend
+from .bus import CommitBus
 from .dedup import MutationDedup
 from .subscriptions import SubscriptionManager
 
@@ -26,7 +26,7 @@ class SyncService:
     manager: SubscriptionManager = field(init=False)
     dedup: MutationDedup = field(default_factory=MutationDedup)
     sessions: set[Any] = field(default_factory=set)
-    bus: Any = None  # a CommitBus when several processes serve the deployment
+    bus: CommitBus | None = None  # when several processes serve the deployment (Redis)
 
     def __post_init__(self) -> None:
         self.manager = SubscriptionManager(self.db, self.backend)
@@ -35,7 +35,7 @@ class SyncService:
         """Start the manager (and commit bus) on the running loop, once."""
         self.manager.start()
         if self.bus is not None:
-            self.bus.start(asyncio.get_running_loop())
+            self.bus.start()
 
 
 _lock = threading.Lock()
@@ -52,6 +52,13 @@ def get_service() -> SyncService:
 
             deployment = current_deployment()
             _service = SyncService(deployment.db, RuntimeBackend(deployment))
+            if deployment.config.redis_url:
+                manager = _service.manager
+                bus = CommitBus(
+                    deployment.config.redis_url, deployment.config.name, manager.ingest_remote
+                )
+                deployment.db.add_commit_listener(bus.publish)
+                _service.bus = bus
         return _service
 
 

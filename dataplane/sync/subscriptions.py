@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class SubscriptionManager:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._step_listeners: list[Callable[[int], None]] = []
+        self._remote: deque[CommitRecord] = deque()  # announced by other processes
         self.executions = 0  # total query executions, for tests and metrics
 
     # ----- lifecycle ---------------------------------------------------------------
@@ -142,6 +144,23 @@ class SubscriptionManager:
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)
+
+    def ingest_remote(self, record: CommitRecord) -> None:
+        """Thread-safe: another process of this deployment committed `record`."""
+        self._remote.append(record)
+        self.notify_commit()
+
+    def _visible_remote(self, latest: int) -> list[CommitRecord]:
+        """Remote records this process's storage can already read (ts <= latest)."""
+        ready: list[CommitRecord] = []
+        waiting: list[CommitRecord] = []
+        while self._remote:
+            record = self._remote.popleft()
+            if record.ts <= self.processed_ts:
+                continue
+            (ready if record.ts <= latest else waiting).append(record)
+        self._remote.extend(waiting)
+        return ready
 
     def add_step_listener(self, cb: Callable[[int], None]) -> None:
         self._step_listeners.append(cb)
@@ -211,6 +230,12 @@ class SubscriptionManager:
         latest = self.db.latest_ts()
         try:
             records = self.db.commits_since(self.processed_ts)
+            remote = self._visible_remote(latest)
+            if remote:
+                local_ts = {r.ts for r in records}
+                records = sorted(
+                    records + [r for r in remote if r.ts not in local_ts], key=lambda r: r.ts
+                )
             stale = [s for s in self._subs.values() if records and s.invalidated_by(records)]
         except WriteLogTruncated:
             records, stale = [], list(self._subs.values())

@@ -2,7 +2,9 @@
 
 Commit timestamps are max(time_ns, last_ts + 1) with last_ts read back from storage on open,
 so they are strictly increasing across restarts. A reader's snapshot ts is always a fully
-persisted commit, so snapshot reads need no storage-level transaction.
+persisted commit, so snapshot reads need no storage-level transaction. Concurrent commits are
+grouped into one storage transaction; old versions are garbage-collected after a retention
+window; the latest versions of hot documents are cached in memory.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -27,7 +28,7 @@ from ..storage import (
     open_persistence,
 )
 from ..storage.keys import index_key
-from ..values import from_json, to_json
+from ..values import from_json
 from .catalog import (
     BUILTIN_INDEXES,
     BY_ID,
@@ -41,16 +42,19 @@ from .catalog import (
 )
 from .doccache import DocumentCache, Entry
 from .errors import DatabaseError, OccConflict, SchemaError, WriteLogTruncated
+from .groupcommit import GroupCommitQueue, QueuedCommit
 from .limits import (
     DOCUMENT_CACHE_BYTES,
+    GC_CHUNK_ROWS,
     GC_INTERVAL_S,
     MAX_TABLES,
     RETENTION_NS,
     WRITE_LOG_CAPACITY,
     WRITE_LOG_MAX_BYTES,
 )
-from .readset import CommitRecord, DocumentWrite
+from .readset import CommitRecord
 from .transaction import Transaction
+from .writeset import commit_record, has_writes, prepare_writes, record_size
 
 T = TypeVar("T")
 CommitListener = Callable[[CommitRecord], None]
@@ -72,9 +76,7 @@ class Database:
         tables, indexes = persistence.load_catalog()
         self.catalog = Catalog.load(tables, indexes)
         self._commit_lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: list[_Queued] = []
-        self._leader_active = False
+        self._group = GroupCommitQueue(self._commit_batch)
         self._log_lock = threading.Lock()
         self._last_ts = persistence.max_ts()
         self._log: deque[CommitRecord] = deque()
@@ -136,31 +138,6 @@ class Database:
 
     # ----- commit ------------------------------------------------------------------
 
-    def _index_changes(
-        self, txn: Transaction, catalog: Catalog
-    ) -> tuple[list[tuple[bytes, int, bytes | None]], list[tuple[int, bytes, bytes, bool]]]:
-        """Document values and index entry changes of a transaction, before a ts is known."""
-        docs: list[tuple[bytes, int, bytes | None]] = []
-        entries: list[tuple[int, bytes, bytes, bool]] = []
-        for internal, w in txn.writes.items():
-            if w.value is w.base:
-                continue
-            meta = catalog.by_number.get(w.table.number)
-            if meta is None:
-                raise DatabaseError(f"Table {w.table.name} no longer exists")
-            new = w.value
-            docs.append(
-                (internal, meta.number, None if new is None else orjson.dumps(to_json(new)))
-            )
-            for index in meta.indexes.values():
-                old_key = None if w.base is None else index_key(w.base, index.fields, internal)
-                new_key = None if new is None else index_key(new, index.fields, internal)
-                if old_key is not None and old_key != new_key:
-                    entries.append((index.index_id, old_key, internal, True))
-                if new_key is not None:
-                    entries.append((index.index_id, new_key, internal, False))
-        return docs, entries
-
     def _conflict(self, txn: Transaction, batch: list[CommitRecord]) -> OccConflict | None:
         """The OCC check: did anything committed after the snapshot touch the read set?"""
         if txn.snapshot_ts < self._log_floor:
@@ -181,62 +158,30 @@ class Database:
     def commit(self, txn: Transaction) -> int:
         """Validate and durably apply a transaction; returns its commit ts.
 
-        Group commit: transactions queue up, and whoever holds the committer lock validates and
-        writes everything queued in one storage transaction (one fsync for the whole group).
+        Concurrent commits are grouped: one storage transaction (one fsync) per batch.
         """
         if txn.finished:
             raise DatabaseError("Transaction already committed or aborted")
         txn.finished = True
-        if not any(w.value is not w.base for w in txn.writes.values()):
+        if not has_writes(txn):
             return txn.snapshot_ts
         catalog = self.catalog
-        docs, entries = self._index_changes(txn, catalog)
-        item = _Queued(txn, catalog, docs, entries)
-        with self._queue_lock:
-            self._queue.append(item)
-            leader = not self._leader_active
-            self._leader_active = True
-        if not leader:
-            item.wake.wait()  # either finished by a leader, or promoted to lead
-        if item.promoted or leader:
-            self._lead(item)
-        if item.error is not None:
-            raise item.error
-        assert item.ts is not None
-        return item.ts
+        docs, entries = prepare_writes(txn, catalog)
+        return self._group.submit(QueuedCommit(txn, catalog, docs, entries))
 
-    def _lead(self, own: _Queued) -> None:
-        """Commit everything queued (own included), then hand leadership to a waiter."""
-        with self._queue_lock:
-            batch, self._queue = self._queue, []
-        try:
-            with self._commit_lock:
-                self._commit_batch(batch)
-        except BaseException as exc:
-            for item in batch:
-                if item.ts is None and item.error is None:
-                    item.error = exc
-        finally:
-            for item in batch:
-                if item is not own:
-                    item.wake.set()
-            with self._queue_lock:
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.promoted = True
-                    successor.wake.set()
-                else:
-                    self._leader_active = False
-
-    def _commit_batch(self, batch: list[_Queued]) -> None:
+    def _commit_batch(self, batch: list[QueuedCommit]) -> None:
         """Validate each queued transaction in order, then write the survivors atomically."""
+        with self._commit_lock:
+            self._commit_batch_locked(batch)
+
+    def _commit_batch_locked(self, batch: list[QueuedCommit]) -> None:
         if self._closed:
             for item in batch:
                 item.error = DatabaseError("Database is closed")
             return
-        accepted: list[_Queued] = []
+        accepted: list[QueuedCommit] = []
         records: list[CommitRecord] = []
-        sizes: list[int] = []  # rough memory each record holds (decoded values ~3x JSON)
+        sizes: list[int] = []
         all_docs: list[tuple[bytes, int, int, bytes | None]] = []
         all_entries: list[tuple[int, bytes, int, bytes, bool]] = []
         last = self._last_ts
@@ -246,19 +191,15 @@ class Database:
                 continue
             if item.catalog is not self.catalog:
                 try:
-                    item.docs, item.entries = self._index_changes(item.txn, self.catalog)
+                    item.docs, item.entries = prepare_writes(item.txn, self.catalog)
                 except DatabaseError as exc:
                     item.error = exc
                     continue
             ts = last = max(time.time_ns(), last + 1)
             all_docs.extend((i, ts, n, v) for i, n, v in item.docs)
             all_entries.extend((x, k, ts, i, d) for x, k, i, d in item.entries)
-            records.append(self._record(ts, item.txn, item.entries))
-            sizes.append(
-                200
-                + sum(len(v) * 3 for _, _, v in item.docs if v is not None)
-                + 80 * len(item.entries)
-            )
+            records.append(commit_record(ts, item.txn, item.entries))
+            sizes.append(record_size(item.docs, item.entries))
             accepted.append(item)
         if not accepted:
             return
@@ -271,19 +212,6 @@ class Database:
         self._publish(records, sizes, last, all_docs)
         for item, record in zip(accepted, records, strict=True):
             item.ts = record.ts
-
-    def _record(
-        self, ts: int, txn: Transaction, entries: list[tuple[int, bytes, bytes, bool]]
-    ) -> CommitRecord:
-        keys: dict[int, list[bytes]] = {}
-        for index_id, key, _, _ in entries:
-            keys.setdefault(index_id, []).append(key)
-        writes = tuple(
-            DocumentWrite(w.table.name, w.doc_id, w.value)
-            for w in txn.writes.values()
-            if w.value is not w.base
-        )
-        return CommitRecord(ts, writes, keys, frozenset(w.table for w in writes))
 
     def cache_fill(self, internal: bytes, entry: Entry, snapshot_ts: int) -> None:
         """Cache a version read from storage, if it is certainly the newest one."""
@@ -434,7 +362,9 @@ class Database:
 
     # ----- history retention -----------------------------------------------------------
 
-    def collect_garbage(self, retention_ns: int = RETENTION_NS) -> int:
+    def collect_garbage(
+        self, retention_ns: int = RETENTION_NS, *, chunk_rows: int = GC_CHUNK_ROWS
+    ) -> int:
         """Delete document and index versions older than the retention window.
 
         Without this, every update of a hot document leaves a version that later scans step
@@ -447,7 +377,26 @@ class Database:
             if cutoff <= self._min_snapshot_ts:
                 return 0
             self._min_snapshot_ts = cutoff
-            return self.persistence.collect_garbage(cutoff)
+            self.persistence.set_retention_ts(cutoff)
+            scopes: list[tuple[str, tuple[int, ...]]] = [
+                ("index", (index.index_id,))
+                for meta in self.catalog.by_name.values()
+                for index in meta.indexes.values()
+            ]
+        scopes.append(("documents", ()))
+        deleted = 0
+        for target, scope in scopes:
+            start: bytes | None = b""
+            while start is not None:
+                # Small chunks, each under the committer lock, so commits interleave with GC.
+                with self._commit_lock:
+                    if self._closed:
+                        return deleted
+                    n, start = self.persistence.collect_garbage_chunk(
+                        target, scope, cutoff, start, chunk_rows
+                    )
+                deleted += n
+        return deleted
 
     def _gc_loop(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):
@@ -476,20 +425,6 @@ def _conflict_error(ts: int) -> OccConflict:
         "Documents read from or written to this transaction changed while it was "
         f"running (conflicting commit at ts {ts}); it will be retried"
     )
-
-
-@dataclass(slots=True)
-class _Queued:
-    """A transaction waiting for the committer, with its prepared rows and final outcome."""
-
-    txn: Transaction
-    catalog: Catalog
-    docs: list[tuple[bytes, int, bytes | None]]
-    entries: list[tuple[int, bytes, bytes, bool]]
-    ts: int | None = None
-    error: BaseException | None = None
-    promoted: bool = False
-    wake: threading.Event = field(default_factory=threading.Event)
 
 
 def open_database(

@@ -19,6 +19,8 @@ MAX_NAME_LEN: Final = 64
 RETENTION_NS: Final = 10 * 60 * 1_000_000_000
 # ...and collected by a background thread this often.
 GC_INTERVAL_S: Final = 120.0
+# Rows examined per garbage-collection step (the committer lock is held for one step).
+GC_CHUNK_ROWS: Final = 2_000
 
 # Latest versions of recently used documents kept in memory (stored JSON bytes).
 DOCUMENT_CACHE_BYTES: Final = 32 << 20

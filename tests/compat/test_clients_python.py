@@ -111,3 +111,33 @@ def test_http_client_query_mutation_and_error(live: LiveApp) -> None:
     assert [r["body"] for r in rows] == ["via http"]
     with pytest.raises(ConvexError):
         http.mutation("messages:send", {"channel": "http", "body": ""})
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_postgres_server_with_redis_commit_bus(tmp_path, postgres_url) -> None:
+    import redis
+
+    app = deploy_sync_app(
+        tmp_path,
+        database_url=postgres_url,
+        extra_env={"STRATA_DP_REDIS_URL": "redis://127.0.0.1:6379/0"},
+    )
+    listener = redis.Redis.from_url("redis://127.0.0.1:6379/0").pubsub()
+    listener.subscribe(f"strata:{app.server.name}:commits")
+    try:
+        watcher, writer = ConvexClient(app.url), ConvexClient(app.url)
+        sub = watcher.subscribe("messages:count")
+        assert next(sub) == 0
+        writer.mutation("messages:send", {"channel": "pg", "body": "hello"})
+        assert next(sub) == 1
+        announced = []
+        deadline = time.monotonic() + 10
+        while not announced and time.monotonic() < deadline:
+            message = listener.get_message(timeout=1)
+            if message and message["type"] == "message":
+                announced.append(orjson.loads(message["data"]))
+        assert announced and "messages" in announced[0]["t"]
+    finally:
+        listener.close()
+        app.server.stop()

@@ -61,9 +61,14 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     return store
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh database on each backend: a SQLite file and a real Postgres database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = open_database(url)
     try:
         yield database
     finally:

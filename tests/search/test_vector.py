@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 
-from dataplane.search import vector as vector_mod
+from dataplane.search import hnsw as hnsw_mod
 from dataplane.search.specs import SearchError, VectorIndexSpec, specs_from_schema
 from dataplane.search.vector import VectorSearchEngine
 from dataplane.transactions import Database, open_database
@@ -232,7 +234,7 @@ def test_recall_at_10_against_brute_force(
     recall = found / (10 * len(queries))
     assert recall >= 0.95, recall
     # Filtered graph search (threshold lowered so the graph path, not brute force, answers).
-    monkeypatch.setattr(vector_mod, "BRUTE_FORCE_BELOW", 0)
+    monkeypatch.setattr(hnsw_mod, "BRUTE_FORCE_BELOW", 0)
     found = sum(
         len(
             set(_brute(ids, docs, q, 10, "k1"))
@@ -417,3 +419,28 @@ def test_old_snapshot_sees_its_own_versions(db: Database, engine: VectorSearchEn
     assert [h.doc_id for h in filtered] == [best, second, third]
     latest = [h.doc_id for h in engine.search(SPEC.key, q, 3)]
     assert latest[1:] == [third, best] and second not in latest
+
+
+def test_periodic_checkpoint_survives_a_crash(sqlite_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    db = open_database(sqlite_url)
+    engine = VectorSearchEngine(db, data, checkpoint_interval=0.05)
+    engine.set_indexes([SPEC])
+    ids = _insert(db, [{"embedding": [1.0, float(i), 0.0, 0.0]} for i in range(50)])
+    meta = data / "search" / "vector" / SPEC.key / "meta.json"
+    deadline = time.monotonic() + 60
+    while not (meta.exists() and orjson.loads(meta.read_bytes())["ts"] == db.latest_ts()):
+        assert time.monotonic() < deadline, "no checkpoint was written"
+        time.sleep(0.05)
+    engine._stop.set()  # crash: no close(), no final checkpoint
+    db.remove_commit_listener(engine._on_commit)
+    db.close()
+
+    db = open_database(sqlite_url)
+    engine = VectorSearchEngine(db, data, checkpoint_interval=None)
+    engine.set_indexes([SPEC])
+    assert engine.index(SPEC.key).source == "disk"
+    assert len(engine.index(SPEC.key)) == 50
+    assert engine.search(SPEC.key, [1.0, 0.0, 0.0, 0.0], 1)[0].doc_id == ids[0]
+    engine.close()
+    db.close()

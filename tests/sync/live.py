@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.compat.conftest import ConvexCli, Server, start_server
 
@@ -33,11 +34,34 @@ class LiveApp:
         self.cli.server = self.server
 
 
+def _start(root: Path, database_url: str, extra_env: dict[str, str] | None) -> Server:
+    """start_server; extra STRATA_DP_* settings go to the server process only (it does not
+    inherit them from this process), by wrapping the Popen it makes."""
+    if not extra_env:
+        return start_server(root / "deployment", database_url=database_url)
+    popen = subprocess.Popen
+
+    def with_env(args: Any, **kwargs: Any) -> Any:
+        kwargs["env"] = {**kwargs.get("env", {}), **extra_env}
+        return popen(args, **kwargs)
+
+    conftest_subprocess = start_server.__globals__["subprocess"]
+    conftest_subprocess.Popen = with_env
+    try:
+        return start_server(root / "deployment", database_url=database_url)
+    finally:
+        conftest_subprocess.Popen = popen
+
+
 def deploy_sync_app(
-    root: Path, *, database_url: str = "", auth_config: str | None = None
+    root: Path,
+    *,
+    database_url: str = "",
+    auth_config: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> LiveApp:
     """Start a server under `root` and push tests/compat/js/syncapp to it with the CLI."""
-    server = start_server(root / "deployment", database_url=database_url)
+    server = _start(root, database_url, extra_env)
     try:
         app_dir = root / "work" / "syncapp"
         shutil.copytree(APP, app_dir)

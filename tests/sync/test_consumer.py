@@ -282,3 +282,45 @@ def test_max_observed_timestamp_ahead_of_server_closes(service) -> None:
         assert closed == {"type": "<closed>", "code": 1011}
 
     asyncio.run(scenario())
+
+
+def test_idle_socket_gets_pings(service, monkeypatch) -> None:
+    from dataplane.sync import consumer
+
+    monkeypatch.setattr(consumer, "PING_INTERVAL_S", 0.2)
+
+    async def scenario() -> None:
+        c = Client()
+        await c.open()
+        assert await c.recv() == {"type": "Ping"}
+        await c.close()
+
+    asyncio.run(scenario())
+
+
+def test_same_request_id_under_another_identity_is_not_replayed(service) -> None:
+    backend: PyBackend = service.backend
+
+    async def scenario() -> None:
+        anon = Client()
+        await anon.open(session="shared")
+        await anon.send(_mutation(0, "counter:bump", {}))
+        first = await anon.recv_type("MutationResponse")
+        await anon.close()
+        admin = Client()
+        await admin.open(session="shared", connectionCount=1)
+        await admin.send(
+            {
+                "type": "Authenticate",
+                "tokenType": "Admin",
+                "value": mint_key("sync-test", "secret"),
+                "baseVersion": 0,
+            }
+        )
+        await admin.send(_mutation(0, "counter:bump", {}))
+        second = await admin.recv_type("MutationResponse")
+        assert second["result"] != first["result"]
+        await admin.close()
+
+    asyncio.run(scenario())
+    assert backend.mutation_runs == 2

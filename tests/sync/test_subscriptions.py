@@ -201,3 +201,24 @@ def test_live_task_follows_commits_from_other_threads(db, backend) -> None:
             await manager.stop()
 
     asyncio.run(scenario())
+
+
+def test_large_transitions_are_chunked_in_order(db, backend) -> None:
+    async def scenario() -> None:
+        manager = SubscriptionManager(db, backend)
+        w = Wire(manager)
+        w.session.chunk_threshold = 64
+        for i in range(5):
+            _mutate(backend, "messages:send", {"channel": "big", "body": f"body number {i}"})
+        w.add(0, "messages:list", {"channel": "big"})
+        await manager.step()
+        chunks = w.take()
+        assert len(chunks) > 3
+        assert all(c["type"] == "TransitionChunk" for c in chunks)
+        assert [c["partNumber"] for c in chunks] == list(range(len(chunks)))
+        assert len({c["transitionId"] for c in chunks}) == 1
+        whole = orjson.loads("".join(c["chunk"] for c in chunks))
+        assert whole["type"] == "Transition"
+        assert len(whole["modifications"][0]["value"]) == 5
+
+    asyncio.run(scenario())

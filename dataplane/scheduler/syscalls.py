@@ -1,0 +1,77 @@
+"""The `ctx.scheduler` syscalls: `1.0/schedule`, `1.0/cancel_job` and their action variants.
+
+Mutations write into their own transaction (atomic with the rest of the mutation); actions have
+no transaction, so each call commits a small one of its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..transactions import DatabaseError, Transaction
+from ..values import ConvexValueError, from_json
+from . import jobs
+
+if TYPE_CHECKING:
+    from ..runtime.runner import CallContext
+
+SCHEDULE_OPS = frozenset({"1.0/schedule", "1.0/actions/schedule"})
+CANCEL_OPS = frozenset({"1.0/cancel_job", "1.0/actions/cancel_job"})
+OPS = SCHEDULE_OPS | CANCEL_OPS
+
+
+def _target(call: CallContext, a: dict[str, Any]) -> str:
+    """The canonical path of the scheduled function, which must be a mutation or action."""
+    if a.get("functionHandle"):
+        raise jobs.ScheduleError("Scheduling through function handles is not supported yet")
+    name = a.get("name") or a.get("reference")
+    if not isinstance(name, str) or not name:
+        raise jobs.ScheduleError("ctx.scheduler needs a function reference")
+    analysis = call.runner.analysis
+    try:
+        info = analysis.function(name) if analysis is not None else None
+    except ValueError:
+        info = None
+    if info is None:
+        raise jobs.ScheduleError(f"Attempted to schedule function at nonexistent path: {name}")
+    if info.kind not in ("mutation", "action"):
+        raise jobs.ScheduleError(
+            f"{info.path} is a {info.kind}; only mutations and actions can be scheduled"
+        )
+    return info.path
+
+
+def _args(call: CallContext, a: dict[str, Any]) -> dict[str, Any]:
+    raw = a.get("args", {})
+    try:
+        args = from_json(raw)
+    except ConvexValueError as e:
+        raise jobs.ScheduleError(f"Invalid arguments for a scheduled function: {e}") from None
+    if isinstance(args, list):  # some callers pass the [args] array form
+        args = args[0] if args else {}
+    if not isinstance(args, dict):
+        raise jobs.ScheduleError("Arguments of a scheduled function must be an object")
+    return args
+
+
+def schedule_in(call: CallContext, txn: Transaction, a: dict[str, Any]) -> str:
+    """ctx.scheduler.runAfter/runAt inside a mutation's transaction."""
+    return jobs.schedule(txn, _target(call, a), _args(call, a), a.get("ts"))
+
+
+def cancel_in(txn: Transaction, a: dict[str, Any]) -> None:
+    jobs.cancel(txn, a.get("id"))
+
+
+def handle_action(call: CallContext, op: str, a: dict[str, Any]) -> Any:
+    """The action variants: one committed transaction per call."""
+    db = call.runner.db
+    try:
+        if op in SCHEDULE_OPS:
+            target, args = _target(call, a), _args(call, a)
+            job_id, _ = db.run_mutation(lambda txn: jobs.schedule(txn, target, args, a.get("ts")))
+            return job_id
+        db.run_mutation(lambda txn: cancel_in(txn, a))
+        return None
+    except DatabaseError as e:
+        raise jobs.ScheduleError(str(e)) from None
