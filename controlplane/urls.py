@@ -1,7 +1,8 @@
 """Top-level URL routes of the control plane."""
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -9,13 +10,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """API clients get the same JSON error shape for unknown URLs as for unknown objects."""
-    return JsonResponse({"code": "NotFound", "message": f"No route for {request.path}"}, status=404)
+    if request.path.startswith("/v1/"):
+        return JsonResponse(
+            {"code": "NotFound", "message": f"No route for {request.path}"}, status=404
+        )
+    return defaults.page_not_found(request, exception)
 
 
-def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"code": "InternalError", "message": "Internal server error"}, status=500)
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/v1/"):
+        return JsonResponse(
+            {"code": "InternalError", "message": "Internal server error"}, status=500
+        )
+    return defaults.server_error(request)
 
 
 handler404 = not_found

@@ -20,6 +20,7 @@ import jwt
 import orjson
 
 from tenants.keys import KeyClaims, verify_key
+from tenants.revocation import is_revoked
 
 from .deployment import current_deployment
 
@@ -114,7 +115,10 @@ def bearer_from_headers(headers: Mapping[str, str]) -> tuple[str, str] | None:
 def admin_claims(token: str) -> KeyClaims | None:
     """The claims of an admin/deploy key minted for this deployment, or None."""
     config = current_deployment().config
-    return verify_key(token, config.name, config.instance_secret)
+    claims = verify_key(token, config.name, config.instance_secret)
+    if claims is not None and is_revoked(config.data_dir, config.instance_secret, claims.key_id):
+        return None
+    return claims
 
 
 def require_admin(headers: Mapping[str, str], action: str = "*") -> KeyClaims:

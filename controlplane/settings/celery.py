@@ -8,6 +8,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not _redis)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("STRATA_CELERY_QUEUE", default="strata")
 CELERY_BEAT_SCHEDULE = {
     "purge-deleted-deployments": {
         "task": "controlplane.deployments.tasks.purge_deleted_deployments",

@@ -1,4 +1,5 @@
-"""Built-in `_system/...` queries the Convex CLI runs (env vars, API spec, table sizes).
+"""Built-in `_system/...` functions the Convex CLI and dashboard run (env vars, API spec,
+table sizes, export/import progress, the data browser).
 
 They are native Python over a Transaction, so they work over HTTP (/api/function, /api/query)
 and over the sync WebSocket alike, and their reads land in the transaction's read set.
@@ -10,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..exports import dashboard
+from ..transactions import DatabaseError
+from ..values import ConvexValueError, to_json
 from . import store
 from .activation import active_app
 from .analysis import UDF_TYPES
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from ..auth import Identity
     from ..deployment import Deployment
     from ..runtime import QueryOutcome
+    from ..runtime.outcomes import MutationOutcome
     from ..transactions import Transaction
 
 SystemQuery = Callable[["Deployment", "Transaction", dict[str, Any]], Any]
@@ -78,7 +83,61 @@ SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/cli/queryEnvironmentVariables.js", "get"): (_env_get, "env"),
     ("_system/cli/modules.js", "apiSpec"): (_api_spec, "deploy"),
     ("_system/cli/tableSize.js", "default"): (_table_size, "data"),
+    ("_system/cli/exports.js", "getLatest"): (dashboard.latest_export, "data"),
+    ("_system/cli/queryImport.js", "default"): (dashboard.query_import, "data"),
+    ("_system/cli/queryImport.js", "list"): (dashboard.list_imports, "data"),
+    ("_system/frontend/latestExport.js", "default"): (dashboard.latest_export, "data"),
+    ("_system/frontend/getTableMapping.js", "default"): (dashboard.table_mapping, "data"),
+    ("_system/frontend/paginatedTableDocuments.js", "default"): (
+        dashboard.paginated_documents,
+        "data",
+    ),
+    ("_system/frontend/getSchemas.js", "default"): (dashboard.schemas, "deploy"),
 }
+
+# Mutations: same signature, run in a committed transaction (retried on OCC conflicts).
+SYSTEM_MUTATIONS: dict[tuple[str, str], tuple[SystemQuery, str]] = {
+    ("_system/frontend/addDocument.js", "default"): (dashboard.add_documents, "data"),
+    ("_system/frontend/patchDocumentsFields.js", "default"): (dashboard.patch_documents, "data"),
+    ("_system/frontend/deleteDocuments.js", "default"): (dashboard.delete_documents, "data"),
+}
+
+
+def _entry(
+    table: dict[tuple[str, str], tuple[SystemQuery, str]],
+    module: str,
+    name: str,
+    claims: KeyClaims | None,
+) -> SystemQuery | None:
+    entry = table.get((module, name))
+    if entry is None:
+        return None
+    fn, action = entry
+    if claims is not None and not claims.allows(action):
+        raise DeployError(
+            f"This key may not run {display_path(module, name)} (needs the '{action}' scope)",
+            code="Forbidden",
+            status=403,
+        )
+    return fn
+
+
+def run_system_mutation(
+    deployment: Deployment,
+    module: str,
+    name: str,
+    args: dict[str, Any],
+    claims: KeyClaims | None = None,
+) -> tuple[Any, int]:
+    """Run a built-in system mutation and commit it; returns (value, commit ts)."""
+    fn = _entry(SYSTEM_MUTATIONS, module, name, claims)
+    if fn is None:
+        raise DeployError(
+            f"Could not find function for '{display_path(module, name)}'",
+            code="NotFound",
+            status=404,
+        )
+    return deployment.db.run_mutation(lambda txn: fn(deployment, txn, args))
 
 
 def run_system_query(
@@ -91,19 +150,14 @@ def run_system_query(
 ) -> Any:
     """Run a built-in system query; DeployError if there is no such function (404) or the
     caller's key (`claims`, None = full admin) lacks the scope it needs (403)."""
-    entry = SYSTEM_QUERIES.get((module, name))
-    if entry is None:
+    fn = _entry(SYSTEM_QUERIES, module, name, claims)
+    if fn is None:
+        if (module, name) in SYSTEM_MUTATIONS:  # /api/function runs any kind
+            return run_system_mutation(deployment, module, name, args, claims)[0]
         raise DeployError(
             f"Could not find function for '{display_path(module, name)}'",
             code="NotFound",
             status=404,
-        )
-    fn, action = entry
-    if claims is not None and not claims.allows(action):
-        raise DeployError(
-            f"This key may not run {display_path(module, name)} (needs the '{action}' scope)",
-            code="Forbidden",
-            status=403,
         )
     return fn(deployment, txn, args)
 
@@ -131,6 +185,32 @@ def system_query_outcome(
     txn = deployment.db.begin(ts)
     try:
         value = run_system_query(deployment, txn, module, name, args, claims)
-    except DeployError as e:
-        raise FunctionError(e.message) from e
-    return QueryOutcome(value, [], txn.read_set, txn.snapshot_ts)
+    except (DeployError, ConvexValueError, DatabaseError) as e:
+        raise FunctionError(getattr(e, "message", None) or str(e)) from e
+    return QueryOutcome(to_json(value), [], txn.read_set, txn.snapshot_ts)
+
+
+def system_mutation_outcome(
+    deployment: Deployment,
+    path: str,
+    args: dict[str, Any],
+    identity: Identity | None,
+    claims: KeyClaims | None = None,
+) -> MutationOutcome | None:
+    """For the sync worker: run `path` if it is a `_system/` mutation (None for user code)."""
+    from ..runtime import FunctionError
+    from ..runtime.outcomes import MutationOutcome
+
+    try:
+        module, name = parse_udf_path(path)
+    except DeployError:
+        return None
+    if not is_system(module):
+        return None
+    if identity is None or not identity.admin:
+        raise FunctionError(f"Could not find public function for '{display_path(module, name)}'")
+    try:
+        value, commit_ts = run_system_mutation(deployment, module, name, args, claims)
+    except (DeployError, ConvexValueError, DatabaseError) as e:
+        raise FunctionError(getattr(e, "message", None) or str(e)) from e
+    return MutationOutcome(to_json(value), [], commit_ts)

@@ -17,3 +17,7 @@ from . import deploy as _deploy  # noqa: E402 - /api/get_config_hashes, /api/dep
 from . import functions as _functions  # noqa: E402 - /api/query|mutation|action|..., /http/*
 
 urlpatterns += _deploy.urlpatterns + _admin.urlpatterns + _functions.urlpatterns
+
+from . import exports as _exports  # noqa: E402 - snapshot export/import
+
+urlpatterns += _exports.urlpatterns

@@ -269,6 +269,12 @@ class FunctionRunner:
         _depth: int = 0,
     ) -> QueryOutcome:
         """Run a query at snapshot `ts` (default latest); returns value, logs, read set, ts."""
+        if path.startswith("_system/") and self.deployment is not None:
+            from ..deploy.system_functions import system_query_outcome
+
+            system = system_query_outcome(self.deployment, path, args, identity, ts)
+            if system is not None:
+                return system
         active = self._require_active()
         info = self._lookup(active, path, "query", allow_internal)
         try:
@@ -328,6 +334,12 @@ class FunctionRunner:
         _depth: int = 0,
     ) -> MutationOutcome:
         """Run a mutation in a transaction and commit it (retrying the whole function on OCC)."""
+        if path.startswith("_system/") and self.deployment is not None:
+            from ..deploy.system_functions import system_mutation_outcome
+
+            system = system_mutation_outcome(self.deployment, path, args, identity)
+            if system is not None:
+                return system
         active = self._require_active()
         info = self._lookup(active, path, "mutation", allow_internal)
         last_logs: list[LogLine] = []

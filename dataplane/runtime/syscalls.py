@@ -262,7 +262,7 @@ class DatabaseSyscalls(CommonSyscalls):
                 "databaseQueries": {"used": txn.ranges_read, "remaining": None},
                 "documentsRead": {"used": txn.documents_read, "remaining": None},
                 "documentsWritten": {"used": txn.documents_written, "remaining": None},
-                "functionsScheduled": {"used": 0, "remaining": None},
+                "functionsScheduled": {"used": self.scheduled, "remaining": None},
                 "scheduledFunctionArgsBytes": {"used": 0, "remaining": None},
             }
         return self.common(op, a)

@@ -67,7 +67,7 @@ def register(txn: Transaction, crons: dict[str, Any]) -> dict[str, list[str]]:
         else:
             txn.replace(str(old["_id"]), {"name": name, "cronSpec": spec, "nextTs": nxt})
             diff["updated"].append(name)
-    return diff
+    return {k: sorted(v) for k, v in diff.items()}
 
 
 def due_crons(txn: Transaction, now_ms: float, limit: int = 256) -> list[dict[str, Any]]:

@@ -1,15 +1,18 @@
 """Celery delivery: due jobs travel through a broker to worker threads that run them.
 
-Used when STRATA_DP_CELERY_BROKER is set (e.g. redis://...). Each deployment has its own queue
-(`strata.<deployment name>`); every process serving the deployment can consume it, and the
-task only carries (kind, id) - the worker re-reads the job from the database, which stays the
-source of truth, so a lost or duplicated message can neither lose nor double-run a job.
+Used when STRATA_DP_CELERY_BROKER is set: redis://... at scale, or filesystem:// for a broker
+that needs no server (messages are files under the deployment's data dir). Each deployment
+has its own queue (`strata.<deployment name>`); every process serving the deployment can
+consume it, and the task only carries (kind, id) - the worker re-reads the job from the
+database, which stays the source of truth, so a lost or duplicated message can neither lose
+nor double-run a job.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -33,6 +36,7 @@ class CeleryDelivery:
         execute: Callable[[str, str], Any],
         *,
         concurrency: int = 4,
+        data_dir: Path | None = None,
     ) -> None:
         self.queue = queue_name(deployment_name)
         self.concurrency = concurrency
@@ -46,11 +50,22 @@ class CeleryDelivery:
             broker_connection_retry_on_startup=True,
             task_default_queue=self.queue,
         )
+        if broker_url.startswith("filesystem://"):
+            if data_dir is None:
+                raise ValueError("The filesystem:// Celery broker needs a data directory")
+            folder = data_dir / "celery-broker"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.app.conf.broker_transport_options = {
+                "data_folder_in": str(folder),
+                "data_folder_out": str(folder),
+                "polling_interval": 0.2,
+            }
 
         def deliver(kind: str, doc_id: str) -> None:
             execute(kind, doc_id)
 
-        self.app.task(name=TASK_NAME, ignore_result=True)(deliver)
+        # shared=False: a shared task would leak this closure into every later Celery app.
+        self.app.task(name=TASK_NAME, ignore_result=True, shared=False)(deliver)
         self._worker: Any = None
         self._thread: threading.Thread | None = None
 

@@ -73,6 +73,9 @@ def _run_mutation_job(runner: FunctionRunner, db: Database, job_id: str) -> str 
     except DatabaseError as e:  # commit-time failure of the user's writes (limits...)
         message = f"Scheduled function could not commit: {e}"
         return _mark(db, job_id, {jobs.PENDING}, message)
+    except Exception as e:  # a runtime fault: fail the job rather than retry it forever
+        log.exception("scheduled mutation crashed", job=job_id)
+        return _mark(db, job_id, {jobs.PENDING}, f"Internal error: {type(e).__name__}: {e}")
 
 
 def _mark(db: Database, job_id: str, from_states: set[str], error: str | None) -> str | None:
@@ -106,6 +109,9 @@ def _run_action_job(runner: FunctionRunner, db: Database, job_id: str) -> str | 
         runner.run_action(str(job["name"]), _job_args(job), None, allow_internal=True)
     except FunctionError as e:
         error = e.message
+    except Exception as e:  # a runtime fault still ends the job (never left inProgress)
+        log.exception("scheduled action crashed", job=job_id)
+        error = f"Internal error: {type(e).__name__}: {e}"
     return _mark(db, job_id, {jobs.IN_PROGRESS}, error)
 
 
@@ -216,6 +222,9 @@ def _run_action_cron(runner: FunctionRunner, db: Database, cron_id: str) -> str 
         runner.run_action(str(cron["cronSpec"]["udfPath"]), _cron_args(cron), allow_internal=True)
     except FunctionError as e:
         error = e.message
+    except Exception as e:
+        log.exception("cron action crashed", cron=cron["name"])
+        error = f"Internal error: {type(e).__name__}: {e}"
 
     def record(txn: Transaction) -> None:
         _cron_log(txn, cron, due, started, error)

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -49,6 +50,7 @@ class Scheduler:
         workers: int = 4,
         lease_s: float = 60.0,
         run_celery_worker: bool = True,
+        data_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.runner = runner
@@ -64,18 +66,22 @@ class Scheduler:
         self._workers = workers
         self._run_celery_worker = run_celery_worker
         if broker_url:
-            self.celery = CeleryDelivery(broker_url, name, self.execute, concurrency=workers)
+            self.celery = CeleryDelivery(
+                broker_url, name, self.execute, concurrency=workers, data_dir=data_dir
+            )
         self.dispatched = 0
 
     @classmethod
     def for_deployment(cls, deployment: Deployment) -> Scheduler:
-        """Configured from the environment: STRATA_DP_CELERY_BROKER selects Celery delivery."""
+        """Configured from the environment: STRATA_DP_CELERY_BROKER (redis://..., or
+        filesystem:// for a serverless broker) selects Celery delivery; unset = in-process."""
         return cls(
             deployment.db,
             deployment.runner,
             name=deployment.config.name,
             broker_url=os.environ.get("STRATA_DP_CELERY_BROKER", ""),
             workers=int(os.environ.get("STRATA_DP_SCHEDULER_WORKERS", "4")),
+            data_dir=deployment.config.data_dir,
         )
 
     # ----- lifecycle ---------------------------------------------------------------------

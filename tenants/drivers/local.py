@@ -38,6 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 30.0
+_CONTROL_PLANE_ONLY = {"STRATA_DP_POSTGRES_URL", "STRATA_DP_PORT_RANGE"}
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "STRATA_LOG_LEVEL")
 
 
@@ -230,6 +231,13 @@ class LocalDriver(ProvisioningDriver):
 
     def _process_env(self, spec: DeploymentSpec, data_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+        # Operator-wide data-plane knobs (e.g. STRATA_DP_ISOLATE_POOL) pass through; the
+        # Postgres admin URL never does: a deployment only learns its own database's URL.
+        env.update(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.startswith("STRATA_DP_") and k not in _CONTROL_PLANE_ONLY
+        )
         instance = LocalInstance(spec.name, data_dir)
         database_url = ""
         if spec.storage == "postgres":

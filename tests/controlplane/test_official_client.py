@@ -1,9 +1,10 @@
-"""A deployment created through the management API, used by the official Convex CLI and the
-PyPI `convex` client at the URL the API returned; its process is killed and restarted with
-no committed data lost."""
+"""A deployment created through the management API, used by the official Convex CLI (deploy,
+`convex run`) and the PyPI `convex` client (WebSocket) at the URL the API returned, with the scoped
+deploy key the API minted; its process is killed and restarted with no committed data lost."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from .conftest import Caller
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def cli_deploy(app_dir: Path, url: str, key: str) -> None:
+def cli(app_dir: Path, url: str, key: str, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEX_", "STRATA_DP_"))}
     env.update(
         CONVEX_SELF_HOSTED_URL=url,
@@ -34,10 +35,10 @@ def cli_deploy(app_dir: Path, url: str, key: str) -> None:
         HOME=str(app_dir.parent / "home"),
     )
     proc = subprocess.run(
-        ["node", str(CLI), "deploy", "--yes", "--typecheck", "disable"],
-        cwd=app_dir, env=env, capture_output=True, text=True, timeout=240,
+        ["node", str(CLI), *args], cwd=app_dir, env=env, capture_output=True, text=True, timeout=240
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
 
 
 def test_api_deployment_serves_official_clients_and_survives_a_kill(
@@ -52,18 +53,16 @@ def test_api_deployment_serves_official_clients_and_survives_a_kill(
             f"teams/{team_id}/create_project", {"projectName": "tasks", "deploymentType": "prod"}
         ).json()
     name, url = created["deploymentName"], created["deploymentUrl"]
-    key = caller.post(
-        f"deployments/{name}/create_deploy_key",
-        {"name": "ci", "allowedActions": ["deployment:deploy"]},
-    ).json()["deployKey"]
-
-    cli_deploy(copy_app("deploy_app", tmp_path / "work"), url, key)
-
-    client = ConvexClient(url)
-    client.mutation("tasks:add", {"owner": "ada", "text": "survive a crash"})
-    assert client.query("tasks:list", {"owner": "ada"}) == [
-        {"text": "survive a crash", "done": False, "priority": None}
-    ]
+    key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()["deployKey"]
+    app = copy_app("deploy_app", tmp_path / "work")
+    cli(app, url, key, "deploy", "--yes", "--typecheck", "disable")
+    cli(app, url, key, "run", "tasks:add", '{"owner": "ada", "text": "survive a crash"}')
+    expected = [{"text": "survive a crash", "done": False, "priority": None}]
+    assert json.loads(cli(app, url, key, "run", "tasks:list", '{"owner": "ada"}')) == expected
+    client = ConvexClient(url)  # the PyPI client, over the sync WebSocket
+    client.mutation("tasks:add", {"owner": "ada", "text": "and another"})
+    expected.append({"text": "and another", "done": False, "priority": None})
+    assert client.query("tasks:list", {"owner": "ada"}) == expected
 
     pid = local_driver.state(name).pid
     assert pid is not None
@@ -73,7 +72,26 @@ def test_api_deployment_serves_official_clients_and_survives_a_kill(
         time.sleep(0.1)
     local_driver.wait_healthy(name)
 
-    fresh = ConvexClient(url)
-    assert fresh.query("tasks:list", {"owner": "ada"}) == [
-        {"text": "survive a crash", "done": False, "priority": None}
-    ]
+    assert json.loads(cli(app, url, key, "run", "tasks:list", '{"owner": "ada"}')) == expected
+    assert ConvexClient(url).query("tasks:list", {"owner": "ada"}) == expected
+
+
+def test_deploy_key_scoped_to_env_cannot_deploy(
+    team_owner: tuple[Caller, int],
+    local_driver: LocalDriver,
+    django_capture_on_commit_callbacks: Any,
+    tmp_path: Path,
+) -> None:
+    caller, team_id = team_owner
+    with django_capture_on_commit_callbacks(execute=True):
+        created = caller.post(
+            f"teams/{team_id}/create_project", {"projectName": "scoped", "deploymentType": "dev"}
+        ).json()
+    name, url = created["deploymentName"], created["deploymentUrl"]
+    key = caller.post(
+        f"deployments/{name}/create_deploy_key",
+        {"name": "env-only", "allowedActions": ["deployment:env:view"]},
+    ).json()["deployKey"]
+    app = copy_app("deploy_app", tmp_path / "work")
+    with pytest.raises(AssertionError, match="may not perform 'deploy'"):
+        cli(app, url, key, "deploy", "--yes", "--typecheck", "disable")

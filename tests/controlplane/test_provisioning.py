@@ -100,7 +100,28 @@ def test_delete_stops_now_and_purges_after_grace(
     assert not local_driver.state(name).running
     assert purge_due() == []  # inside the grace period the data stays
     assert data_dir.exists()
-    Deployment.objects.filter(name=name).update(purge_after=Deployment.objects.get(name=name).deleted_at)
+    Deployment.objects.filter(name=name).update(
+        purge_after=Deployment.objects.get(name=name).deleted_at
+    )
     assert purge_due() == [name]
     assert not data_dir.exists()
     assert Deployment.objects.get(name=name).port is None
+
+
+def test_revoked_key_is_refused_by_the_running_data_plane(
+    team_owner: tuple[Caller, int],
+    local_driver: LocalDriver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    caller, team_id = team_owner
+    with django_capture_on_commit_callbacks(execute=True):
+        created = caller.post(
+            f"teams/{team_id}/create_project", {"projectName": "rvk", "deploymentType": "dev"}
+        ).json()
+    name, url = created["deploymentName"], created["deploymentUrl"]
+    key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()
+    auth = {"Authorization": f"Convex {key['deployKey']}"}
+    assert httpx.get(f"{url}/api/check_admin_key", headers=auth, timeout=10).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        caller.post(f"deployments/{name}/delete_deploy_key", {"id": key["id"]})
+    assert httpx.get(f"{url}/api/check_admin_key", headers=auth, timeout=10).status_code == 401

@@ -42,12 +42,42 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
     raise AssertionError("condition not reached")
 
 
+class Platform:
+    """One `runplatform` process; `restart()` starts a new one on the same data."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        self.env, self.port, self.log = env, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "runplatform", "--port", str(self.port)],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=open(self.log, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200)
+        return proc
+
+    def restart(self) -> None:
+        self.proc = self._start()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Popen[bytes]]]:
+def platform(tmp_path: Path) -> Iterator[Platform]:
     port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
-    } | {
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {
         "STRATA_DATA_DIR": str(tmp_path),
         "STRATA_BASE_DOMAIN": "strata.test",
         "STRATA_GATEWAY_PORT": str(port),
@@ -56,34 +86,28 @@ def platform(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Popen[
         "DJANGO_SETTINGS_MODULE": "controlplane.settings",
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--no-input"], cwd=REPO_ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
-    log = tmp_path / "platform.log"
-    proc = subprocess.Popen(
-        [*manage, "runplatform", "--port", str(port)],
+    subprocess.run(
+        [*manage, "migrate", "--no-input"],
         cwd=REPO_ROOT,
         env=env,
-        stdout=open(log, "wb"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
-    url = f"http://127.0.0.1:{port}"
+    running = Platform(env, port, tmp_path / "platform.log")
     try:
-        wait_for(lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200)
-        yield url, port, log, proc
+        yield running
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        running.stop()
 
 
-def test_platform_end_to_end(platform: tuple[str, int, Path, subprocess.Popen[bytes]]) -> None:
-    url, port, log, proc = platform
+def test_platform_end_to_end(platform: Platform) -> None:
+    url, port, log = platform.url, platform.port, platform.log
     http = httpx.Client(base_url=f"{url}/v1", timeout=60)
-    assert http.post("/auth/sign_up", json={"email": "e2e@x.test", "password": PASSWORD}).status_code == 201
+    assert (
+        http.post("/auth/sign_up", json={"email": "e2e@x.test", "password": PASSWORD}).status_code
+        == 201
+    )
     token = wait_for(lambda: re.search(r"^(\d+:\S+)$", log.read_text(errors="replace"), re.M))
     assert http.post("/auth/verify_email", json={"token": token.group(1)}).status_code == 200
     access = http.post("/auth/login", json={"email": "e2e@x.test", "password": PASSWORD}).json()
@@ -107,7 +131,18 @@ def test_platform_end_to_end(platform: tuple[str, int, Path, subprocess.Popen[by
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: httpx.get(f"{dep_url}/instance_name", timeout=2).text == name)
 
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
+    platform.stop(signal.SIGTERM)  # graceful: the deployment is stopped with it
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{dep_url}/healthz", timeout=2)
+    platform.restart()  # the supervisor brings running deployments back, same URL
+    wait_for(lambda: httpx.get(f"{dep_url}/instance_name", timeout=2).text == name)
+    platform.stop(signal.SIGKILL)  # a crashed control plane takes its children down too
+    wait_for(lambda: not _answers(dep_url), timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/healthz", timeout=2)
+        return True
+    except httpx.HTTPError:
+        return False

@@ -13,6 +13,14 @@ from tenants.keys import new_instance_secret
 from tenants.revocation import FILE_NAME, read_revoked_keys
 from tenants.spec import DeploymentSpec, ResourceLimits
 
+
+class _Response:
+    """What ApiClient.deserialize reads (kubernetes==36 as pinned): a body in `.data`."""
+
+    def __init__(self, body: object) -> None:
+        self.data = json.dumps(body)
+
+
 MODELS = {
     "Secret": "V1Secret",
     "ConfigMap": "V1ConfigMap",
@@ -46,7 +54,7 @@ def test_manifests_are_valid_kubernetes_objects() -> None:
     assert [m["kind"] for m in manifests] == list(MODELS)
     client = ApiClient()
     for manifest in manifests:
-        obj = client.deserialize(json.dumps(manifest), MODELS[manifest["kind"]], "application/json")
+        obj = client.deserialize(_Response(manifest), MODELS[manifest["kind"]])
         assert obj.metadata.namespace == "strata"
         assert obj.metadata.labels["strata.dev/deployment"] == "happy-otter-123"
         # Round-trips through the typed model unchanged: no misspelt fields.

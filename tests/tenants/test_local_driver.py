@@ -36,7 +36,11 @@ def wait_for(predicate: object, timeout: float = 60.0) -> None:
     raise AssertionError("condition not reached")
 
 
-def test_provision_runs_an_isolated_process(driver: LocalDriver) -> None:
+def test_provision_runs_an_isolated_process(
+    driver: LocalDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRATA_DP_POSTGRES_URL", "postgresql://admin@db/postgres")
+    monkeypatch.setenv("STRATA_DP_ISOLATE_POOL", "3")
     spec = make_spec(driver, limits=ResourceLimits(max_open_files=512))
     state = driver.provision(spec)
     assert state.healthy and state.pid
@@ -50,6 +54,8 @@ def test_provision_runs_an_isolated_process(driver: LocalDriver) -> None:
     assert env[b"STRATA_DP_NAME"] == spec.name.encode()
     assert b"DATABASE_URL" not in env  # the control plane's own settings do not leak
     assert b"STRATA_SECRET_KEY" not in env
+    assert b"STRATA_DP_POSTGRES_URL" not in env  # the admin URL stays in the control plane
+    assert env[b"STRATA_DP_ISOLATE_POOL"] == b"3"  # operator knobs pass through
     with open(f"/proc/{state.pid}/limits") as handle:
         limits = handle.read()
     assert any(

@@ -25,3 +25,16 @@ def test_forged_or_corrupt_file_revokes_nothing(tmp_path: Path) -> None:
     text = (tmp_path / FILE_NAME).read_text().replace('"k1"', '"k9"')
     (tmp_path / FILE_NAME).write_text(text)
     assert read_revoked_keys(tmp_path, secret) == frozenset()
+
+
+def test_is_revoked_hook(tmp_path: Path, monkeypatch: object) -> None:
+    from tenants.revocation import is_revoked
+
+    secret = new_instance_secret()
+    assert not is_revoked(tmp_path, secret, "k1")
+    write_revoked_keys(tmp_path, secret, ["k1"])
+    assert is_revoked(tmp_path, secret, "k1")
+    other = tmp_path / "mounted"
+    write_revoked_keys(other, secret, ["k7"])
+    monkeypatch.setenv("STRATA_DP_REVOCATION_DIR", str(other))  # type: ignore[attr-defined]
+    assert is_revoked(tmp_path, secret, "k7") and not is_revoked(tmp_path, secret, "k1")

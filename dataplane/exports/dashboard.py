@@ -1,0 +1,164 @@
+"""The `_system/frontend/*` and `_system/cli/*` functions behind the data browser, schema
+view, snapshot pages and `npx convex export/import` progress. Admin-only; callers check.
+
+Each takes (deployment, transaction, args); queries only read (so their read sets make them
+reactive), mutations write into the transaction they are given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..deploy import store
+from ..deploy.errors import DeployError
+from ..transactions import BY_CREATION_TIME
+from ..transactions.catalog import validate_table_name
+from ..transactions.errors import SchemaError
+from ..values import ConvexValueError
+from . import state
+from .importer import SchemaCheck
+
+if TYPE_CHECKING:
+    from ..deployment import Deployment
+    from ..transactions import Transaction
+
+MAX_PAGE = 1000
+NEW_TABLE_WATCH = 64  # index ids past the newest whose first write re-runs getTableMapping
+
+
+def table_mapping(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """{table number: name} of every table, like Convex's getTableMapping.
+
+    Tables are catalog entries, not documents; to update when a table gets its first
+    document, watch the index ids the next tables will receive.
+    """
+    catalog = deployment.db.catalog
+    for index_id in range(catalog.next_index_id, catalog.next_index_id + NEW_TABLE_WATCH):
+        txn.read_set.add_interval(index_id, b"", None)
+    return {str(meta.number): name for name, meta in sorted(catalog.by_name.items())}
+
+
+def _table_arg(args: dict[str, Any], key: str = "table") -> str:
+    table = args.get(key)
+    if not isinstance(table, str):
+        raise DeployError(f"Expected `{key}` to be a table name")
+    try:
+        validate_table_name(table)
+    except SchemaError as exc:
+        raise DeployError(str(exc)) from None
+    return table
+
+
+def paginated_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """Newest-first page of a table: {page, isDone, continueCursor} (hex index-key cursor)."""
+    table = _table_arg(args)
+    opts = args.get("paginationOpts")
+    if not isinstance(opts, dict):
+        raise DeployError("Expected `paginationOpts: {numItems, cursor}`")
+    num = opts.get("numItems", 100)
+    if not isinstance(num, (int, float)) or not 1 <= num <= MAX_PAGE:
+        raise DeployError(f"paginationOpts.numItems must be between 1 and {MAX_PAGE}")
+    cursor = opts.get("cursor")
+    start_after = None
+    if isinstance(cursor, str) and cursor:
+        try:
+            start_after = bytes.fromhex(cursor)
+        except ValueError:
+            raise DeployError(f"Invalid pagination cursor {cursor[:40]!r}") from None
+    page: list[dict[str, Any]] = []
+    last = start_after
+    done = True
+    scan = txn.index_scan_keyed(table, BY_CREATION_TIME, [], "desc", start_after=start_after)
+    for key, doc in scan:
+        if len(page) == int(num):
+            done = False
+            break
+        page.append(doc)
+        last = key
+    return {"page": page, "isDone": done, "continueCursor": last.hex() if last else ""}
+
+
+def schemas(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """{active, inProgress}: the deployed schema as its JSON string (None without one)."""
+    if store.CONFIG_TABLE not in deployment.db.catalog.by_name:
+        txn.read_set.add_missing_table(store.CONFIG_TABLE)
+        return {"active": None, "inProgress": None}
+    config = store.load_config(txn)
+    schema = None if config is None else config.schema
+    return {"active": None if schema is None else orjson.dumps(schema).decode(), "inProgress": None}
+
+
+def latest_export(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    return state.latest_export(txn)
+
+
+def query_import(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    doc = state.get_import(txn, args.get("importId"))
+    if doc is None:
+        raise DeployError(f"No import with id {args.get('importId')!r}")
+    return doc
+
+
+def list_imports(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    return state.list_imports(txn)
+
+
+def _user_table(table: str) -> str:
+    if table.startswith("_"):
+        raise DeployError(f"System table {table} cannot be edited from the dashboard")
+    return table
+
+
+def add_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """Insert `documents` into `table`, validated against the schema; returns their ids."""
+    table = _user_table(_table_arg(args))
+    docs = args.get("documents")
+    if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
+        raise DeployError("Expected `documents` to be a list of objects")
+    check = SchemaCheck(deployment)
+    ids = []
+    try:
+        for doc in docs:
+            doc_id = txn.insert(table, doc)
+            check(table, txn.get(doc_id) or {})
+            ids.append(doc_id)
+    except ConvexValueError as exc:
+        raise DeployError(str(exc)) from None
+    return ids
+
+
+def _own_id(txn: Transaction, table: str, doc_id: Any) -> str:
+    if not isinstance(doc_id, str) or txn.normalize_id(table, doc_id) is None:
+        raise DeployError(f"{doc_id!r} is not an id of table {table}")
+    return doc_id
+
+
+def patch_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """Shallow-merge `fields` into each of `ids` in `table`, validated against the schema."""
+    table = _user_table(_table_arg(args))
+    ids, fields = args.get("ids"), args.get("fields")
+    if not isinstance(ids, list) or not isinstance(fields, dict):
+        raise DeployError("Expected {table, ids: [...], fields: {...}}")
+    check = SchemaCheck(deployment)
+    try:
+        for doc_id in ids:
+            txn.patch(_own_id(txn, table, doc_id), fields)
+            check(table, txn.get(doc_id) or {})
+    except ConvexValueError as exc:
+        raise DeployError(str(exc)) from None
+    return None
+
+
+def delete_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """Delete `toDelete: [{id, tableName}]`."""
+    items = args.get("toDelete")
+    if not isinstance(items, list):
+        raise DeployError("Expected `toDelete: [{id, tableName}]`")
+    for item in items:
+        if not isinstance(item, dict):
+            raise DeployError("Expected `toDelete: [{id, tableName}]`")
+        table = _user_table(_table_arg(item, "tableName"))
+        txn.delete(_own_id(txn, table, item.get("id")))
+    return None

@@ -1,0 +1,345 @@
+"""Applying an import: mode checks, clearing tables, batched inserts that keep `_id`s.
+
+Documents are committed in batches of BATCH_DOCS (or BATCH_BYTES), each its own transaction,
+so memory stays flat and other traffic interleaves; an import is therefore not atomic (a
+failure leaves the batches already committed). Ids are kept when the exported id is free,
+under the exported table number when that number is free too.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..files import STORAGE_TABLE, files_for
+from ..ids import MAX_ID_LEN, MIN_ID_LEN, decode_id, encode_id, new_internal_id
+from ..transactions import Database, OccConflict, Transaction
+from ..transactions.catalog import TableMeta, validate_table_name
+from ..transactions.errors import SchemaError
+from ..validators import ValidationError, check_value
+from ..values import ConvexValueError, validate_document
+from .reader import ImportFormatError, Source, open_zip, sources, storage_blob_names
+from .tables import ensure_table_numbered, stage_insert
+from .writer import user_tables
+
+if TYPE_CHECKING:
+    from ..deployment import Deployment
+
+MODES = ("requireEmpty", "append", "replace", "replaceAll")
+BATCH_DOCS = 2000
+BATCH_BYTES = 4 << 20
+Progress = Callable[[str, str | None], None]  # (progress message, checkpoint or None)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import: the uploaded file, its format, the mode and (non-ZIP) the table."""
+
+    path: Path
+    fmt: str
+    mode: str
+    table: str | None
+
+    def check(self) -> None:
+        if self.mode not in MODES:
+            raise ImportFormatError(
+                f"Unknown import mode {self.mode!r}: use one of {', '.join(MODES)}"
+            )
+        if self.table is not None:
+            try:
+                validate_table_name(self.table)
+            except SchemaError as exc:
+                raise ImportFormatError(str(exc)) from None
+            if self.table.startswith("_"):
+                raise ImportFormatError(f"Cannot import into system table {self.table}")
+
+
+def _live_count(db: Database, table: str) -> int:
+    return db.begin().count(table) if table in db.catalog.by_name else 0
+
+
+def plan(db: Database, req: ImportRequest) -> str:
+    """Read the whole file once (validating it) and describe the change to confirm."""
+    req.check()
+    rows = []
+    for src in sources(req.path, req.fmt, req.table):
+        existing = _live_count(db, src.table)
+        if req.mode == "requireEmpty" and existing:
+            raise ImportFormatError(_not_empty(src.table, existing))
+        deleted = existing if req.mode in ("replace", "replaceAll") else 0
+        rows.append((src.table, str(_checked_count(src)), f"{deleted} of {existing}"))
+    if req.mode == "replaceAll":
+        named = {r[0] for r in rows}
+        for meta in user_tables(db):
+            if meta.name not in named and (n := _live_count(db, meta.name)):
+                rows.append((meta.name, "0", f"{n} of {n}"))
+    header = ("table", "create", "delete")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    lines = [
+        " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return (
+        "Import change summary:\n"
+        + "\n".join(lines)
+        + "\nOnce the import has started, it will run in the background.\n"
+        "Interrupting `npx convex import` will not cancel it."
+    )
+
+
+def _checked_count(src: Source) -> int:
+    """Count a source's documents, checking each against Convex's document rules."""
+    n = 0
+    for n, (line, doc) in enumerate(src.open_docs(), 1):  # noqa: B007 - n is the count
+        body = {k: v for k, v in doc.items() if k not in ("_id", "_creationTime")}
+        try:
+            validate_document(body)
+        except ConvexValueError as exc:
+            raise ImportFormatError(f"Table {src.table}, document {line}: {exc}") from None
+    return n
+
+
+def _not_empty(table: str, n: int) -> str:
+    return (
+        f"Table {table} already has {n} documents. Use --replace to replace them or "
+        "--append to add to them."
+    )
+
+
+def clear_table(db: Database, table: str) -> int:
+    """Delete every document of a table, a page per transaction."""
+    deleted = 0
+    while table in db.catalog.by_name:
+
+        def page(txn: Transaction) -> int:
+            ids = [d["_id"] for _, d in zip(range(1000), txn.table_scan(table), strict=False)]
+            for doc_id in ids:
+                txn.delete(doc_id)
+            return len(ids)
+
+        n, _ = db.run_mutation(page)
+        deleted += n
+        if n == 0:
+            break
+    return deleted
+
+
+class SchemaCheck:
+    """The active schema's document validators (a no-op without schema validation)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        from ..deploy.activation import active_app
+
+        active = active_app(deployment)
+        schema = None if active is None else active.config.schema
+        self.enabled = bool(schema) and bool(schema.get("schemaValidation", True))  # type: ignore[union-attr]
+        self.tables: dict[str, Any] = {}
+        if schema:
+            for t in schema.get("tables") or []:
+                if isinstance(t, dict) and isinstance(t.get("tableName"), str):
+                    self.tables[t["tableName"]] = t.get("documentType")
+
+    def __call__(self, table: str, doc: dict[str, Any]) -> None:
+        if not self.enabled or table.startswith("_"):
+            return
+        if table not in self.tables:
+            if self.tables:
+                raise ConvexValueError(f"Table {table} is not declared in the schema")
+            return
+        try:
+            check_value(
+                self.tables[table],
+                doc,
+                allow_system_fields=True,
+                id_check=lambda _t, s: decode_id(s) is not None,
+            )
+        except ValidationError as exc:
+            raise ConvexValueError(f"Document does not match the schema: {exc}") from None
+
+
+def _identity(db: Database, txn: Transaction, doc_id: Any) -> bytes:
+    """The exported document's internal id if no live document holds it, else a fresh one."""
+    parts = decode_id(doc_id) if isinstance(doc_id, str) else None
+    if parts is None or parts.internal in txn.writes:
+        return new_internal_id()
+    found = db.persistence.get_document(parts.internal, txn.snapshot_ts)
+    return new_internal_id() if found is not None and found[2] is not None else parts.internal
+
+
+def _creation_time(value: Any) -> float:
+    if isinstance(value, float) and math.isfinite(value) and value > 0:
+        return value
+    return time.time_ns() / 1e6
+
+
+def _commit(db: Database, txn: Transaction) -> None:
+    """Commit a batch of inserts; they read nothing, so a conflict only means a stale log."""
+    try:
+        db.commit(txn)
+    except OccConflict:
+        retry = db.begin()
+        retry.writes = txn.writes
+        db.commit(retry)
+
+
+def exported_number(src: Source) -> int | None:
+    """The table number the source had where it was exported (from `_tables` or its ids)."""
+    if src.number is not None:
+        return src.number
+    for _, doc in src.open_docs():
+        doc_id = doc.get("_id")
+        parts = decode_id(doc_id) if isinstance(doc_id, str) else None
+        return None if parts is None else parts.table_number
+    return None
+
+
+def remap_ids(value: Any, moves: dict[int, int]) -> Any:
+    """Rewrite ids of tables whose number changed on import, so references stay valid."""
+    t = type(value)
+    if t is str:
+        if MIN_ID_LEN <= len(value) <= MAX_ID_LEN:
+            parts = decode_id(value)
+            if parts is not None and parts.table_number in moves:
+                return encode_id(moves[parts.table_number], parts.internal)
+        return value
+    if t is list:
+        return [remap_ids(v, moves) for v in value]
+    if t is dict:
+        return {k: remap_ids(v, moves) for k, v in value.items()}
+    return value
+
+
+def insert_documents(
+    db: Database,
+    meta: TableMeta,
+    src: Source,
+    check: SchemaCheck,
+    progress: Progress,
+    moves: dict[int, int],
+) -> int:
+    """Insert a source's documents into a table in batches; returns how many."""
+    txn = db.begin()
+    batch_bytes = written = 0
+    for n, doc in src.open_docs():
+        internal = _identity(db, txn, doc.get("_id"))
+        body = {"_id": "", "_creationTime": _creation_time(doc.get("_creationTime"))}
+        body.update(
+            (k, remap_ids(v, moves) if moves else v)
+            for k, v in doc.items()
+            if k not in ("_id", "_creationTime")
+        )
+        stage_insert(txn, meta, internal, body)
+        try:
+            batch_bytes += validate_document(body)
+            check(meta.name, body)
+        except ConvexValueError as exc:
+            raise ImportFormatError(f"Table {meta.name}, document {n}: {exc}") from None
+        written += 1
+        if len(txn.writes) >= BATCH_DOCS or batch_bytes >= BATCH_BYTES:
+            _commit(db, txn)
+            progress(f'Importing "{meta.name}" ({written} documents)', None)
+            txn = db.begin()
+            batch_bytes = 0
+    if txn.writes:
+        _commit(db, txn)
+    return written
+
+
+def import_storage(deployment: Deployment, req: ImportRequest, src: Source) -> int:
+    """Import `_storage` documents with their bytes from `_storage/<id>` ZIP entries."""
+    db = deployment.db
+    blobs = files_for(deployment).blobs
+    meta = db.ensure_table(STORAGE_TABLE)
+    names = storage_blob_names(req.path)
+    count = 0
+    with open_zip(req.path) as zf:
+        for n, doc in src.open_docs():
+            old_id = str(doc.get("_id"))
+            entry = names.get(old_id)
+            if entry is None:
+                raise ImportFormatError(
+                    f"_storage/documents.jsonl line {n}: the file {old_id} is not in the ZIP"
+                )
+            txn = db.begin()
+            internal = _identity(db, txn, old_id)
+            new_id = encode_id(meta.number, internal)
+            staging = f"staging-{uuid.uuid4().hex}"
+            info = blobs.put(staging, _chunks(zf, entry))
+            sha = base64.b64encode(info.sha256).decode()
+            if doc.get("sha256") not in (None, sha):
+                blobs.delete(staging)
+                raise ImportFormatError(f"File {old_id} in the ZIP does not match its sha256")
+            body: dict[str, Any] = {
+                "_id": "",
+                "_creationTime": _creation_time(doc.get("_creationTime")),
+                "sha256": sha,
+                "size": float(info.size),
+            }
+            if isinstance(doc.get("contentType"), str):
+                body["contentType"] = doc["contentType"]
+            stage_insert(txn, meta, internal, body)
+            try:
+                blobs.rename(staging, new_id)
+                _commit(db, txn)
+            except BaseException:
+                blobs.delete(staging)
+                blobs.delete(new_id)
+                raise
+            count += 1
+    return count
+
+
+def _chunks(zf: zipfile.ZipFile, entry: str) -> Any:
+    with zf.open(entry) as f:
+        while chunk := f.read(256 * 1024):
+            yield chunk
+
+
+def perform(deployment: Deployment, req: ImportRequest, progress: Progress) -> int:
+    """Run the import; returns the number of documents written."""
+    req.check()
+    db = deployment.db
+    srcs = sources(req.path, req.fmt, req.table)
+    if req.mode == "requireEmpty":
+        for src in srcs:
+            if n := _live_count(db, src.table):
+                raise ImportFormatError(_not_empty(src.table, n))
+    if STORAGE_TABLE in {s.table for s in srcs}:
+        files_for(deployment)  # its commit listener removes blobs of replaced files
+    if req.mode in ("replace", "replaceAll"):
+        doomed = {s.table for s in srcs}
+        if req.mode == "replaceAll":
+            doomed.update(m.name for m in user_tables(db))
+        for table in sorted(doomed):
+            progress(f"Clearing {table}", None)
+            clear_table(db, table)
+        if STORAGE_TABLE in doomed and STORAGE_TABLE in db.catalog.by_name:
+            files_for(deployment).flush()  # old blobs are gone before ids are reused
+    check = SchemaCheck(deployment)
+    metas: dict[str, TableMeta] = {}
+    moves: dict[int, int] = {}  # exported table number -> number here, where they differ
+    for src in srcs:
+        old = exported_number(src)
+        if src.table == STORAGE_TABLE:
+            metas[src.table] = db.ensure_table(STORAGE_TABLE)
+        else:
+            metas[src.table] = ensure_table_numbered(db, src.table, old)
+        if old is not None and old != metas[src.table].number:
+            moves[old] = metas[src.table].number
+    written = 0
+    for src in srcs:
+        progress(f'Importing "{src.table}"', None)
+        if src.table == STORAGE_TABLE:
+            n = import_storage(deployment, req, src)
+        else:
+            n = insert_documents(db, metas[src.table], src, check, progress, moves)
+        written += n
+        progress(f'Imported "{src.table}"', f'Imported "{src.table}" ({n} documents)')
+    return written
