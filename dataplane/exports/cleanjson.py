@@ -46,7 +46,7 @@ def to_clean(value: Any) -> Any:
 def context_of(value: Any) -> Context:
     """The export context of a value in an `unknown`-shaped table ("infer" if none needed)."""
     t = type(value)
-    if t is int and t is not bool:
+    if t is int:
         return "int64"
     if t is bytes:
         return "bytes"

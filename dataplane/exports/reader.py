@@ -220,11 +220,6 @@ def _zip_opener(
     return docs
 
 
-def count_docs(source: Source) -> int:
-    """Documents in a source (a full streaming pass; validates JSON on the way)."""
-    return sum(1 for _ in source.open_docs())
-
-
 def storage_blob_names(path: Path) -> dict[str, str]:
     """`_storage/<id>[.ext]` entries by storage id."""
     with open_zip(path) as zf:

@@ -83,10 +83,11 @@ def due_crons(txn: Transaction, now_ms: float, limit: int = 256) -> list[dict[st
     return out
 
 
-def next_cron_ms(txn: Transaction) -> float | None:
-    """The earliest next run of any cron."""
+def next_cron_ms(txn: Transaction, after_ms: float) -> float | None:
+    """The earliest next run of any cron later than `after_ms`."""
     if CRON_JOBS not in txn.db.table_names():
         return None
-    for doc in txn.index_scan(CRON_JOBS, BY_NEXT_RUN, []):
+    expr = [{"type": "Gt", "fieldPath": "nextTs", "value": float(after_ms)}]
+    for doc in txn.index_scan(CRON_JOBS, BY_NEXT_RUN, expr):
         return float(doc["nextTs"])
     return None

@@ -73,9 +73,14 @@ class CeleryDelivery:
         self.app.send_task(TASK_NAME, args=[kind, doc_id], queue=self.queue)
 
     def start_worker(self) -> None:
-        """Consume this deployment's queue on worker threads inside this process."""
+        """Consume this deployment's queue on worker threads inside this process.
+
+        Celery's thread pool looks tasks up in the process-wide default app, so this app
+        becomes it (a data-plane process serves one deployment).
+        """
         if self._thread is not None:
             return
+        self.app.set_default()
         self._worker = self.app.WorkController(
             app=self.app,
             pool="threads",

@@ -35,6 +35,7 @@ CRON = "cron"
 MAX_SLEEP_S = 30.0
 BUSY_POLL_S = 1.0
 SCAN_LIMIT = 256
+RETRY_S = 2.0
 
 
 class Scheduler:
@@ -175,7 +176,7 @@ class Scheduler:
     def _next_delay(self, txn: Any, now: float, busy: bool) -> float:
         times = [
             t
-            for t in (self._next_future(txn, now), crons.next_cron_ms(txn))
+            for t in (self._next_future(txn, now), crons.next_cron_ms(txn, now))
             if t is not None and t > now
         ]
         delay = min([(t - now) / 1000.0 for t in times] + [MAX_SLEEP_S])
@@ -214,11 +215,15 @@ class Scheduler:
             pool.submit(self._run_local, kind, doc_id)
 
     def _run_local(self, kind: str, doc_id: str) -> None:
+        result: str | None = None
         try:
-            self.execute(kind, doc_id)
+            result = self.execute(kind, doc_id)
         finally:
             with self._lock:
-                self._inflight.pop((kind, doc_id), None)
+                if result is None:  # not run (conflict, fault, or done elsewhere): back off
+                    self._inflight[(kind, doc_id)] = time.monotonic() - self.lease_s + RETRY_S
+                else:
+                    self._inflight.pop((kind, doc_id), None)
             self._wake.set()
 
     def execute(self, kind: str, doc_id: str) -> str | None:

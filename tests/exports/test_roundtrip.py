@@ -136,12 +136,13 @@ def test_round_trip_preserves_ids_and_values(new_deployment: Callable[[str], Dep
     assert data == (b"hello file", "text/plain")
 
 
-def test_round_trip_on_postgres(
-    new_deployment: Callable[..., Deployment], postgres_url: str
+@pytest.mark.parametrize("pg_side", ["source", "target"])
+def test_round_trip_with_postgres(
+    new_deployment: Callable[..., Deployment], postgres_url: str, pg_side: str
 ) -> None:
-    src = new_deployment("src")
+    src = new_deployment("src", postgres_url if pg_side == "source" else "")
     before = seed(src)
-    dst = new_deployment("dst", postgres_url)
+    dst = new_deployment("dst", postgres_url if pg_side == "target" else "")
     assert run_import(dst, export_zip(src))["state"] == "completed"
     snap = dst.db.begin()
     for doc_id, doc in before.items():

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             f"Deployments: per port, or http://<name>.{settings.BASE_DOMAIN}:{options['port']}"
         )
         self.stdout.write(
-            f"Sign up: POST {url}/v1/auth/sign_up (the verification email is printed here)"
+            f"Console: {url}/  (sign up there; the verification email is printed here)"
         )
         self.stdout.flush()
         try:
