@@ -21,11 +21,13 @@ def main(argv: list[str] | None = None) -> None:
 
     from dataplane.deploy.activation import active_app
     from dataplane.deployment import current_deployment
+    from dataplane.usage import start_usage_reporting
 
     # Fail fast on bad configuration and restore the deployed code before binding the port,
     # so WebSocket-only clients find their functions right after a restart.
     deployment = current_deployment()
     active_app(deployment)
+    start_usage_reporting(deployment)  # no-op unless STRATA_DP_USAGE_URL is set
     deployment.scheduler.start()  # re-scans pending jobs left by a previous process
     CommandLineInterface().run(
         ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from .config import DeploymentConfig
 
 if TYPE_CHECKING:
+    from .files import FileService
     from .runtime import FunctionRunner
     from .scheduler.service import Scheduler
+    from .search import SearchService
     from .transactions import Database
 
 
@@ -41,11 +43,29 @@ class Deployment:
 
         return Scheduler.for_deployment(self)
 
+    @cached_property
+    def files(self) -> FileService:
+        """ctx.storage and the upload/serve endpoints: `_storage` rows plus a blob store."""
+        from .files import files_for
+
+        return files_for(self)
+
+    @cached_property
+    def search(self) -> SearchService:
+        """Vector and text indexes; their definitions come from the deployed schema."""
+        from .search import search_for
+
+        return search_for(self)
+
     def close(self) -> None:
         if "scheduler" in self.__dict__:
             self.scheduler.stop()
         if "runner" in self.__dict__:
             self.runner.close()
+        if "search" in self.__dict__:
+            self.search.close()
+        if "files" in self.__dict__:
+            self.files.close()
         if "db" in self.__dict__:
             self.db.close()
 

@@ -168,6 +168,10 @@ class CreateProjectIn(serializers.Serializer):
     storage = serializers.ChoiceField(choices=list(Storage.values), default=Storage.SQLITE)
 
 
+class UpdateProjectIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
 class CreateProjectOut(serializers.Serializer):
     projectId = serializers.IntegerField()
     projectSlug = serializers.CharField()

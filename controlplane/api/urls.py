@@ -39,6 +39,7 @@ urlpatterns = [
     path("teams/<int:team_id>/projects", d.ListProjectsView.as_view()),
     path("teams/<int:team_id>/list_deployments", d.TeamDeploymentsView.as_view()),
     path("projects/<int:project_id>", d.ProjectView.as_view()),
+    path("projects/<int:project_id>/update", d.UpdateProjectView.as_view()),
     path("projects/<int:project_id>/delete", d.DeleteProjectView.as_view()),
     path("projects/<int:project_id>/create_deployment", d.CreateDeploymentView.as_view()),
     path("projects/<int:project_id>/list_deployments", d.ProjectDeploymentsView.as_view()),

@@ -68,6 +68,16 @@ class ProjectView(TeamScopedView):
         return Response(s.ProjectOut(self.project(project_id)).data)
 
 
+class UpdateProjectView(TeamScopedView):
+    @op(request=s.UpdateProjectIn, response=s.ProjectOut, tags=["projects"])
+    def post(self, request: Request, project_id: int) -> Response:
+        project = self.project(project_id, Role.DEVELOPER)
+        body = _body(s.UpdateProjectIn, request)
+        return Response(
+            s.ProjectOut(projects.rename_project(self.actor, project, body["name"])).data
+        )
+
+
 class DeleteProjectView(TeamScopedView):
     @op(request=s.Empty, response=s.Empty, tags=["projects"])
     def post(self, request: Request, project_id: int) -> Response:

@@ -44,6 +44,20 @@ def create_project(
 
 
 @transaction.atomic
+def rename_project(actor: Actor, project: Project, name: str) -> Project:
+    """Change the display name; the slug (used in references) stays as created."""
+    name = name.strip()
+    if not name:
+        raise ActionError("name must not be empty", code="InvalidName")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.name != name:
+        previous, project.name = project.name, name
+        project.save(update_fields=["name"])
+        record(actor, project.team, "project.update", project, name=name, previous=previous)
+    return project
+
+
+@transaction.atomic
 def delete_project(actor: Actor, project: Project) -> None:
     """Delete every deployment of the project (data kept for the grace period), then it."""
     for deployment in project.deployments.exclude(status=Status.DELETED):

@@ -4,7 +4,8 @@ Exports are meant to be readable: int64 becomes a decimal string, bytes a base64
 NaN/Infinity strings too. To round-trip, a document whose values cannot be told apart from
 plain strings carries an "export context" in generated_schema.jsonl ("int64", "bytes",
 "float64inf", {"$float64NaN": b64}, arrays and objects of those), the format Convex uses.
-We declare every table's shape `unknown`, so every such value gets a context.
+`context_of` computes it as if the table's shape were `unknown`; inference.py then drops the
+hints of fields the inferred shape already decodes.
 """
 
 from __future__ import annotations

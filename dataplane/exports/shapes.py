@@ -163,10 +163,16 @@ _STRING_CONTEXTS = {
 }
 
 
-def string_context(options: tuple[Shape, ...]) -> str | None:
-    """How a string at this position decodes when only one reading is possible, else None."""
+def string_contexts(options: tuple[Shape, ...]) -> set[str]:
+    """The ways a string at this position may decode ("infer", "int64", "bytes", ...)."""
     found: set[str] = set()
     for shape in options:
         for o in shape.options():
             found.update(_STRING_CONTEXTS.get(o.kind, ()))
+    return found
+
+
+def string_context(options: tuple[Shape, ...]) -> str | None:
+    """How a string at this position decodes when only one reading is possible, else None."""
+    found = string_contexts(options)
     return next(iter(found)) if len(found) == 1 else None

@@ -85,5 +85,7 @@ def get_import(txn: Transaction, import_id: Any) -> dict[str, Any] | None:
     return txn.get(import_id)
 
 
-def list_imports(txn: Transaction) -> list[dict[str, Any]]:
-    return list(txn.index_scan(IMPORTS_TABLE, "by_creation_time", [], "desc"))
+def list_imports(txn: Transaction, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent imports, newest first."""
+    scan = txn.index_scan(IMPORTS_TABLE, "by_creation_time", [], "desc")
+    return [doc for _, doc in zip(range(limit), scan, strict=False)]

@@ -1,9 +1,10 @@
 """Writing a snapshot ZIP: every user table read at one timestamp, page by page.
 
 Layout (Convex's): README.md, `_tables/documents.jsonl` (name and number of each table),
-`<table>/generated_schema.jsonl` + `<table>/documents.jsonl` in clean JSON, and with storage
-`_storage/documents.jsonl` plus one `_storage/<id><ext>` entry per file. Each table is scanned
-twice (hints first, so an importer can stream) and nothing larger than a page is held.
+`<table>/generated_schema.jsonl` (inferred shape, then per-document hints) +
+`<table>/documents.jsonl` in clean JSON, and with storage `_storage/documents.jsonl` plus one
+`_storage/<id><ext>` entry per file. Each table is scanned three times (shape, hints, documents:
+hints precede documents so an importer can stream) and nothing larger than a page is held.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..transactions import BY_ID, Database
 from ..transactions.catalog import FIRST_USER_TABLE, TableMeta
 from ..transactions.transaction import decode_document
 from .cleanjson import INFER, context_of, context_to_json, to_clean
+from .inference import TableShape, trim_context
 
 PAGE_ROWS = 1000
 README = """# Welcome to your Convex snapshot export!
@@ -100,11 +102,15 @@ def write_snapshot(
                 f.write(orjson.dumps({"name": meta.name, "id": meta.number}) + b"\n")
         for meta in tables:
             progress(f"Backing up {meta.name}")
+            shape = TableShape(meta.number)
+            for doc in scan_table(db, meta, ts):
+                shape.add(doc)
+            unambiguous = shape.unambiguous_fields()
             with _entry(zf, f"{meta.name}/generated_schema.jsonl") as f:
                 lines = _Lines(f)
-                lines.add("unknown")
+                lines.add(shape.shape())
                 for doc in scan_table(db, meta, ts):
-                    ctx = context_of(doc)
+                    ctx = trim_context(context_of(doc), unambiguous)
                     if ctx != INFER:
                         lines.add({doc["_id"]: context_to_json(ctx)})
                 lines.flush()
@@ -118,7 +124,21 @@ def write_snapshot(
         if blobs is not None and storage is not None:
             progress("Backing up _storage")
             written += _write_storage(zf, db, storage, ts, blobs)
+    check_snapshot_kept(db, ts)
     return written
+
+
+class SnapshotExpired(RuntimeError):
+    """History garbage collection passed the export's snapshot while it was being read."""
+
+
+def check_snapshot_kept(db: Database, ts: int) -> None:
+    """Fail rather than ship a ZIP whose later pages may have lost versions to GC."""
+    if db.persistence.retention_ts() > ts:
+        raise SnapshotExpired(
+            "The export took longer than the history retention window, so its snapshot "
+            "was garbage-collected while being read; please try again"
+        )
 
 
 def _write_storage(

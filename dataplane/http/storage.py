@@ -23,7 +23,6 @@ from dataplane.files import (
     FileService,
     FileStorageError,
     UploadTokenError,
-    files_for,
     parse_digest_header,
 )
 from dataplane.transactions import DatabaseError
@@ -39,7 +38,7 @@ _CORS = {
 
 
 def _service() -> FileService:
-    return files_for(current_deployment())
+    return current_deployment().files
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

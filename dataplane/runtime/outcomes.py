@@ -108,3 +108,5 @@ class FunctionLog:
     started_at: float  # ms since the epoch
     duration_ms: float
     request_id: str
+    db_bytes_read: int = 0  # the transaction's totals when this call owns it (usage metering)
+    db_bytes_written: int = 0

@@ -20,6 +20,7 @@ from .isolate import SyscallFailure
 Doc = dict[str, Any]
 END_CURSOR = "_end"
 _CURSOR_PREFIX = "k1:"
+_SEARCH_CURSOR_PREFIX = "s1:"
 
 
 def parse_source(query: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], str]:
@@ -40,7 +41,7 @@ def parse_source(query: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]],
             raise SyscallFailure(f"Invalid index name {index_name!r}")
         return table, index, list(src.get("range") or []), order
     if kind == "Search":
-        raise SyscallFailure("Full text search queries are not supported yet by this deployment")
+        raise SyscallFailure("A search query is answered by its search index, not a range scan")
     raise SyscallFailure(f"Unknown query source type {kind!r}")
 
 
@@ -171,6 +172,63 @@ def open_stream(txn: Transaction, query: dict[str, Any]) -> Iterator[Doc]:
     return _apply_operators(docs, query.get("operators") or [])
 
 
+def search_source(query: Any) -> dict[str, Any] | None:
+    """The `{type: "Search", indexName, filters}` source of a query, None for range queries."""
+    src = query.get("source") if isinstance(query, dict) else None
+    return src if isinstance(src, dict) and src.get("type") == "Search" else None
+
+
+def search_limit_hint(query: dict[str, Any], cap: int) -> int:
+    """How many ranked hits a search query can use: a leading `.take(n)` needs only n."""
+    operators = query.get("operators") or []
+    if operators and isinstance(operators[0], dict) and "limit" in operators[0]:
+        n = operators[0]["limit"]
+        if isinstance(n, int | float) and not isinstance(n, bool):
+            return max(1, min(int(n), cap))
+    return cap
+
+
+def open_search_stream(docs: list[Doc], query: dict[str, Any]) -> Iterator[Doc]:
+    """The documents of a search query: ranked hits with its filter/take operators applied."""
+    return _apply_operators(iter(docs), query.get("operators") or [])
+
+
+def _search_offset(cursor: Any) -> int:
+    if cursor is None:
+        return 0
+    if isinstance(cursor, str) and cursor.startswith(_SEARCH_CURSOR_PREFIX):
+        digits = cursor[len(_SEARCH_CURSOR_PREFIX) :]
+        if digits.isdigit():
+            return int(digits)
+    raise SyscallFailure(f"Invalid pagination cursor {cursor!r} for a search query")
+
+
+def search_page(docs: list[Doc], args: dict[str, Any]) -> dict[str, Any]:
+    """Serve `1.0/queryPage` for a search query: pages over the ranked, filtered hits.
+
+    Cursors are positions in the ranking at the query's snapshot, so a page re-run by a
+    subscription keeps its place even when new documents rank above it.
+    """
+    query = args.get("query") or {}
+    cursor = args.get("cursor")
+    if cursor == END_CURSOR:
+        return _page([], True, END_CURSOR)
+    page_size = args.get("pageSize")
+    if not isinstance(page_size, int | float) or page_size < 0:
+        raise SyscallFailure(f"Invalid page size {page_size!r}")
+    start = _search_offset(cursor)
+    end_cursor = args.get("endCursor")
+    filters = [op["filter"] for op in (query.get("operators") or []) if "filter" in op]
+    matched = [d for d in docs if all(_truthy(evaluate(f, d)) for f in filters)]
+    if end_cursor is not None and end_cursor != END_CURSOR:
+        end = max(start, _search_offset(end_cursor))
+        return _page(matched[start:end], False, end_cursor)
+    end = start + int(page_size)
+    if end >= len(matched) or end_cursor == END_CURSOR:
+        return _page(matched[start:], True, END_CURSOR)
+    return _page(matched[start:end], False, f"{_SEARCH_CURSOR_PREFIX}{end}")
+
+
 def encode_cursor(key: bytes) -> str:
     return _CURSOR_PREFIX + base64.urlsafe_b64encode(key).decode()
 
@@ -230,4 +288,14 @@ def _page(page: list[Doc], done: bool, cursor: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["END_CURSOR", "UNDEFINED", "evaluate", "open_stream", "query_page"]
+__all__ = [
+    "END_CURSOR",
+    "UNDEFINED",
+    "evaluate",
+    "open_search_stream",
+    "open_stream",
+    "query_page",
+    "search_limit_hint",
+    "search_page",
+    "search_source",
+]

@@ -129,6 +129,7 @@ class CallContext:
     request_id: str
     depth: int
     txn: Transaction | None = None
+    owns_txn: bool = False  # False for nested calls sharing their caller's transaction
 
     @property
     def deployment_name(self) -> str:
@@ -281,7 +282,7 @@ class FunctionRunner:
             txn = self.db.begin(ts)
         except DatabaseError as e:
             raise FunctionError(str(e)) from e
-        ctx = self._context(active, info, identity, _depth, txn)
+        ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
         self._check_args(info, args, ctx)
         seed = _stable_seed(info.path, args, txn.snapshot_ts)
         host = DatabaseSyscalls(ctx, txn, writable=False)
@@ -346,7 +347,7 @@ class FunctionRunner:
 
         def attempt(txn: Transaction) -> Any:
             nonlocal last_logs
-            ctx = self._context(active, info, identity, _depth, txn)
+            ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
             self._check_args(info, args, ctx)
             host = DatabaseSyscalls(ctx, txn, writable=True)
             result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
@@ -482,12 +483,15 @@ class FunctionRunner:
         identity: Any,
         depth: int,
         txn: Transaction | None,
+        *,
+        owns_txn: bool = False,
     ) -> CallContext:
         if depth > self.limits.max_nested_depth:
             raise FunctionError(
                 f"Too many nested function calls (limit {self.limits.max_nested_depth})"
             )
-        return CallContext(self, active, info.path, identity, uuid.uuid4().hex[:16], depth, txn)
+        request_id = uuid.uuid4().hex[:16]
+        return CallContext(self, active, info.path, identity, request_id, depth, txn, owns_txn)
 
     def _check_args(self, info: FunctionInfo, args: Any, ctx: CallContext) -> None:
         if not isinstance(args, dict):
@@ -613,6 +617,9 @@ class FunctionRunner:
             started_at=started * 1000,
             duration_ms=(time.time() - started) * 1000,
             request_id=ctx.request_id,
+            # Nested calls' bytes are in their caller's transaction: count them once, there.
+            db_bytes_read=ctx.txn.bytes_read if ctx.txn is not None and ctx.owns_txn else 0,
+            db_bytes_written=ctx.txn.bytes_written if ctx.txn is not None and ctx.owns_txn else 0,
         )
         for listener in list(self._listeners):
             try:

@@ -42,7 +42,10 @@ def prepare_writes(
         if meta is None:
             raise DatabaseError(f"Table {w.table.name} no longer exists")
         new = w.value
-        docs.append((internal, meta.number, None if new is None else orjson.dumps(to_json(new))))
+        # orjson may hand back an over-allocated buffer; the document cache counts len(), so
+        # keep an exact-size copy or its byte budget would hold several times that in memory.
+        encoded = None if new is None else bytes(memoryview(orjson.dumps(to_json(new))))
+        docs.append((internal, meta.number, encoded))
         for index in meta.indexes.values():
             old_key = None if w.base is None else index_key(w.base, index.fields, internal)
             new_key = None if new is None else index_key(new, index.fields, internal)

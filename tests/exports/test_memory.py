@@ -135,12 +135,6 @@ def test_export_of_50k_documents_keeps_server_memory_flat(
     assert growth < 0.3 * DATASET_MB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Engine bug outside this area: orjson 3.13 returns over-allocated bytes (~16 KB "
-    "for a 1.5 KB document) and dataplane/transactions/writeset.py caches them, so the 32 MB "
-    "DocumentCache really holds ~10x that. Fix: store bytes(memoryview(orjson.dumps(...))).",
-)
 def test_import_of_50k_documents_keeps_server_memory_flat(
     big_dataset: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 from dataplane.deployment import Deployment
 from dataplane.exports import state
 from dataplane.exports.jobs import jobs_for
+from dataplane.exports.writer import SnapshotExpired, write_snapshot
 from dataplane.files import files_for
 from dataplane.ids import decode_id
 
@@ -112,8 +113,19 @@ def test_zip_layout(new_deployment: Callable[[str], Deployment]) -> None:
         assert post["big"] == str(2**63 - 1)
         assert post["nan"] == "NaN" and post["ninf"] == "-Infinity"
         hints = zf.read("posts/generated_schema.jsonl").splitlines()
-        assert json.loads(hints[0]) == "unknown"
-        assert json.loads(hints[1])[post["_id"]]["big"] == "int64"
+        shape = json.loads(hints[0])
+        # A Convex-syntax shape: fields that only hold int64 or bytes need no hints...
+        assert '"_id": id<' in shape and '"big"?: int64' in shape and '"blob"?: bytes' in shape
+        assert '"author": string' in shape and '"nested"?: unknown' in shape
+        (hint,) = [json.loads(h)[post["_id"]] for h in hints[1:]]
+        # ...while special floats and nested values keep per-document hints.
+        assert "big" not in hint and "blob" not in hint
+        assert hint["inf"] == "float64inf" and "$float64NaN" in hint["nan"]
+        assert hint["nested"] == {
+            "list": ["int64", "infer", "bytes", {"deep": "int64"}, "infer", "infer"]
+        }
+        users_schema = zf.read("users/generated_schema.jsonl").splitlines()
+        assert len(users_schema) == 1  # `n` is always int64: the shape alone decodes it
         blobs = [n for n in names if n.startswith("_storage/") and n.endswith(".txt")]
         assert len(blobs) == 1 and zf.read(blobs[0]) == b"hello file"
 
@@ -260,3 +272,21 @@ def test_export_in_progress_is_refused(new_deployment: Callable[[str], Deploymen
         jobs.request_export(False)
     wait_for(lambda: _finished_export(dep))
     assert decode_id(state.latest_export(dep.db.begin())["_id"]) is not None
+
+
+def test_export_fails_if_history_is_collected_under_it(
+    new_deployment: Callable[[str], Deployment], tmp_path: Path
+) -> None:
+    dep = new_deployment("dep")
+    ids = seed(dep)
+    ts = dep.db.latest_ts()
+
+    def collect_meanwhile(message: str) -> None:
+        if message == "Backing up posts":  # a later write, then GC past the snapshot
+            txn = dep.db.begin()
+            txn.patch(next(i for i, d in ids.items() if d.get("name") == "user0"), {"n": 99.0})
+            dep.db.commit(txn)
+            dep.db.collect_garbage(retention_ns=0)
+
+    with pytest.raises(SnapshotExpired, match="history retention window"):
+        write_snapshot(dep.db, ts, tmp_path / "x.zip", blobs=None, progress=collect_meanwhile)

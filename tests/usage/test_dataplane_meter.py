@@ -1,0 +1,210 @@
+"""The data plane's meter, fed by a real FunctionRunner (V8) over a real SQLite database, and
+its reporter pushing signed reports to a real HTTP endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataplane.deployment import Deployment
+from dataplane.files import FileService, LocalBlobStore
+from dataplane.runtime import FunctionRunner
+from dataplane.runtime.outcomes import FunctionLog
+from dataplane.usage import DeploymentMeter, DeploymentReporter, start_usage_reporting
+from tenants.usage import SIGNATURE_HEADER, UsageReport, verify_signature
+
+
+@pytest.fixture
+def metered(deployment: Deployment, runner: FunctionRunner) -> Iterator[DeploymentMeter]:
+    meter = DeploymentMeter(deployment)
+    meter.attach()
+    try:
+        yield meter
+    finally:
+        meter.detach()
+
+
+@pytest.fixture
+def seen(runner: FunctionRunner) -> Iterator[list[FunctionLog]]:
+    entries: list[FunctionLog] = []
+    runner.add_log_listener(entries.append)
+    try:
+        yield entries
+    finally:
+        runner.remove_log_listener(entries.append)
+
+
+def drain(meter: DeploymentMeter) -> UsageReport:
+    return meter.meter.drain(meter.deployment.config.name)
+
+
+def test_each_execution_is_one_call_with_its_transaction_bytes(
+    runner: FunctionRunner, metered: DeploymentMeter, seen: list[FunctionLog]
+) -> None:
+    runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": "x" * 500})
+    report = drain(metered)
+    assert report.function_calls == 1
+    assert report.db_bytes_written > 500  # the inserted document, body included
+    assert report.action_compute_mb_ms == 0
+    assert (report.db_bytes_read, report.db_bytes_written) == (
+        seen[-1].db_bytes_read,
+        seen[-1].db_bytes_written,
+    )
+
+    runner.run_query("messages:count", {})
+    report = drain(metered)
+    assert report.function_calls == 1 and report.db_bytes_written == 0
+    assert report.db_bytes_read > 500
+
+
+def test_nested_calls_count_as_calls_but_their_bytes_once(
+    runner: FunctionRunner, metered: DeploymentMeter
+) -> None:
+    for body in ("one", "two", "three"):
+        runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": body})
+    drain(metered)
+    runner.run_query("messages:secretCount", {}, allow_internal=True)
+    alone = drain(metered)
+    runner.run_query("messages:countViaRunQuery", {})
+    nested = drain(metered)
+    assert alone.function_calls == 1 and nested.function_calls == 2
+    # countViaRunQuery reads nothing itself: the shared transaction's bytes are counted once.
+    assert nested.db_bytes_read == alone.db_bytes_read > 0
+
+
+def test_actions_are_charged_heap_megabytes_times_wall_time(
+    runner: FunctionRunner, metered: DeploymentMeter, seen: list[FunctionLog]
+) -> None:
+    runner.run_action("env:sleepy", {"ms": 20.0})
+    report = drain(metered)
+    entry = seen[-1]
+    assert entry.kind == "action" and metered.memory_mb == runner.limits.heap_bytes >> 20
+    assert report.action_compute_mb_ms == round(metered.memory_mb * entry.duration_ms)
+    assert report.action_compute_mb_ms >= metered.memory_mb * 20  # it slept at least 20 ms
+    assert report.function_calls == 1
+
+    runner.run_action("messages:viaAction", {"channel": "internal"})
+    report = drain(metered)
+    assert report.function_calls == 4  # the action, its mutation and two queries
+    assert report.db_bytes_written > 0 and report.db_bytes_read > 0
+
+
+def test_failed_executions_are_still_calls(
+    runner: FunctionRunner, metered: DeploymentMeter
+) -> None:
+    with pytest.raises(Exception, match="body must not be empty"):
+        runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": ""})
+    assert drain(metered).function_calls == 1
+
+
+def test_storage_gauge_follows_uploads_and_deletes(
+    deployment: Deployment, metered: DeploymentMeter, tmp_path: Path
+) -> None:
+    assert metered.refresh_storage() == 0
+    files = FileService(
+        deployment.db,
+        LocalBlobStore(tmp_path / "blobs"),
+        secret="s",
+        public_url="http://dep.test",
+        deployment="usage-test",
+    )
+    try:
+        first = files.store([b"a" * 1000], "text/plain")
+        files.store([b"b" * 234, b"c" * 10], None)
+        assert metered.refresh_storage() == 1244
+        txn = deployment.db.begin()
+        files.delete(txn, first)
+        deployment.db.commit(txn)
+        assert metered.refresh_storage() == 244
+        assert drain(metered).storage_bytes == 244
+    finally:
+        files.close()
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """A real HTTP endpoint that records pushes, answering 503 while `failing` is set."""
+
+    received: list[tuple[bytes, str]]
+    failing: threading.Event
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.failing.is_set():
+            self.send_response(503)
+        else:
+            self.received.append((raw, self.headers[SIGNATURE_HEADER]))
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, type[_Collector]]]:
+    handler = type("Handler", (_Collector,), {"received": [], "failing": threading.Event()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/usage/report", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_reporter_pushes_signed_reports_and_keeps_undelivered_counts(
+    deployment: Deployment,
+    runner: FunctionRunner,
+    metered: DeploymentMeter,
+    collector: tuple[str, type[_Collector]],
+) -> None:
+    url, handler = collector
+    reporter = DeploymentReporter(metered, url, interval=3600)
+    handler.failing.set()
+    runner.run_query("messages:count", {})
+    assert reporter.flush() is False  # refused: the counts stay in the meter
+    handler.failing.clear()
+    runner.run_query("messages:count", {})
+    assert reporter.flush() is True
+    raw, signature = handler.received[-1]
+    assert verify_signature(raw, signature, deployment.config.instance_secret)
+    assert not verify_signature(raw, signature, "another-deployments-secret")
+    report = UsageReport.from_bytes(raw)
+    assert report.deployment == "usage-test" and report.function_calls == 2
+
+
+def test_start_is_configured_from_the_environment(
+    deployment: Deployment,
+    runner: FunctionRunner,
+    collector: tuple[str, type[_Collector]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STRATA_DP_USAGE_URL", raising=False)
+    assert start_usage_reporting(deployment) is None
+    monkeypatch.setenv("STRATA_DP_USAGE_URL", "ftp://cp.example.com/usage")
+    with pytest.raises(ValueError, match="http"):
+        start_usage_reporting(deployment)
+    url, handler = collector
+    monkeypatch.setenv("STRATA_DP_USAGE_URL", url)
+    for bad in ("soon", "0", "nan"):
+        monkeypatch.setenv("STRATA_DP_USAGE_INTERVAL", bad)
+        with pytest.raises(ValueError, match="STRATA_DP_USAGE_INTERVAL"):
+            start_usage_reporting(deployment)
+    monkeypatch.setenv("STRATA_DP_USAGE_INTERVAL", "3600")
+    reporter = start_usage_reporting(deployment)
+    assert reporter is not None
+    try:
+        runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": "hi"})
+    finally:
+        reporter.stop()  # what the process does at exit: one last push
+    runner.run_query("messages:count", {})  # after stop: no longer metered
+    assert reporter.source.meter.drain("x").function_calls == 0
+    report = UsageReport.from_bytes(handler.received[-1][0])
+    assert report.function_calls == 1 and report.db_bytes_written > 0
