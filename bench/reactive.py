@@ -8,6 +8,9 @@
     sends the mutation to each subscriber receiving the Transition with the new value; vs a
     bare `websockets` server broadcasting a frame of the same size (bench/reactive/
     broadcast_server.py), timed from just before the control frame is sent.
+(c) The same workloads on Parse Server 9 + LiveQuery (bench/reactive/parse, npm-installed on
+    first run) on the same PostgreSQL server: SDK saves/s with 1 and 8 clients, and save() ->
+    LiveQuery 'create' latency for N subscribers (the method of perf-baselines.md).
 Client and servers share this machine, so latencies are upper bounds. Server processes are
 started and stopped by this command.
 """
@@ -454,6 +457,67 @@ async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
         proc.wait(timeout=10)
 
 
+# ----- (c) Parse Server ------------------------------------------------------------------
+
+PARSE_DIR = HERE / "parse"
+
+
+@dataclass
+class ParseResults:
+    create: dict[int, float]
+    latency: dict[int, Latency]
+
+
+def _run_parse(seconds: float, sizes: list[int], rounds: dict[int, int]) -> ParseResults:
+    if not (PARSE_DIR / "node_modules" / "parse-server").exists():
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund"],
+            cwd=PARSE_DIR,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    port = free_port()
+    with database_url("postgres") as url:
+        proc = subprocess.Popen(
+            ["node", "server.js", str(port), url],
+            cwd=PARSE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            while (line := proc.stdout.readline()) and line.strip() != "ready":
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("Parse Server did not start")
+
+            def workload(*args: str) -> Any:
+                out = subprocess.run(
+                    ["node", "bench.js", *args],
+                    cwd=PARSE_DIR,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                return json.loads(out.stdout.strip().splitlines()[-1])
+
+            create = {
+                c: float(workload("create", str(port), str(seconds), str(c))["rate"])
+                for c in (1, 8)
+            }
+            latency = {
+                n: Latency.of(workload("live", str(port), str(n), str(rounds[n]))["samples"])
+                for n in sizes
+            }
+            return ParseResults(create, latency)
+        finally:
+            proc.kill()  # it does not exit promptly on SIGTERM with open sockets
+            proc.wait(timeout=15)
+
+
 # ----- the command -----------------------------------------------------------------------
 
 
@@ -462,6 +526,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--subscribers", default="100,1000")
+    parser.add_argument("--no-parse", action="store_true", help="skip (c) Parse Server")
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.subscribers.split(",") if x]
 
@@ -469,6 +534,8 @@ def main(argv: list[str] | None = None) -> None:
         f"bench.reactive  storage={args.db}  "
         f"(client and servers share this {os.cpu_count()}-core machine)"
     )
+    rounds_for = {n: 50 if n <= 100 else 30 for n in sizes}
+    latencies: dict[int, Latency] = {}
     sync_rates: dict[int, float] = {}
     with database_url(args.db) as url:
         with deployment(url) as dep:
@@ -480,9 +547,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"{'ours each p50/p99':>20}{'bare each p50/p99':>20}{'p50 ratio':>10}"
             )
             for n in sizes:
-                rounds = 50 if n <= 100 else 30
+                rounds = rounds_for[n]
                 lat, frame = asyncio.run(_fanout(dep.url, n, rounds))
                 bare = asyncio.run(_bare_fanout(n, rounds, frame))
+                latencies[n] = lat
                 print(
                     f"{n:<6}{lat.all_p50:>10.1f}/{lat.all_p99:<9.1f}"
                     f"{bare.all_p50:>10.1f}/{bare.all_p99:<9.1f}"
@@ -502,10 +570,23 @@ def main(argv: list[str] | None = None) -> None:
             f"{clients:<9}{ours:>9,.0f}{runner:>10,.0f}{raw:>10,.0f}"
             f"{ours / runner:>13.2f}{ours / raw:>13.2f}"
         )
-    print(
-        "\nReference (perf-baselines.md, this machine): Parse Server LiveQuery 1000 subscribers "
-        "p50 41 ms; Parse create with 8 clients ~1,000/s."
-    )
+    if args.no_parse:
+        print("\n(c) Parse Server: skipped (--no-parse)")
+        return
+    parse = _run_parse(args.seconds, sizes, rounds_for)
+    print("\n(c) Parse Server 9 + LiveQuery on the same PostgreSQL server")
+    print(f"{'clients':<9}{'ours sync/s':>12}{'parse saves/s':>15}{'ratio':>8}")
+    for clients in (1, 8):
+        ours, theirs = sync_rates[clients], parse.create[clients]
+        print(f"{clients:<9}{ours:>12,.0f}{theirs:>15,.0f}{ours / theirs:>8.2f}")
+    print(f"{'N':<6}{'ours all p50/p99':>20}{'parse all p50/p99':>20}{'p50 ratio':>10}")
+    for n in sizes:
+        ours_lat, theirs_lat = latencies[n], parse.latency[n]
+        print(
+            f"{n:<6}{ours_lat.all_p50:>10.1f}/{ours_lat.all_p99:<9.1f}"
+            f"{theirs_lat.all_p50:>10.1f}/{theirs_lat.all_p99:<9.1f}"
+            f"{ours_lat.all_p50 / theirs_lat.all_p50:>10.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import orjson
 import structlog
 
-from tenants.usage import UsageMeter, UsageReporter
+from tenants.usage import COUNTERS, UsageMeter, UsageReport, UsageReporter
 
 if TYPE_CHECKING:
     from .deployment import Deployment
@@ -81,6 +81,7 @@ class DeploymentReporter(UsageReporter):
         super().__init__(source.meter, config.name, config.instance_secret, url, interval)
         self.source = source
         self._stopped = False
+        self._delivered_storage: int | None = None  # None: tell the gauge at least once
 
     def stop(self) -> None:
         """Stop metering and push what is left (once; also registered to run at exit)."""
@@ -95,12 +96,21 @@ class DeploymentReporter(UsageReporter):
         self._thread.join(timeout=STOP_JOIN_SECONDS)
         self.flush()
 
+    def worth_sending(self, report: UsageReport) -> bool:
+        """Idle deployments stay quiet: only new counts or a changed storage total are sent."""
+        counted = any(getattr(report, name) for name in COUNTERS)
+        return counted or report.storage_bytes != self._delivered_storage
+
     def flush(self) -> bool:
         try:
-            self.source.refresh_storage()
+            storage = self.source.refresh_storage()
         except Exception:  # a storage hiccup must not lose the counters
             log.exception("could not measure file storage; reporting the previous total")
-        return super().flush()
+            storage = None
+        delivered = super().flush()
+        if delivered and storage is not None:
+            self._delivered_storage = storage
+        return delivered
 
 
 def start_usage_reporting(deployment: Deployment) -> DeploymentReporter | None:

@@ -152,8 +152,14 @@ class UsageReporter:
         self._thread.join(timeout=self.interval + 5)
         self.flush()
 
+    def worth_sending(self, report: UsageReport) -> bool:
+        """Subclasses may skip reports that carry nothing new (idle deployments)."""
+        return True
+
     def flush(self) -> bool:
         report = self.meter.drain(self.deployment)
+        if not self.worth_sending(report):
+            return True
         raw = report.to_bytes()
         headers: dict[str, Any] = {
             SIGNATURE_HEADER: sign_report(raw, self.secret),

@@ -14,4 +14,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "controlplane.deployments.tasks.purge_deleted_deployments",
         "schedule": 300.0,
     },
+    # Sends subscribed teams' usage growth to Stripe meters (deduplicated: safe to repeat).
+    "report-usage-to-stripe": {
+        "task": "controlplane.billing.tasks.report_usage_to_stripe",
+        "schedule": 900.0,
+    },
 }

@@ -19,3 +19,5 @@ STRATA_GATEWAY_PORT = env.int("STRATA_GATEWAY_PORT", default=8000)
 STRATA_CONTROL_PLANE_URL = env.str("STRATA_CONTROL_PLANE_URL", default="http://127.0.0.1:8000")
 STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
+# A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.
+STRATA_K8S_DATAPLANE_ENV_SECRET = env.str("STRATA_K8S_DATAPLANE_ENV_SECRET", default="")

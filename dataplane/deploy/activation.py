@@ -62,6 +62,9 @@ def activate(
     active = ActiveApp(bundle, app, config, env)
     with _lock:
         log_stream(deployment)  # start collecting function logs before any call runs
+        # Vector/text indexes follow the schema (kept ones are untouched, new ones built).
+        deployment.search.set_schema(config.schema)
+        deployment.files  # noqa: B018 - creates `_storage`, so db.system.query("_storage") works
         deployment.runner.activate(bundle, app, function_env(deployment, env))
         _active[deployment] = active
     log.info("activated code", deployment=deployment.config.name, push=config.push_id)

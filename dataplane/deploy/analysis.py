@@ -90,6 +90,14 @@ def _udf_config(version: str) -> dict[str, Any]:
     }
 
 
+def _raw_table(schema: Schema, name: str) -> dict[str, Any]:
+    """The pushed JSON of one table (search/vector index definitions are kept as pushed)."""
+    for t in schema.raw.get("tables", []):
+        if isinstance(t, dict) and t.get("tableName") == name:
+            return t
+    return {}
+
+
 def component_analysis(app: AppAnalysis, schema: Schema | None, version: str) -> dict[str, Any]:
     """The root EvaluatedComponentDefinition (`analysis[""]`)."""
     modules: dict[str, dict[str, Any]] = {}
@@ -130,8 +138,8 @@ def component_analysis(app: AppAnalysis, schema: Schema | None, version: str) ->
                     "indexes": [
                         {"indexDescriptor": i.name, "fields": list(i.fields)} for i in t.indexes
                     ],
-                    "searchIndexes": [],
-                    "vectorIndexes": [],
+                    "searchIndexes": _raw_table(schema, t.name).get("searchIndexes") or [],
+                    "vectorIndexes": _raw_table(schema, t.name).get("vectorIndexes") or [],
                     "documentType": t.document_type,
                 }
                 for t in schema.tables

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..search.specs import SearchError, specs_from_schema
 from ..transactions import BY_CREATION_TIME, BY_ID, Database, IndexDefinition
 from ..transactions.catalog import validate_index_definitions, validate_table_name
 from ..transactions.errors import SchemaError
+from . import store
 from .errors import DeployError
 
 
@@ -68,15 +70,25 @@ def parse_schema(raw: Any) -> Schema:
             validate_index_definitions(name, indexes)
         except SchemaError as e:
             raise DeployError(f"Invalid schema: {e}") from e
-        if t.get("searchIndexes") or t.get("vectorIndexes"):
-            raise DeployError(
-                f"Table {name}: search and vector indexes are not supported by this deployment"
-            )
+        _check_search_indexes(name, t, {i.name for i in indexes})
         doc_type = t.get("documentType")
         tables.append(
             TableSchema(name, tuple(indexes), doc_type if isinstance(doc_type, dict) else None)
         )
     return Schema(tuple(tables), bool(raw.get("schemaValidation", True)), raw)
+
+
+def _check_search_indexes(table: str, raw: dict[str, Any], db_indexes: set[str]) -> None:
+    """Vector/search index definitions must be valid and their names unique on the table."""
+    try:
+        vectors, texts = specs_from_schema({"tables": [raw]})
+    except SearchError as e:
+        raise DeployError(f"Invalid schema: {e}") from e
+    seen = set(db_indexes)
+    for name in [*(v.name for v in vectors), *(t.name for t in texts)]:
+        if name in seen:
+            raise DeployError(f"Invalid schema: table {table} has two indexes named {name}")
+        seen.add(name)
 
 
 def index_config(table: str, index: IndexDefinition) -> dict[str, Any]:
@@ -109,7 +121,44 @@ def index_diff(db: Database, schema: Schema | None) -> dict[str, list[dict[str, 
             old = current.get(name)
             if old is None or old.fields != index.fields:
                 added.append(index_config(table, index))
+    before = search_index_configs(_deployed_schema(db))
+    after = search_index_configs(schema.raw if schema else None)
+    removed += [c for name, c in sorted(before.items()) if after.get(name) != c]
+    added += [c for name, c in sorted(after.items()) if before.get(name) != c]
     return {"added_indexes": added, "removed_indexes": removed}
+
+
+def search_index_configs(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The CLI's DeveloperIndexConfig of each vector and search index of a schema, by name."""
+    try:
+        vectors, texts = specs_from_schema(raw)
+    except SearchError:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for v in vectors:
+        out[v.key] = {
+            "name": v.key,
+            "type": "vector",
+            "vectorField": v.vector_field,
+            "dimensions": v.dimensions,
+            "filterFields": list(v.filter_fields),
+        }
+    for t in texts:
+        out[t.key] = {
+            "name": t.key,
+            "type": "search",
+            "searchField": t.search_field,
+            "filterFields": list(t.filter_fields),
+        }
+    return out
+
+
+def _deployed_schema(db: Database) -> dict[str, Any] | None:
+    """The schema JSON of the active push (where vector/search index definitions live)."""
+    if store.CONFIG_TABLE not in db.table_names():
+        return None
+    config = store.load_config(db.begin())
+    return None if config is None else config.schema
 
 
 def apply_indexes(db: Database, schema: Schema | None, *, keep_extra: bool = False) -> None:

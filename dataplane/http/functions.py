@@ -290,13 +290,14 @@ async def http_action(request: HttpRequest, rest: str) -> HttpResponse:
     if outcome is None:
         return HttpResponse("This deployment has no HTTP actions", status=404)
     response = HttpResponse(outcome.body, status=outcome.status)
+    seen: set[str] = set()
     for name, value in outcome.headers:
-        if name.lower() in ("content-length", "transfer-encoding", "connection"):
+        key = name.lower()
+        if key in ("content-length", "transfer-encoding", "connection"):
             continue
-        if name in response:
-            response[name] = f"{response[name]}, {value}"
-        else:
-            response[name] = value
+        # Repeated headers join; the first replaces Django's defaults (e.g. Content-Type).
+        response[name] = f"{response[name]}, {value}" if key in seen else value
+        seen.add(key)
     return response
 
 

@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from ..values import ConvexValueError, from_json, to_json
+from .host_services import ACTION_ASYNC_OPS, action_operation
 from .isolate import SyscallFailure
 from .outcomes import FunctionError
 from .syscalls import CommonSyscalls, dumps
@@ -177,6 +178,8 @@ class ActionHost(CommonSyscalls):
             return dumps(value)
         if op == "strata/fetch":
             return self._fetch(a)
+        if op in ACTION_ASYNC_OPS:
+            return dumps(action_operation(call, op, a))
         raise SyscallFailure(f"Unknown asynchronous operation {op}")
 
     def _fetch(self, a: dict[str, Any]) -> str:

@@ -2,8 +2,8 @@
 
 Queries get a read-only view; mutations may write. Every database error becomes a
 SyscallFailure whose message user code sees as a thrown Error. ctx.scheduler is served by
-dataplane.scheduler.syscalls; file storage and vector search fail loudly with "not supported
-yet" here.
+dataplane.scheduler.syscalls; ctx.storage by dataplane.files and `.withSearchIndex` queries by
+dataplane.search (see host_services.py).
 """
 
 from __future__ import annotations
@@ -18,21 +18,22 @@ from ..scheduler import syscalls as scheduler_syscalls
 from ..scheduler.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json, to_json
+from .host_services import STORAGE_OPS, VECTOR_SEARCH_OP, search_documents, storage_in_transaction
 from .isolate import SyscallFailure
 from .outcomes import FunctionError
-from .queries import open_stream, query_page
+from .queries import (
+    open_search_stream,
+    open_stream,
+    query_page,
+    search_limit_hint,
+    search_page,
+    search_source,
+)
 
 if TYPE_CHECKING:
     from .runner import CallContext
 
 _NOT_YET = {
-    "1.0/actions/vectorSearch": "Vector search",
-    "1.0/storageGetUrl": "File storage",
-    "1.0/storageGetMetadata": "File storage",
-    "1.0/storageGenerateUploadUrl": "File storage",
-    "1.0/storageDelete": "File storage",
-    "1.0/storageStore": "File storage",
-    "1.0/storageGet": "File storage",
     "1.0/signJwt": "ctx.auth.signJwt",
     "1.0/createServiceToken": "Service tokens",
     "1.0/getServiceUrl": "Service URLs",
@@ -93,6 +94,8 @@ class CommonSyscalls:
             return None
         if op in scheduler_syscalls.OPS:
             return self.scheduler(op, args)
+        if op == VECTOR_SEARCH_OP:
+            raise SyscallFailure("ctx.vectorSearch is only available in actions")
         if op in _NOT_YET:
             raise SyscallFailure(f"{_NOT_YET[op]} is not supported yet by this deployment")
         raise SyscallFailure(f"Unknown operation {op}")
@@ -166,13 +169,20 @@ class DatabaseSyscalls(CommonSyscalls):
             table = txn.table_for_id(doc_id)
             if table is not None and table.startswith("_") and not a.get("isSystem"):
                 raise SyscallFailure(f"Use ctx.db.system.get to read system table {table}")
+            if table is not None and not table.startswith("_") and a.get("isSystem"):
+                raise SyscallFailure(f"ctx.db.system.get reads system tables; {table} is not one")
             return _doc_json(txn.get(doc_id))
         if op == "1.0/queryStream":
             query = a.get("query")
             if not isinstance(query, dict):
                 raise SyscallFailure("Invalid query")
             qid = next(self._ids)
-            self._streams[qid] = open_stream(txn, query)
+            search = search_source(query)
+            if search is None:
+                self._streams[qid] = open_stream(txn, query)
+            else:
+                docs = search_documents(self.call, txn, search, search_limit_hint(query, 1024))
+                self._streams[qid] = open_search_stream(docs, query)
             return {"queryId": qid}
         if op == "strata/queryStreamNextBatch" or op == "1.0/queryStreamNext":
             stream_id = a.get("queryId")
@@ -190,7 +200,11 @@ class DatabaseSyscalls(CommonSyscalls):
         if op == "1.0/queryCleanup":
             return self._streams.pop(a.get("queryId"), None) is not None  # type: ignore[arg-type]
         if op == "1.0/queryPage":
-            result = query_page(txn, a)
+            search = search_source(a.get("query"))
+            if search is None:
+                result = query_page(txn, a)
+            else:
+                result = search_page(search_documents(self.call, txn, search, 1024), a)
             result["page"] = [to_json(d) for d in result["page"]]
             return result
         if op == "1.0/count":
@@ -265,6 +279,8 @@ class DatabaseSyscalls(CommonSyscalls):
                 "functionsScheduled": {"used": self.scheduled, "remaining": None},
                 "scheduledFunctionArgsBytes": {"used": 0, "remaining": None},
             }
+        if op in STORAGE_OPS:
+            return storage_in_transaction(self.call, txn, op, a, self.writable)
         return self.common(op, a)
 
     def scheduler(self, op: str, args: dict[str, Any]) -> Any:

@@ -36,6 +36,7 @@ def _build() -> ProvisioningDriver:
             image=settings.STRATA_K8S_IMAGE,
             base_domain=settings.BASE_DOMAIN,
             postgres_admin_url=settings.STRATA_DP_POSTGRES_URL,
+            env_secret=settings.STRATA_K8S_DATAPLANE_ENV_SECRET,
         )
     raise DriverError(f"Unknown STRATA_DRIVER {kind!r}: expected 'local' or 'kubernetes'")
 

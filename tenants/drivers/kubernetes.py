@@ -7,6 +7,7 @@ with server-side apply through the official client, so every call is idempotent.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,8 @@ REVOCATION_DIR = "/var/run/strata"
 FIELD_MANAGER = "strata-controlplane"
 
 Manifest = dict[str, Any]
+# A Secret's name is a DNS-1123 subdomain.
+_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def _labels(name: str) -> dict[str, str]:
@@ -50,6 +53,17 @@ def revocation_configmap(spec: DeploymentSpec, namespace: str, key_ids: Iterable
     }
 
 
+def _env_from(name: str, env_secret: str) -> list[dict[str, Any]]:
+    """Operator-wide variables first, so the deployment's own Secret wins on a shared key."""
+    if env_secret and (len(env_secret) > 253 or not _SECRET_NAME.match(env_secret)):
+        raise DriverError(
+            f"STRATA_K8S_DATAPLANE_ENV_SECRET {env_secret!r} is not a valid Secret name "
+            "(lowercase letters, digits, '-' and '.', at most 253 characters)"
+        )
+    shared = [{"secretRef": {"name": env_secret}}] if env_secret else []
+    return [*shared, {"secretRef": {"name": f"{name}-secret"}}]
+
+
 def render_manifests(
     spec: DeploymentSpec,
     *,
@@ -59,8 +73,13 @@ def render_manifests(
     database_url: str = "",
     storage_size: str = "5Gi",
     replicas: int = 1,
+    env_secret: str = "",
 ) -> list[Manifest]:
-    """Every object one deployment needs, in apply order."""
+    """Every object one deployment needs, in apply order.
+
+    `env_secret` names an operator-managed Secret (e.g. S3 credentials, STRATA_DP_* knobs)
+    whose keys become environment variables of every data-plane pod.
+    """
     name, labels = spec.name, _labels(spec.name)
     meta = {"name": name, "namespace": namespace, "labels": labels}
     secret_data = {"STRATA_DP_INSTANCE_SECRET": _b64(spec.instance_secret)}
@@ -85,7 +104,7 @@ def render_manifests(
         "args": ["python", "-m", "dataplane", "serve", "--host", "0.0.0.0"],
         "ports": [{"containerPort": CONTAINER_PORT, "name": "http"}],
         "env": env,
-        "envFrom": [{"secretRef": {"name": f"{name}-secret"}}],
+        "envFrom": _env_from(name, env_secret),
         "resources": resources,
         "readinessProbe": probe,
         "livenessProbe": {**probe, "initialDelaySeconds": 10, "failureThreshold": 6},
@@ -179,10 +198,17 @@ class KubernetesDriver(ProvisioningDriver):
     """Applies rendered manifests; pause scales to zero, destroy deletes everything."""
 
     def __init__(
-        self, *, namespace: str, image: str, base_domain: str, postgres_admin_url: str = ""
+        self,
+        *,
+        namespace: str,
+        image: str,
+        base_domain: str,
+        postgres_admin_url: str = "",
+        env_secret: str = "",
     ) -> None:
         self.namespace, self.image, self.base_domain = namespace, image, base_domain
         self.postgres_admin_url = postgres_admin_url
+        self.env_secret = env_secret
         self._client: Any = None
 
     def _dynamic(self) -> Any:
@@ -223,6 +249,7 @@ class KubernetesDriver(ProvisioningDriver):
             base_domain=self.base_domain,
             database_url=self._database_url(spec),
             replicas=replicas,
+            env_secret=self.env_secret,
         )
 
     def provision(self, spec: DeploymentSpec) -> DeploymentState:

@@ -8,15 +8,30 @@ from collections.abc import Iterator
 from typing import IO
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.sync.live import JS_DIR, LiveApp, deploy_sync_app, run_scenario
+from tests.sync.live import (
+    JS_DIR,
+    JWT_ISSUER,
+    LiveApp,
+    auth_config_for,
+    deploy_sync_app,
+    run_scenario,
+    user_token,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    app = deploy_sync_app(tmp_path_factory.mktemp("js-clients"))
+def signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, signing_key) -> Iterator[LiveApp]:
+    root = tmp_path_factory.mktemp("js-clients")
+    app = deploy_sync_app(root, auth_config=auth_config_for(signing_key))
     try:
         yield app
     finally:
@@ -88,3 +103,13 @@ def test_mutation_sent_while_server_down_survives_restart(live: LiveApp) -> None
     result = lines[0]
     assert result["bodies"] == ["while-down"]  # delivered exactly once
     assert isinstance(result["id"], str)
+
+
+def test_user_jwt_auth_and_rejected_token(live: LiveApp, signing_key) -> None:
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    good, bad = user_token(signing_key, "carol"), user_token(stranger, "mallory")
+    first, second = run_scenario(live, "auth", good, bad)
+    assert first["subject"] == "carol"
+    assert first["tokenIdentifier"] == f"{JWT_ISSUER}|carol"
+    assert first["changes"] == [True]
+    assert second == {"badChanges": [False], "anonymous": None}

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import threading
 import time
 from collections.abc import Iterator
 
-import jwt
 import orjson
 import pytest
 from convex import ConvexClient, ConvexError, ConvexInt64
 from convex.http_client import ConvexHttpClient
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.sync.live import LiveApp, deploy_sync_app
+from tests.sync.live import JWT_ISSUER, LiveApp, auth_config_for, deploy_sync_app, user_token
 
 pytestmark = pytest.mark.slow
-ISSUER = "https://issuer.strata.test"
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +23,8 @@ def signing_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, signing_key) -> Iterator[LiveApp]:
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
-    jwks = {"keys": [{**jwk, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
-    data_url = (
-        "data:text/plain;charset=utf-8;base64," + base64.b64encode(orjson.dumps(jwks)).decode()
-    )
-    auth_config = (
-        "export default { providers: [{ type: 'customJwt', applicationID: 'strata-tests', "
-        f"issuer: '{ISSUER}', jwks: '{data_url}', algorithm: 'RS256' }}] }};\n"
-    )
-    app = deploy_sync_app(tmp_path_factory.mktemp("py-clients"), auth_config=auth_config)
+    root = tmp_path_factory.mktemp("py-clients")
+    app = deploy_sync_app(root, auth_config=auth_config_for(signing_key))
     try:
         yield app
     finally:
@@ -45,38 +32,19 @@ def live(tmp_path_factory: pytest.TempPathFactory, signing_key) -> Iterator[Live
 
 
 def _token(key: rsa.RSAPrivateKey, sub: str) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "sub": sub,
-        "aud": "strata-tests",
-        "iat": now,
-        "exp": now + 600,
-        "name": "Test User",
-        "email": f"{sub}@example.com",
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})
+    return user_token(key, sub)
 
 
 def test_subscription_updates_after_another_clients_mutation(live: LiveApp) -> None:
+    # Sequential on purpose: the Rust client blocks in next() holding the GIL, so iterating
+    # on another thread while this one calls the client can deadlock the test process.
     watcher, writer = ConvexClient(live.url), ConvexClient(live.url)
     sub = watcher.subscribe("messages:list", {"channel": "py"})
-    seen: list[list[str]] = []
-    got_two = threading.Event()
-
-    def watch() -> None:
-        for rows in sub:
-            seen.append([r["body"] for r in rows])
-            if len(rows) == 2:
-                got_two.set()
-                return
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
+    assert next(sub) == []
     writer.mutation("messages:send", {"channel": "py", "body": "first"})
+    assert [r["body"] for r in next(sub)] == ["first"]
     writer.mutation("messages:send", {"channel": "py", "body": "second"})
-    assert got_two.wait(30), seen
-    assert seen[-1] == ["first", "second"]
+    assert [r["body"] for r in next(sub)] == ["first", "second"]
     sub.unsubscribe()
     assert writer.query("messages:list", {"channel": "py"})[1]["body"] == "second"
 
@@ -95,7 +63,7 @@ def test_user_jwt_identity_over_websocket_and_http(live: LiveApp, signing_key) -
     assert client.query("messages:whoami") is None
     client.set_auth(_token(signing_key, "alice"))
     me = client.query("messages:whoami")
-    assert me["tokenIdentifier"] == f"{ISSUER}|alice"
+    assert me["tokenIdentifier"] == f"{JWT_ISSUER}|alice"
     assert me["subject"] == "alice" and me["email"] == "alice@example.com"
     assert me["name"] == "Test User"
     http = ConvexHttpClient(live.url)

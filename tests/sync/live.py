@@ -11,6 +11,47 @@ from typing import Any
 
 from tests.compat.conftest import ConvexCli, Server, start_server
 
+JWT_ISSUER = "https://issuer.strata.test"
+JWT_APP_ID = "strata-tests"
+JWT_KID = "test-key"
+
+
+def auth_config_for(private_key: Any) -> str:
+    """An auth.config.ts trusting `private_key` (customJwt, JWKS inlined as a data: URL)."""
+    import base64
+
+    import jwt
+    import orjson
+
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
+    jwks = {"keys": [{**jwk, "kid": JWT_KID, "alg": "RS256", "use": "sig"}]}
+    data_url = (
+        "data:text/plain;charset=utf-8;base64," + base64.b64encode(orjson.dumps(jwks)).decode()
+    )
+    return (
+        f"export default {{ providers: [{{ type: 'customJwt', applicationID: '{JWT_APP_ID}', "
+        f"issuer: '{JWT_ISSUER}', jwks: '{data_url}', algorithm: 'RS256' }}] }};\n"
+    )
+
+
+def user_token(private_key: Any, sub: str) -> str:
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": JWT_ISSUER,
+        "sub": sub,
+        "aud": JWT_APP_ID,
+        "iat": now,
+        "exp": now + 600,
+        "name": "Test User",
+        "email": f"{sub}@example.com",
+    }
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": JWT_KID})
+
+
 REPO = Path(__file__).resolve().parents[2]
 JS_DIR = REPO / "tests" / "compat" / "js"
 APP = JS_DIR / "syncapp"
@@ -80,10 +121,10 @@ def deploy_sync_app(
     return LiveApp(server, cli, root)
 
 
-def run_scenario(app: LiveApp, name: str, timeout: float = 90) -> list[dict]:
+def run_scenario(app: LiveApp, name: str, *args: str, timeout: float = 90) -> list[dict]:
     """Run one scenario of tests/compat/js/scenarios.mjs; returns its JSON lines."""
     proc = subprocess.run(
-        ["node", str(JS_DIR / "scenarios.mjs"), name, app.url],
+        ["node", str(JS_DIR / "scenarios.mjs"), name, app.url, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -5,10 +5,18 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from kubernetes.client import ApiClient
 
-from tenants.drivers.kubernetes import REVOCATION_DIR, render_manifests, revocation_configmap
+from tenants.drivers import DriverError
+from tenants.drivers.kubernetes import (
+    REVOCATION_DIR,
+    KubernetesDriver,
+    render_manifests,
+    revocation_configmap,
+)
 from tenants.keys import new_instance_secret
 from tenants.revocation import FILE_NAME, read_revoked_keys
 from tenants.spec import DeploymentSpec, ResourceLimits
@@ -50,6 +58,7 @@ def test_manifests_are_valid_kubernetes_objects() -> None:
         image="strata/dataplane:1",
         base_domain="example.com",
         database_url="postgresql://pg/strata_dp_happy_otter_123",
+        env_secret="strata-dataplane-env",
     )
     assert [m["kind"] for m in manifests] == list(MODELS)
     client = ApiClient()
@@ -98,3 +107,47 @@ def test_revocation_configmap_is_readable_by_the_data_plane(tmp_path: Path) -> N
     # What the kubelet would project into the pod's revocation directory:
     (tmp_path / FILE_NAME).write_text(configmap["data"][FILE_NAME])
     assert read_revoked_keys(tmp_path, s.instance_secret) == {"k1", "k2"}
+
+
+def _pod_env_from(manifests: list[dict[str, object]]) -> object:
+    deployment: Any = next(m for m in manifests if m["kind"] == "Deployment")
+    return deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+
+
+def test_operator_env_secret_is_added_to_pods_before_the_deployments_own() -> None:
+    s = spec()
+    plain = render_manifests(s, namespace="strata", image="img", base_domain="example.com")
+    assert _pod_env_from(plain) == [{"secretRef": {"name": "happy-otter-123-secret"}}]
+    shared = render_manifests(
+        s, namespace="strata", image="img", base_domain="example.com", env_secret="dp-env.s3"
+    )
+    # Later envFrom sources win on a shared key: the deployment's own identity comes last.
+    assert _pod_env_from(shared) == [
+        {"secretRef": {"name": "dp-env.s3"}},
+        {"secretRef": {"name": "happy-otter-123-secret"}},
+    ]
+    kinds = [m["kind"] for m in shared]
+    assert kinds == [m["kind"] for m in plain]  # the driver does not create that Secret
+    for bad in ("Has_Upper", "-dash-first", "x" * 254, "a..b"):
+        with pytest.raises(DriverError, match="STRATA_K8S_DATAPLANE_ENV_SECRET"):
+            render_manifests(
+                s, namespace="strata", image="img", base_domain="example.com", env_secret=bad
+            )
+
+
+def test_driver_reads_the_env_secret_setting(settings: Any) -> None:
+    from tenants.drivers import _build
+
+    settings.STRATA_DRIVER = "kubernetes"
+    settings.STRATA_K8S_DATAPLANE_ENV_SECRET = "strata-dataplane-env"
+    driver = _build()  # builds its API client lazily: no cluster needed to render
+    assert isinstance(driver, KubernetesDriver)
+    s = DeploymentSpec(name="calm-heron-7", instance_secret="s", port=3210, limits=ResourceLimits())
+    assert _pod_env_from(driver.manifests(s)) == [
+        {"secretRef": {"name": "strata-dataplane-env"}},
+        {"secretRef": {"name": "calm-heron-7-secret"}},
+    ]
+    settings.STRATA_K8S_DATAPLANE_ENV_SECRET = ""
+    plain = _build()
+    assert isinstance(plain, KubernetesDriver)
+    assert _pod_env_from(plain.manifests(s)) == [{"secretRef": {"name": "calm-heron-7-secret"}}]

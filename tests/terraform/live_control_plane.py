@@ -62,8 +62,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def running_control_plane(
-    work: Path, extra_env: dict[str, str] | None = None
+    work: Path, extra_env: dict[str, str] | None = None, server_module: str = "daphne"
 ) -> Iterator[ControlPlane]:
+    """`server_module` is run as `python -m <it> <daphne args>` (a wrapper may set things up)."""
     db = f"strata_e2e_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db}"')
@@ -98,7 +99,7 @@ def running_control_plane(
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    server_module,
                     "-b",
                     "127.0.0.1",
                     "-p",

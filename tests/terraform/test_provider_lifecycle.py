@@ -21,7 +21,7 @@ data "strata_team" "t" { id = var.team_id }
 
 resource "strata_project" "app" {
   team_id = data.strata_team.t.id
-  name    = "Web App"
+  name    = "%(project_name)s"
 }
 
 resource "strata_deployment" "dev" {
@@ -55,8 +55,10 @@ output "team_slug" { value = data.strata_team.t.slug }
 )
 
 
-def _module(api_url: str = "https://api.one.test", role: str = "developer") -> str:
-    return MODULE % {"api_url": api_url, "role": role}
+def _module(
+    api_url: str = "https://api.one.test", role: str = "developer", project_name: str = "Web App"
+) -> str:
+    return MODULE % {"api_url": api_url, "role": role, "project_name": project_name}
 
 
 def test_full_lifecycle(terraform: Terraform, control_plane: ControlPlane) -> None:
@@ -94,11 +96,18 @@ def test_full_lifecycle(terraform: Terraform, control_plane: ControlPlane) -> No
     rc, out = terraform.plan_exit()
     assert rc == 0, out  # a second plan after apply shows no changes
 
-    # In-place updates: the env var value and the member's role.
-    terraform.write(_module(api_url="https://api.two.test", role="admin"))
+    # In-place updates: the env var value, the member's role and the project's name.
+    terraform.write(_module(api_url="https://api.two.test", role="admin", project_name="Web Two"))
     rc, out = terraform.plan_exit()
-    assert rc == 2 and "0 to add, 2 to change, 0 to destroy" in out, out
+    assert rc == 2 and "0 to add, 3 to change, 0 to destroy" in out, out
     terraform.apply()
+    renamed = terraform.state()["strata_project.app"]
+    assert renamed["id"] == project["id"] and renamed["slug"] == project["slug"]
+    assert renamed["name"] == "Web Two"
+    r = control_plane.get(f"projects/{project['id']}")
+    assert r.json()["name"] == "Web Two" and r.json()["slug"] == project["slug"]
+    r = control_plane.get(f"deployments/{deployment['name']}")
+    assert r.json()["projectId"] == int(project["id"])  # the deployment was not replaced
     env = control_plane.get(f"deployments/{deployment['name']}/list_environment_variables")
     assert {"name": "API_URL", "value": "https://api.two.test"} in env.json()["items"]
     invites = control_plane.get(f"teams/{control_plane.team_id}/list_pending_invites").json()

@@ -17,6 +17,7 @@ from dataplane.runtime import FunctionRunner
 from dataplane.runtime.outcomes import FunctionLog
 from dataplane.usage import DeploymentMeter, DeploymentReporter, start_usage_reporting
 from tenants.usage import SIGNATURE_HEADER, UsageReport, verify_signature
+from tests.runtime.conftest import make_deployment
 
 
 @pytest.fixture
@@ -102,9 +103,22 @@ def test_failed_executions_are_still_calls(
     assert drain(metered).function_calls == 1
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+    """A deployment on each storage backend (the gauge reads the stored documents directly)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    d = make_deployment(tmp_path, "usage-files", url)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
 def test_storage_gauge_follows_uploads_and_deletes(
-    deployment: Deployment, metered: DeploymentMeter, tmp_path: Path
+    storage_deployment: Deployment, tmp_path: Path
 ) -> None:
+    deployment = storage_deployment
+    metered = DeploymentMeter(deployment)
     assert metered.refresh_storage() == 0
     files = FileService(
         deployment.db,
@@ -164,6 +178,7 @@ def test_reporter_pushes_signed_reports_and_keeps_undelivered_counts(
     runner: FunctionRunner,
     metered: DeploymentMeter,
     collector: tuple[str, type[_Collector]],
+    tmp_path: Path,
 ) -> None:
     url, handler = collector
     reporter = DeploymentReporter(metered, url, interval=3600)
@@ -178,6 +193,24 @@ def test_reporter_pushes_signed_reports_and_keeps_undelivered_counts(
     assert not verify_signature(raw, signature, "another-deployments-secret")
     report = UsageReport.from_bytes(raw)
     assert report.deployment == "usage-test" and report.function_calls == 2
+
+    # Nothing new: nothing is sent. A changed storage total alone is worth a report.
+    assert reporter.flush() is True and len(handler.received) == 1
+    files = FileService(
+        deployment.db,
+        LocalBlobStore(tmp_path / "blobs"),
+        secret="s",
+        public_url="http://dep.test",
+        deployment="usage-test",
+    )
+    try:
+        files.store([b"z" * 321], None)
+    finally:
+        files.close()
+    assert reporter.flush() is True and len(handler.received) == 2
+    report = UsageReport.from_bytes(handler.received[-1][0])
+    assert report.storage_bytes == 321 and report.function_calls == 0
+    assert reporter.flush() is True and len(handler.received) == 2
 
 
 def test_start_is_configured_from_the_environment(

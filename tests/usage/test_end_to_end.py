@@ -1,6 +1,7 @@
-"""Usage end to end: a real control plane (live HTTP server) provisions a real data-plane
-process through the local driver; the official CLI deploys code; calls to the deployment show
-up in the /v1 usage API, per deployment and per team; a team over a tiny quota gets paused."""
+"""Usage end to end: a real control plane (daphne serving its own PostgreSQL database, its local
+driver starting real data-plane processes); the official CLI deploys code; calls to the
+deployment reach the /v1 usage API through the data plane's signed reports, per deployment and
+per team; a team switched to a tiny plan is paused by the control plane once over it."""
 
 from __future__ import annotations
 
@@ -13,27 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
-from controlplane.teams.models import Team
-from controlplane.usage import quotas
-from tenants.drivers import set_driver
-from tenants.drivers.local import LocalDriver
 from tests.compat.conftest import CLI, copy_app
-from tests.controlplane.conftest import Caller, sign_up_and_login
+from tests.terraform.live_control_plane import PASSWORD, ControlPlane, running_control_plane
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+TINY_CALLS = 40  # the "tiny" plan's monthly function calls (see tiny_plan_server.py)
 
 
 @pytest.fixture
-def driver(tmp_path: Path) -> Iterator[LocalDriver]:
-    driver = LocalDriver(tmp_path / "deployments", port_range=(26000, 26999))
-    previous = set_driver(driver)
-    try:
-        yield driver
-    finally:
-        driver.shutdown()
-        set_driver(previous)
+def control_plane(tmp_path: Path) -> Iterator[ControlPlane]:
+    extra = {"STRATA_DP_USAGE_INTERVAL": "0.5", "STRATA_TEST_TINY_CALLS": str(TINY_CALLS)}
+    with running_control_plane(
+        tmp_path / "cp", extra, server_module="tests.usage.tiny_plan_server"
+    ) as cp:
+        yield cp
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -67,30 +64,29 @@ def call(url: str, kind: str, path: str, args: dict[str, Any]) -> Any:
     return r.json()["value"]
 
 
-def new_team(email: str, name: str) -> tuple[Caller, int]:
-    caller = sign_up_and_login(email)
-    r = caller.post("teams/create_team", {"name": name})
-    assert r.status_code == 201, r.content
-    return caller, r.json()["id"]
+def outsider(cp: ControlPlane) -> tuple[httpx.Client, int]:
+    """Another user with a team of their own on the same control plane."""
+    anon = httpx.Client(base_url=cp.url, timeout=60)
+    email = "outsider@elsewhere.test"
+    assert anon.post("/v1/auth/sign_up", json={"email": email, "password": PASSWORD}).is_success
+    r = anon.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    client = httpx.Client(base_url=f"{cp.url}/v1/", timeout=60, headers=headers)
+    team = client.post("teams/create_team", json={"name": "Elsewhere"}).json()["id"]
+    return client, team
 
 
 def test_calls_are_metered_into_the_usage_api_and_over_quota_pauses(
-    live_server: Any,
-    settings: Any,
-    driver: LocalDriver,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    control_plane: ControlPlane, tmp_path: Path
 ) -> None:
-    settings.STRATA_CONTROL_PLANE_URL = live_server.url
-    monkeypatch.setenv("STRATA_DP_USAGE_INTERVAL", "0.5")  # passed through to data planes
-    caller, team_id = new_team("owner@metered.test", "Metered")
-    outsider, outsider_team = new_team("owner@elsewhere.test", "Elsewhere")
-    created = caller.post(
-        f"teams/{team_id}/create_project", {"projectName": "tasks", "deploymentType": "prod"}
-    ).json()
-    name, url = created["deploymentName"], created["deploymentUrl"]
-    assert caller.get(f"deployments/{name}").json()["status"] == "running"
-    key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()["deployKey"]
+    cp = control_plane
+    r = cp.post(
+        f"teams/{cp.team_id}/create_project", {"projectName": "tasks", "deploymentType": "prod"}
+    )
+    assert r.status_code == 201, r.text
+    name, url = r.json()["deploymentName"], r.json()["deploymentUrl"]
+    wait_for(lambda: cp.get(f"deployments/{name}").json()["status"] == "running")
+    key = cp.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()["deployKey"]
     deploy(copy_app("deploy_app", tmp_path / "work"), url, key)
 
     for i in range(5):
@@ -99,41 +95,50 @@ def test_calls_are_metered_into_the_usage_api_and_over_quota_pauses(
         assert len(call(url, "query", "tasks:list", {"owner": "ada"})) == 5
 
     def usage() -> dict[str, Any]:
-        r = caller.get(f"deployments/{name}/usage")
-        assert r.status_code == 200, r.content
+        r = cp.get(f"deployments/{name}/usage")
+        assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         return body
 
     wait_for(lambda: usage()["function_calls"] >= 8 and usage()["db_bytes_read"] > 0)
     mine = usage()
     assert mine["db_bytes_written"] > 5 * 200  # the five documents, texts included
-    team = caller.get(f"teams/{team_id}/usage").json()
-    assert team["usage"]["function_calls"] == mine["function_calls"]
-    assert team["usage"]["db_bytes_written"] == mine["db_bytes_written"]
-    assert team["overQuota"] == []
+    assert mine["function_calls"] < TINY_CALLS
+    team = cp.get(f"teams/{cp.team_id}/usage").json()
+    assert team["plan"] == "free" and team["overQuota"] == []
+    assert team["usage"]["function_calls"] >= mine["function_calls"]
+    assert team["usage"]["db_bytes_written"] >= mine["db_bytes_written"]
     # Another team sees neither the deployment's usage nor any of it in its own.
-    assert outsider.get(f"deployments/{name}/usage").status_code in (403, 404)
-    assert outsider.get(f"teams/{outsider_team}/usage").json()["usage"]["function_calls"] == 0
+    other, other_team = outsider(cp)
+    assert other.get(f"deployments/{name}/usage").status_code == 404
+    assert other.get(f"teams/{other_team}/usage").json()["usage"]["function_calls"] == 0
 
-    # A tiny plan: a few more calls put the team over it and the control plane pauses it.
-    limit = mine["function_calls"] + 3
-    monkeypatch.setitem(quotas.PLANS, "tiny", quotas.Plan("tiny", 5, limit, None, None, None))
-    Team.objects.filter(pk=team_id).update(plan="tiny")
+    # On the tiny plan, a few more calls put the team over it: the control plane pauses it.
+    with psycopg.connect(cp.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE strata_teams_team SET plan = 'tiny' WHERE id = %s", (cp.team_id,))
 
     def paused_after_a_call() -> bool:
-        if caller.get(f"deployments/{name}").json()["status"] == "paused":
+        if cp.get(f"deployments/{name}").json()["status"] == "paused":
             return True
         with contextlib.suppress(httpx.TransportError):  # being stopped right now
             call(url, "query", "tasks:list", {"owner": "ada"})
         return False
 
-    wait_for(paused_after_a_call)
-    status = caller.get(f"deployments/{name}").json()
+    wait_for(paused_after_a_call, timeout=120)
+    status = cp.get(f"deployments/{name}").json()
     assert "monthly function calls" in status["statusReason"], status
-    wait_for(lambda: not driver.state(name).running)
-    with pytest.raises(httpx.TransportError):
-        httpx.get(f"{url}/instance_name", timeout=2)
-    team = caller.get(f"teams/{team_id}/usage").json()
-    assert team["usage"]["function_calls"] > limit
+
+    def stopped() -> bool:
+        try:
+            httpx.get(f"{url}/instance_name", timeout=2)
+        except httpx.TransportError:
+            return True
+        return False
+
+    wait_for(stopped)
+    team = cp.get(f"teams/{cp.team_id}/usage").json()
+    assert team["plan"] == "tiny" and team["usage"]["function_calls"] > TINY_CALLS
     assert team["overQuota"] and "function calls" in team["overQuota"][0]
-    assert caller.post(f"deployments/{name}/unpause").status_code == 402
+    r = cp.post(f"deployments/{name}/unpause")
+    assert r.status_code == 402 and r.json()["code"] == "QuotaExceeded"
+    assert other.get(f"teams/{other_team}/usage").json()["overQuota"] == []

@@ -240,14 +240,28 @@
     throw new TypeError("Expected an ArrayBuffer or ArrayBufferView");
   }
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const B64R = new Map([...B64].map((c, i) => [c, i]));
+  const B64C = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+  const B64V = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) B64V[B64.charCodeAt(i)] = i;
+  // Encodes in blocks into flat strings: appending 4 characters at a time would build a
+  // rope of millions of pieces (storage.store of a few MB ran out of heap that way).
   function bytesToB64(b) {
-    let out = "";
-    for (let i = 0; i < b.length; i += 3) {
-      const n = (b[i] << 16) | ((b[i + 1] || 0) << 8) | (b[i + 2] || 0);
-      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < b.length ? B64[n & 63] : "=");
+    const parts = [];
+    const BLOCK = 3 * 8192;
+    for (let start = 0; start < b.length; start += BLOCK) {
+      const end = Math.min(start + BLOCK, b.length);
+      const out = new Uint8Array(Math.ceil((end - start) / 3) * 4);
+      let j = 0;
+      for (let i = start; i < end; i += 3) {
+        const n = (b[i] << 16) | ((i + 1 < end ? b[i + 1] : 0) << 8) | (i + 2 < end ? b[i + 2] : 0);
+        out[j++] = B64C[(n >> 18) & 63];
+        out[j++] = B64C[(n >> 12) & 63];
+        out[j++] = i + 1 < end ? B64C[(n >> 6) & 63] : 61;
+        out[j++] = i + 2 < end ? B64C[n & 63] : 61;
+      }
+      parts.push(String.fromCharCode.apply(null, out));
     }
-    return out;
+    return parts.join("");
   }
   function b64ToBytes(s) {
     s = String(s).replace(/[\t\n\f\r ]/g, "");
@@ -256,7 +270,7 @@
     const out = new Uint8Array(Math.floor((s.length * 3) / 4));
     let j = 0;
     for (let i = 0; i < s.length; i += 4) {
-      const n = (B64R.get(s[i]) << 18) | (B64R.get(s[i + 1]) << 12) | ((B64R.get(s[i + 2]) || 0) << 6) | (B64R.get(s[i + 3]) || 0);
+      const n = (B64V[s.charCodeAt(i)] << 18) | (B64V[s.charCodeAt(i + 1)] << 12) | (i + 2 < s.length ? B64V[s.charCodeAt(i + 2)] << 6 : 0) | (i + 3 < s.length ? B64V[s.charCodeAt(i + 3)] : 0);
       out[j++] = (n >> 16) & 255;
       if (i + 2 < s.length) out[j++] = (n >> 8) & 255;
       if (i + 3 < s.length) out[j++] = n & 255;
@@ -732,6 +746,27 @@
     return '{"done":false,"value":' + s.buf[s.pos++] + "}";
   }
   const ACTION_OPS = new Set(["1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"]);
+  // In actions these touch blob stores and indexes, so they run off the isolate's thread;
+  // queries and mutations serve them synchronously from their transaction.
+  const HOST_OPS = new Set([
+    "1.0/actions/vectorSearch", "1.0/storageGenerateUploadUrl", "1.0/storageGetUrl",
+    "1.0/storageGetMetadata", "1.0/storageDelete", "1.0/storageStore", "1.0/storageGet",
+  ]);
+  function storeBlob(args) {
+    const { blob, options } = args || {};
+    if (!(blob instanceof Blob)) {
+      return Promise.reject(new Error("store() expects a Blob. If you are trying to store a Request, `await request.blob()` will give you the correct input."));
+    }
+    const sha256 = options && options.sha256 !== undefined ? options.sha256 : null;
+    return startOp("1.0/storageStore", JSON.stringify({ blob: bytesToB64(blob._bytes), contentType: blob.type || null, sha256 })).then(JSON.parse);
+  }
+  function getBlob(args) {
+    const storageId = args ? args.storageId : undefined;
+    return startOp("1.0/storageGet", JSON.stringify({ storageId })).then((text) => {
+      const res = JSON.parse(text);
+      return res === null ? null : new Blob([b64ToBytes(res.blob)], { type: res.contentType || "" });
+    });
+  }
   g.Convex = {
     syscall(op, args) {
       if (op === "1.0/queryCleanup") { try { streams.delete(JSON.parse(args).queryId); } catch (e) {} }
@@ -740,6 +775,7 @@
     asyncSyscall(op, args) {
       try {
         if (ACTION_OPS.has(op)) return startOp(op, args);
+        if (HOST_OPS.has(op) && (kind === "action" || kind === "http")) return startOp(op, args);
         if (op === "1.0/queryStreamNext") return Promise.resolve(queryStreamNext(args));
         return Promise.resolve(call(op, args));
       } catch (e) {
@@ -747,6 +783,8 @@
       }
     },
     jsSyscall(op, args) {
+      if (op === "storage/storeBlob") return storeBlob(args);
+      if (op === "storage/getBlob") return getBlob(args);
       throw new Error("Operation " + op + " is not supported yet by this runtime");
     },
   };

@@ -138,7 +138,29 @@ async function reconnect() {
   await client.close();
 }
 
-const scenarios = { subscribe, optimistic, paginate, reconnect };
+async function auth() {
+  // argv: <good token> <token signed by an unknown key>
+  const [good, bad] = process.argv.slice(4);
+  const client = new ConvexClient(url);
+  const changes = [];
+  client.setAuth(async () => good, (ok) => changes.push(ok));
+  const me = await waitFor(client, api.messages.whoami, {}, (v) => v !== null);
+  out({ subject: me.subject, tokenIdentifier: me.tokenIdentifier, changes });
+  const rejected = new ConvexClient(url);
+  const badChanges = [];
+  await new Promise((resolve) => {
+    rejected.setAuth(async () => bad, (ok) => {
+      badChanges.push(ok);
+      resolve();
+    });
+  });
+  const anonymous = await rejected.query(api.messages.whoami, {});
+  out({ badChanges, anonymous });
+  await client.close();
+  await rejected.close();
+}
+
+const scenarios = { subscribe, optimistic, paginate, reconnect, auth };
 if (!(scenario in scenarios)) fail(`unknown scenario ${scenario}`);
 try {
   await scenarios[scenario]();

@@ -62,12 +62,13 @@ class ProjectResource(ApiBacked, Resource):
         return guarded(ctx.diagnostics, "Reading the project", lambda: self._read(current["id"]))
 
     def update(self, ctx: UpdateContext, current: State, planned: State) -> State | None:
-        ctx.diagnostics.add_error(
-            "Renaming a project is not supported",
-            "The management API has no endpoint to rename a project yet; "
-            "keep the old name or recreate the project.",
-        )
-        return None
+        """Only `name` can change in place (team_id forces replacement): rename it."""
+
+        def run() -> State | None:
+            project = self.api.post(f"projects/{current['id']}/update", {"name": planned["name"]})
+            return self._state(project)
+
+        return guarded(ctx.diagnostics, "Renaming the project", run)
 
     def delete(self, ctx: DeleteContext, current: State) -> None:
         guarded(

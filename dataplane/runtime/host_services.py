@@ -1,0 +1,91 @@
+"""ctx.storage, ctx.vectorSearch and `.withSearchIndex` for user functions.
+
+A thin bridge from syscalls to the deployment's FileService and SearchService: it picks the
+service, enforces which function kinds may call what (queries only read files; store/get and
+vectorSearch are action-only, as in Convex), and turns their errors into SyscallFailures the
+function sees as thrown Errors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..files import FileService, FileStorageError
+from ..files.syscalls import STORAGE_OPS, storage_syscall
+from ..search import SearchService
+from ..search.specs import SearchError
+from ..search.syscalls import text_search_source, vector_search_syscall
+from ..transactions import Transaction
+from .isolate import SyscallFailure
+
+if TYPE_CHECKING:
+    from .runner import CallContext
+
+VECTOR_SEARCH_OP = "1.0/actions/vectorSearch"
+_MUTATION_ONLY = {"1.0/storageGenerateUploadUrl", "1.0/storageDelete"}
+_ACTION_ONLY = {"1.0/storageStore", "1.0/storageGet"}
+# Ops an action runs on a helper thread (they touch blob stores and indexes, not the isolate).
+ACTION_ASYNC_OPS = frozenset({*STORAGE_OPS, VECTOR_SEARCH_OP})
+
+
+def _files(call: CallContext) -> FileService:
+    deployment = call.runner.deployment
+    if deployment is None:
+        raise SyscallFailure("File storage needs a deployment")
+    return deployment.files
+
+
+def _search(call: CallContext) -> SearchService:
+    deployment = call.runner.deployment
+    if deployment is None:
+        raise SyscallFailure("Search needs a deployment")
+    return deployment.search
+
+
+def storage_in_transaction(
+    call: CallContext, txn: Transaction, op: str, args: dict[str, Any], writable: bool
+) -> Any:
+    """A ctx.storage call from a query or mutation, read and written in its transaction."""
+    if op in _ACTION_ONLY:
+        what = "store" if op == "1.0/storageStore" else "get"
+        raise SyscallFailure(
+            f"storage.{what}() is only available in actions: use an action, or upload with "
+            "storage.generateUploadUrl()"
+        )
+    if op in _MUTATION_ONLY and not writable:
+        what = "generateUploadUrl" if op == "1.0/storageGenerateUploadUrl" else "delete"
+        raise SyscallFailure(f"storage.{what}() is not allowed in a query: use a mutation")
+    try:
+        return storage_syscall(_files(call), op, args, txn)
+    except FileStorageError as e:
+        raise SyscallFailure(str(e)) from None
+
+
+def action_operation(call: CallContext, op: str, args: dict[str, Any]) -> Any:
+    """A ctx.storage or ctx.vectorSearch call from an action (each in its own transaction)."""
+    try:
+        if op == VECTOR_SEARCH_OP:
+            return vector_search_syscall(_search(call), args)
+        return storage_syscall(_files(call), op, args, None)
+    except (FileStorageError, SearchError) as e:
+        raise SyscallFailure(str(e)) from None
+
+
+def search_documents(
+    call: CallContext, txn: Transaction, source: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    """The ranked documents of a `.withSearchIndex(...)` source at the transaction's snapshot."""
+    try:
+        return text_search_source(_search(call), txn, source, limit)
+    except SearchError as e:
+        raise SyscallFailure(str(e)) from None
+
+
+__all__ = [
+    "ACTION_ASYNC_OPS",
+    "STORAGE_OPS",
+    "VECTOR_SEARCH_OP",
+    "action_operation",
+    "search_documents",
+    "storage_in_transaction",
+]
