@@ -28,10 +28,15 @@ def main(argv: list[str] | None = None) -> None:
     deployment = current_deployment()
     active_app(deployment)
     start_usage_reporting(deployment)  # no-op unless STRATA_DP_USAGE_URL is set
-    deployment.scheduler.start()  # re-scans pending jobs left by a previous process
-    CommandLineInterface().run(
-        ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]
-    )
+    # Re-scans pending jobs left by a previous process; on a replica, once it takes over.
+    deployment.when_committer(deployment.scheduler.start)
+    try:
+        CommandLineInterface().run(
+            ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]
+        )
+    finally:
+        # A graceful stop saves vector indexes and flushes the scheduler and storage cleanly.
+        deployment.close()
 
 
 if __name__ == "__main__":

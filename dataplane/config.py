@@ -17,6 +17,10 @@ class DeploymentConfig:
     instance_secret: str
     public_url: str
     redis_url: str = ""
+    # committer (default: own the store or fail), auto (committer, else a read replica that
+    # takes over when the committer dies) or replica (start as one); the latter need Postgres.
+    role: str = "committer"
+    internal_url: str = ""  # where replicas reach this process when it is the committer
 
     @classmethod
     def from_env(cls) -> DeploymentConfig:
@@ -33,4 +37,6 @@ class DeploymentConfig:
             instance_secret=os.environ.get("STRATA_DP_INSTANCE_SECRET", ""),
             public_url=os.environ.get("STRATA_DP_PUBLIC_URL", f"http://127.0.0.1:{port}"),
             redis_url=os.environ.get("STRATA_DP_REDIS_URL", ""),
+            role=os.environ.get("STRATA_DP_ROLE", "committer"),
+            internal_url=os.environ.get("STRATA_DP_INTERNAL_URL", f"http://127.0.0.1:{port}"),
         )

@@ -84,12 +84,6 @@ class PushManager:
         txn = db.begin()
         active = store.load_config(txn)
         modules = _resolve_modules(txn, app_def)
-        node = [m.path for m in modules if m.environment == "node"]
-        if node:
-            raise DeployError(
-                'Node.js actions ("use node" files) are not supported by this deployment yet: '
-                + ", ".join(node)
-            )
         env = store.load_env(txn)
         schema_module = app_def.get("schema")
         all_modules = list(modules)

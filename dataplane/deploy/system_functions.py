@@ -77,6 +77,13 @@ def _table_size(deployment: Deployment, txn: Transaction, args: dict[str, Any]) 
     return float(txn.count(table))
 
 
+def _generate_upload_url(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """The dashboard's Files tab uploads through the same signed URL `ctx.storage` hands out."""
+    from ..files import files_for
+
+    return files_for(deployment).generate_upload_url()
+
+
 # (module, export) -> (implementation, the key action it needs; see tenants/scopes.py)
 SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/cli/queryEnvironmentVariables.js", "default"): (_env_list, "env"),
@@ -100,6 +107,7 @@ SYSTEM_MUTATIONS: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/frontend/addDocument.js", "default"): (dashboard.add_documents, "data"),
     ("_system/frontend/patchDocumentsFields.js", "default"): (dashboard.patch_documents, "data"),
     ("_system/frontend/deleteDocuments.js", "default"): (dashboard.delete_documents, "data"),
+    ("_system/frontend/fileStorageV2.js", "generateUploadUrl"): (_generate_upload_url, "data"),
 }
 
 

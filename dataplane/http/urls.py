@@ -21,3 +21,11 @@ urlpatterns += _deploy.urlpatterns + _admin.urlpatterns + _functions.urlpatterns
 from . import exports as _exports  # noqa: E402 - snapshot export/import
 
 urlpatterns += _exports.urlpatterns
+
+from . import jwks as _jwks  # noqa: E402 - keys verifying ctx.auth.signJwt tokens
+
+urlpatterns += _jwks.urlpatterns
+
+from . import replication as _replication  # noqa: E402 - committer endpoints for read replicas
+
+urlpatterns += _replication.urlpatterns

@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from ..values import ConvexValueError, from_json, to_json
+from .handles import FunctionHandleError, address_path
 from .host_services import ACTION_ASYNC_OPS, action_operation
 from .isolate import SyscallFailure
 from .outcomes import FunctionError
@@ -140,24 +141,30 @@ class ActionHost(CommonSyscalls):
             wake()
 
     def _work(self, ticket: str, op: str, raw: str) -> None:
+        ok, payload = self.run_op(op, raw)
+        self._complete(ticket, ok, payload)
+
+    def run_op(self, op: str, raw: str) -> tuple[bool, str]:
+        """Run one asynchronous operation to completion on this thread: (ok, JSON payload),
+        the payload being the result or `{message, data}`. Node.js actions use this."""
         try:
-            payload = self._perform(op, orjson.loads(raw))
-            self._complete(ticket, True, payload)
+            return True, self._perform(op, orjson.loads(raw))
         except FunctionError as e:
-            self._complete(ticket, False, dumps(nested_error(e)))
+            return False, dumps(nested_error(e))
         except SyscallFailure as e:
-            self._complete(ticket, False, dumps({"message": e.message, "data": e.data}))
+            return False, dumps({"message": e.message, "data": e.data})
         except Exception as e:
-            self._complete(ticket, False, dumps({"message": f"{type(e).__name__}: {e}"}))
+            return False, dumps({"message": f"{type(e).__name__}: {e}"})
 
     def _perform(self, op: str, a: dict[str, Any]) -> str:
         call = self.call
         runner = call.runner
         if op in ("1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"):
-            name = a.get("name") or a.get("reference")
-            if not isinstance(name, str):
-                if a.get("functionHandle"):
-                    raise SyscallFailure("Function handles are not supported yet")
+            try:
+                name = address_path(runner.analysis, a)
+            except FunctionHandleError as e:
+                raise SyscallFailure(str(e)) from None
+            if name is None:
                 raise SyscallFailure(f"{op} needs a function name")
             args = from_json(a.get("args", {}))
             if isinstance(args, list):

@@ -149,11 +149,40 @@ def analyze_bundle(
     except Exception as e:
         raise AnalyzeError(f"Failed to load the pushed modules: {e}") from e
     try:
-        return analysis_from_raw(iso.analyze(), bundle)
+        raw = iso.analyze()
     except Exception as e:
         raise AnalyzeError(f"Failed to analyze the pushed modules: {e}") from e
     finally:
         iso.close()
+    raw["functions"] = [*raw.get("functions", []), *_node_functions(bundle, env_vars or {})]
+    try:
+        return analysis_from_raw(raw, bundle)
+    except Exception as e:
+        raise AnalyzeError(f"Failed to analyze the pushed modules: {e}") from e
+
+
+def _node_functions(bundle: Bundle, env_vars: dict[str, str]) -> list[dict[str, Any]]:
+    """The functions of "use node" modules, learned by loading them in a scratch Node.js
+    worker; like Convex, only actions may be defined there."""
+    entries = [p for p in bundle.node_modules if not p.startswith("_deps/")]
+    if not entries:
+        return []
+    from .node_worker import NodeWorker, NodeWorkerError
+
+    worker = NodeWorker("analyze", bundle.sources, env_vars)
+    try:
+        functions = worker.analyze(entries)
+    except NodeWorkerError as e:
+        raise AnalyzeError(f'Failed to load the "use node" modules: {e}') from e
+    finally:
+        worker.close()
+    for f in functions:
+        if f.get("kind") != "action":
+            raise AnalyzeError(
+                f'{f.get("module")}:{f.get("name")} is a {f.get("kind")}, but "use node" '
+                "files may only define actions"
+            )
+    return functions
 
 
 class AnalyzeError(Exception):

@@ -129,6 +129,7 @@ def build_bundle(modules: list[ModuleSource]) -> Bundle:
                 if "//# sourceMappingURL=" not in m.source[-300:]:
                     with target.open("a", encoding="utf-8") as f:
                         f.write(f"\n//# sourceMappingURL={map_path.name}\n")
+        src.mkdir(parents=True, exist_ok=True)  # even when every module is "use node"
         entry = src / "__strata_entry__.js"
         entry.write_text(_entry_source(entries), encoding="utf-8")
         out = root / "out.js"

@@ -51,6 +51,10 @@ class FunctionError(Exception):
         self.data = data
         self.has_data = has_data or data is not None
         self.logs = list(logs or [])
+        # Set when a query's own code threw: what it read (at read_ts) decides when it could
+        # succeed, so subscriptions re-run it only when that changes.
+        self.read_set: ReadSet | None = None
+        self.read_ts: int | None = None
 
 
 class _HasValue:

@@ -25,6 +25,7 @@ import structlog
 from ..transactions import DatabaseError, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
+from . import request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
 from .isolate import (
     CallNeverSettled,
@@ -35,6 +36,7 @@ from .isolate import (
 )
 from .limits import RuntimeLimits
 from .modules import Bundle
+from .node_worker import NodeWorker, NodeWorkerError
 from .outcomes import (
     ActionOutcome,
     FunctionError,
@@ -55,10 +57,16 @@ log = structlog.get_logger(__name__)
 LogListener = Callable[[FunctionLog], None]
 
 
+#: Idle isolates kept beyond `pool_size` when that many calls really ran at once.
+MAX_POOL_HIGH_WATER = 32
+
+
 class IsolatePool:
     """Warm isolates for one activation. Acquire never blocks: it makes a new isolate when
-    all are busy (so nested calls from actions cannot deadlock); release keeps at most
-    `size` idle ones."""
+    all are busy (so nested calls from actions cannot deadlock). Release keeps as many idle
+    isolates as calls have run concurrently (at least `size`, at most MAX_POOL_HIGH_WATER):
+    closing the surplus after each burst made steady concurrent load rebuild isolates
+    (a bundle load each) on almost every call."""
 
     def __init__(self, bundle: Bundle, env: dict[str, str], limits: RuntimeLimits) -> None:
         self.bundle = bundle
@@ -67,18 +75,29 @@ class IsolatePool:
         self._idle: list[Isolate] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._busy = 0
+        self._keep = limits.pool_size
         self.created = 0
 
     def acquire(self) -> Isolate:
         with self._lock:
+            self._busy += 1
+            if self._busy > self._keep:
+                self._keep = min(max(self._busy, self.limits.pool_size), MAX_POOL_HIGH_WATER)
             if self._idle:
                 return self._idle.pop()
-        self.created += 1
-        return Isolate(self.bundle, self.env, self.limits)
+            self.created += 1
+        try:
+            return Isolate(self.bundle, self.env, self.limits)
+        except BaseException:
+            with self._lock:
+                self._busy -= 1
+            raise
 
     def release(self, iso: Isolate) -> None:
         with self._lock:
-            keep = not self._closed and not iso.broken and len(self._idle) < self.limits.pool_size
+            self._busy -= 1
+            keep = not self._closed and not iso.broken and len(self._idle) < self._keep
             if keep:
                 self._idle.append(iso)
                 return
@@ -105,6 +124,19 @@ class _Active:
     tables: dict[str, dict[str, Any]]
     schema_validation: bool
     _source_map: SourceMap | None = None
+    node: NodeWorker | None = None  # runs the "use node" actions, if the app has any
+
+    def node_for(self, request: dict[str, Any]) -> NodeWorker | None:
+        """The Node.js worker when `request` is an action defined in a "use node" module."""
+        if self.node is None or request.get("kind") != "action":
+            return None
+        module = str(request.get("path", "")).partition(":")[0]
+        return self.node if module in self.analysis.node_modules else None
+
+    def close(self) -> None:
+        self.pool.close()
+        if self.node is not None:
+            self.node.close()
 
     def rewrite_stack(self, text: str) -> str:
         """Stack positions mapped back to the user's source files (when maps were pushed)."""
@@ -224,10 +256,12 @@ class FunctionRunner:
         pool = IsolatePool(bundle, dict(env_vars or {}), self.limits)
         pool.warm(1)
         new = _Active(bundle, analysis, dict(env_vars or {}), pool, tables, validation)
+        if any(not m.startswith("_deps/") for m in bundle.node_modules):
+            new.node = NodeWorker(self.deployment_name, bundle.sources, dict(env_vars or {}))
         with self._swap_lock:
             old, self._active = self._active, new
         if old is not None:
-            old.pool.close()
+            old.close()
 
     def set_env_vars(self, env_vars: dict[str, str]) -> None:
         """Change process.env for new calls (re-activates the same code)."""
@@ -256,7 +290,7 @@ class FunctionRunner:
         with self._swap_lock:
             old, self._active = self._active, None
         if old is not None:
-            old.pool.close()
+            old.close()
 
     # ---------------------------------------------------------------- public API
     def run_query(
@@ -287,7 +321,11 @@ class FunctionRunner:
         seed = _stable_seed(info.path, args, txn.snapshot_ts)
         host = DatabaseSyscalls(ctx, txn, writable=False)
         result = self._execute(active, ctx, "query", info, args, host, seed)
-        value = self._finish(info, result, ctx, "query")
+        try:
+            value = self._finish(info, result, ctx, "query")
+        except FunctionError as e:  # the code threw (deterministically, given what it read)
+            e.read_set, e.read_ts = txn.read_set, txn.snapshot_ts
+            raise
         return QueryOutcome(value, _lines(result), txn.read_set, txn.snapshot_ts)
 
     def run_query_in_transaction(
@@ -332,9 +370,17 @@ class FunctionRunner:
         identity: Any = None,
         *,
         allow_internal: bool = False,
+        request_key: str | None = None,
+        first_send: bool = False,
         _depth: int = 0,
     ) -> MutationOutcome:
-        """Run a mutation in a transaction and commit it (retrying the whole function on OCC)."""
+        """Run a mutation in a transaction and commit it (retrying the whole function on OCC).
+
+        With a `request_key` (an opaque string, see sync/dedup.request_key) it runs at most
+        once per key, even across crashes: the result is recorded in its own commit, replayed.
+        `first_send=True` skips looking the key up (a storage read) when the caller knows it
+        is new; a concurrent resend's own lookup still conflicts with this commit's record.
+        """
         if path.startswith("_system/") and self.deployment is not None:
             from ..deploy.system_functions import system_mutation_outcome
 
@@ -344,20 +390,33 @@ class FunctionRunner:
         active = self._require_active()
         info = self._lookup(active, path, "mutation", allow_internal)
         last_logs: list[LogLine] = []
+        db = self.db
+        if request_key is not None:
+            request_log.ensure_table(db)
 
         def attempt(txn: Transaction) -> Any:
             nonlocal last_logs
+            if request_key is not None and not first_send:
+                prior = request_log.lookup(txn, request_key)
+                if prior is not None:  # committed before (maybe before a crash): replay it
+                    last_logs = []
+                    return prior[0]
             ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
             self._check_args(info, args, ctx)
             host = DatabaseSyscalls(ctx, txn, writable=True)
             result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
             last_logs = _lines(result)
-            return self._finish(info, result, ctx, "mutation")
+            value = self._finish(info, result, ctx, "mutation")
+            if request_key is not None:
+                request_log.record(txn, request_key, value)
+            return value
 
         try:
-            value, commit_ts = self.db.run_mutation(attempt)
+            value, commit_ts = db.run_mutation(attempt)
         except DatabaseError as e:  # commit-time failures: OCC retries exhausted, limits
             raise FunctionError(f"{info.path} could not commit: {e}", logs=last_logs) from e
+        if request_key is not None:
+            request_log.maybe_prune(db)
         return MutationOutcome(value, last_logs, commit_ts)
 
     def run_action(
@@ -454,14 +513,9 @@ class FunctionRunner:
 
     def _lookup(self, active: _Active, path: str, kind: str, allow_internal: bool) -> FunctionInfo:
         try:
-            module, _ = split_path(path)
+            split_path(path)
         except ValueError as e:
             raise FunctionError(str(e)) from None
-        if module in active.analysis.node_modules:
-            raise FunctionError(
-                f'{canonical_path(path)} is defined in a "use node" module; Node.js actions '
-                "are not supported yet by this deployment"
-            )
         info = active.analysis.function(path)
         if info is None or (info.visibility == "internal" and not allow_internal):
             what = "function" if allow_internal else "public function"
@@ -551,7 +605,8 @@ class FunctionRunner:
     ) -> CallResult:
         kind = str(request["kind"])
         started = time.time()
-        iso = active.pool.acquire()
+        node = active.node_for(request)
+        iso: Isolate | NodeWorker = node if node is not None else active.pool.acquire()
         result: CallResult | None = None
         error: FunctionError | None = None
         try:
@@ -573,8 +628,11 @@ class FunctionRunner:
         except EngineError as e:
             log.error("isolate failure", function=label, error=str(e))
             error = FunctionError(f"Internal runtime error while running {label}: {e}")
+        except NodeWorkerError as e:
+            error = FunctionError(f"{label} failed in the Node.js runtime: {e}")
         finally:
-            active.pool.release(iso)
+            if isinstance(iso, Isolate):
+                active.pool.release(iso)
         too_big = result is not None and len(result.result or "") > self.limits.max_result_bytes
         if result is not None and result.ok and too_big:
             size = len(result.result or "")

@@ -18,8 +18,10 @@ from ..scheduler import syscalls as scheduler_syscalls
 from ..scheduler.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json, to_json
+from .handles import FunctionHandleError, address_path, create_handle
 from .host_services import STORAGE_OPS, VECTOR_SEARCH_OP, search_documents, storage_in_transaction
 from .isolate import SyscallFailure
+from .jwt_signing import SignJwtError, sign_jwt
 from .outcomes import FunctionError
 from .queries import (
     open_search_stream,
@@ -33,11 +35,11 @@ from .queries import (
 if TYPE_CHECKING:
     from .runner import CallContext
 
+# getServiceToken/getServiceUrl (convex/server 1.48) reach Convex-managed services such as
+# "ai-gateway", which a self-hosted deployment does not have.
 _NOT_YET = {
-    "1.0/signJwt": "ctx.auth.signJwt",
-    "1.0/createServiceToken": "Service tokens",
-    "1.0/getServiceUrl": "Service URLs",
-    "1.0/createFunctionHandle": "Function handles",
+    "1.0/createServiceToken": "getServiceToken",
+    "1.0/getServiceUrl": "getServiceUrl",
 }
 
 _WRITE_OPS = {"1.0/insert", "1.0/shallowMerge", "1.0/replace", "1.0/remove"}
@@ -92,12 +94,23 @@ class CommonSyscalls:
             }
         if op == "1.0/auditLog":
             return None
+        if op == "1.0/createFunctionHandle":
+            try:
+                return create_handle(self.call.runner.analysis, args)
+            except FunctionHandleError as e:
+                raise SyscallFailure(str(e)) from None
         if op in scheduler_syscalls.OPS:
             return self.scheduler(op, args)
+        if op == "1.0/signJwt":
+            raise SyscallFailure("ctx.auth.signJwt is only available in mutations")
         if op == VECTOR_SEARCH_OP:
             raise SyscallFailure("ctx.vectorSearch is only available in actions")
         if op in _NOT_YET:
-            raise SyscallFailure(f"{_NOT_YET[op]} is not supported yet by this deployment")
+            service = args.get("service")
+            raise SyscallFailure(
+                f"{_NOT_YET[op]}({service!r}): Convex-managed services are not available on "
+                "this self-hosted deployment"
+            )
         raise SyscallFailure(f"Unknown operation {op}")
 
 
@@ -245,8 +258,11 @@ class DatabaseSyscalls(CommonSyscalls):
             return None
         if op == "1.0/runUdf":
             udf_type = a.get("udfType")
-            name = a.get("name") or a.get("reference")
-            if not isinstance(name, str):
+            try:
+                name = address_path(self.call.runner.analysis, a)
+            except FunctionHandleError as e:
+                raise SyscallFailure(str(e)) from None
+            if name is None:
                 raise SyscallFailure("ctx.runQuery/runMutation needs a function reference")
             args = from_json(a.get("args", {}))
             if not isinstance(args, dict):
@@ -279,6 +295,8 @@ class DatabaseSyscalls(CommonSyscalls):
                 "functionsScheduled": {"used": self.scheduled, "remaining": None},
                 "scheduledFunctionArgsBytes": {"used": 0, "remaining": None},
             }
+        if op == "1.0/signJwt" and self.writable:
+            return self._sign_jwt(a)
         if op in STORAGE_OPS:
             return storage_in_transaction(self.call, txn, op, a, self.writable)
         return self.common(op, a)
@@ -300,6 +318,16 @@ class DatabaseSyscalls(CommonSyscalls):
             scheduler_syscalls.cancel_in(self.txn, args)
             return None
         except ScheduleError as e:
+            raise SyscallFailure(str(e)) from None
+
+    def _sign_jwt(self, a: dict[str, Any]) -> str:
+        deployment = self.call.runner.deployment
+        if deployment is None:
+            raise SyscallFailure("ctx.auth.signJwt needs a deployment")
+        config = deployment.config
+        try:
+            return sign_jwt(config.instance_secret, config.public_url, a)
+        except SignJwtError as e:
             raise SyscallFailure(str(e)) from None
 
     def _write_target(self, a: dict[str, Any]) -> str:

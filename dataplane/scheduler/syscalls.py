@@ -22,12 +22,15 @@ OPS = SCHEDULE_OPS | CANCEL_OPS
 
 def _target(call: CallContext, a: dict[str, Any]) -> str:
     """The canonical path of the scheduled function, which must be a mutation or action."""
-    if a.get("functionHandle"):
-        raise jobs.ScheduleError("Scheduling through function handles is not supported yet")
-    name = a.get("name") or a.get("reference")
-    if not isinstance(name, str) or not name:
-        raise jobs.ScheduleError("ctx.scheduler needs a function reference")
+    from ..runtime.handles import FunctionHandleError, address_path
+
     analysis = call.runner.analysis
+    try:
+        name = address_path(analysis, a)  # a name, reference or function handle
+    except FunctionHandleError as e:
+        raise jobs.ScheduleError(str(e)) from None
+    if name is None:
+        raise jobs.ScheduleError("ctx.scheduler needs a function reference")
     try:
         info = analysis.function(name) if analysis is not None else None
     except ValueError:

@@ -68,8 +68,16 @@ class Persistence(ABC):
         """Remove an index definition and all its entries."""
 
     @abstractmethod
-    def write_commit(self, documents: list[DocumentVersion], entries: list[IndexEntry]) -> None:
-        """Durably write one or more commits' rows (each carries its ts), atomically."""
+    def write_commit(
+        self,
+        documents: list[DocumentVersion],
+        entries: list[IndexEntry],
+        tokens: list[tuple[str, int]] | None = None,
+    ) -> None:
+        """Durably write one or more commits' rows (each carries its ts), atomically.
+
+        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres only).
+        """
 
     @abstractmethod
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:

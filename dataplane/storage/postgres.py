@@ -19,6 +19,7 @@ from .base import (
     ScanRow,
     TableRow,
 )
+from .replication import LogSlice
 from .sql import count_sql, gc_sql, get_sql, latest_sql, scan_sql, schema_sql
 
 _SCAN = {(d, b): scan_sql("%s", d, b) for d in (False, True) for b in (False, True)}
@@ -41,6 +42,14 @@ _SET_META_TS = (
 _SCHEMA_LOCK_KEY = 0x5354524154410001
 # Held for the writer connection's lifetime: one committer per database.
 _COMMITTER_LOCK_KEY = 0x5354524154410002
+# Replicas tail the log by ts; forwarded commits leave an idempotency token.
+_REPLICATION_DDL = (
+    "CREATE INDEX IF NOT EXISTS documents_ts ON documents (ts)",
+    "CREATE INDEX IF NOT EXISTS index_entries_ts ON index_entries (ts)",
+    "CREATE TABLE IF NOT EXISTS strata_commit_tokens (token TEXT PRIMARY KEY, ts BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS strata_committer (id INTEGER PRIMARY KEY, url TEXT NOT NULL)",
+)
+_INSERT_TOKEN = "INSERT INTO strata_commit_tokens (token, ts) VALUES (%s, %s)"
 # A killed previous committer's backend may need a moment to notice and release its lock.
 _LOCK_WAIT_S = 3.0
 
@@ -61,13 +70,15 @@ def _multi_row(sql: str, rows: int) -> str:
 class PostgresPersistence(Persistence):
     """Readers take a pooled connection per statement, so a lazy scan never pins one."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, writer: bool = True) -> None:
         self._url = url
-        self._writer = self._connect_writer()
-        with self._writer.transaction():
-            self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
-            for stmt in schema_sql("BYTEA", "BIGINT"):
-                self._writer.execute(stmt)
+        self._writer: psycopg.Connection[Any] | None = None
+        with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+            for stmt in [*schema_sql("BYTEA", "BIGINT"), *_REPLICATION_DDL]:
+                conn.execute(stmt)
+        if writer:
+            self._writer = self._connect_writer()
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -76,10 +87,23 @@ class PostgresPersistence(Persistence):
             open=True,
         )
 
-    def _connect_writer(self) -> psycopg.Connection[Any]:
+    @property
+    def is_writer(self) -> bool:
+        return self._writer is not None
+
+    def try_become_writer(self) -> bool:
+        """Take the committer lock if it is free right now (a replica's takeover attempt)."""
+        if self._writer is None:
+            try:
+                self._writer = self._connect_writer(wait_s=0.0)
+            except PersistenceLocked:
+                return False
+        return True
+
+    def _connect_writer(self, wait_s: float = _LOCK_WAIT_S) -> psycopg.Connection[Any]:
         """Connect and take the committer lock, waiting briefly for a dead holder to go away."""
         conn = psycopg.connect(self._url, autocommit=True, prepare_threshold=1)
-        deadline = time.monotonic() + _LOCK_WAIT_S
+        deadline = time.monotonic() + wait_s
         while True:
             row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_COMMITTER_LOCK_KEY,)).fetchone()
             if (row and row[0]) or time.monotonic() > deadline:
@@ -118,9 +142,14 @@ class PostgresPersistence(Persistence):
         )
         return int(rows[0][0] or 0)
 
+    def _writer_conn(self) -> psycopg.Connection[Any]:
+        if self._writer is None:
+            raise PersistenceLocked("This process is a read replica; the committer writes")
+        return self._writer
+
     def _write(self, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         """One transaction in one pipelined round trip: BEGIN, the inserts, COMMIT."""
-        conn = self._writer
+        conn = self._writer_conn()
         try:
             with conn.pipeline(), conn.cursor() as cur:
                 cur.execute("BEGIN")
@@ -173,12 +202,66 @@ class PostgresPersistence(Persistence):
             ]
         )
 
-    def write_commit(self, documents: list[DocumentVersion], entries: list[IndexEntry]) -> None:
+    def write_commit(
+        self,
+        documents: list[DocumentVersion],
+        entries: list[IndexEntry],
+        tokens: list[tuple[str, int]] | None = None,
+    ) -> None:
         self._write(
             [
                 (_INSERT_DOC, list(documents)),
                 (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
+                (_INSERT_TOKEN, list(tokens or [])),
             ]
+        )
+
+    def token_ts(self, token: str) -> int | None:
+        """Commit ts of a forwarded commit already applied under this token, if any."""
+        rows = self._query("SELECT ts FROM strata_commit_tokens WHERE token = %s", (token,))
+        return int(rows[0][0]) if rows else None
+
+    def set_committer_url(self, url: str) -> None:
+        self._writer_conn().execute(
+            "INSERT INTO strata_committer (id, url) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET url = excluded.url",
+            (url,),
+        )
+
+    def committer_url(self) -> str | None:
+        rows = self._query("SELECT url FROM strata_committer WHERE id = 1", ())
+        return str(rows[0][0]) if rows else None
+
+    def read_log(self, after: int) -> LogSlice:
+        """Every commit after `after` from one consistent snapshot (commits land in ts order)."""
+        with psycopg.connect(self._url) as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            docs = conn.execute(
+                "SELECT id, ts, table_num, value FROM documents WHERE ts > %s ORDER BY ts",
+                (after,),
+            ).fetchall()
+            entries = conn.execute(
+                "SELECT index_id, key, ts FROM index_entries WHERE ts > %s", (after,)
+            ).fetchall()
+            meta = conn.execute(
+                "SELECT COALESCE(MAX(value), 0) FROM strata_meta WHERE key = 'meta_ts'"
+            ).fetchone()
+            meta_ts = int(meta[0]) if meta else 0
+            catalog = None
+            if meta_ts > after:
+                tables = conn.execute("SELECT number, name FROM tables").fetchall()
+                indexes = conn.execute(
+                    "SELECT index_id, table_num, name, fields FROM indexes"
+                ).fetchall()
+                catalog = (
+                    [TableRow(n, name) for n, name in tables],
+                    [IndexRow(i, t, name, tuple(f.split(","))) for i, t, name, f in indexes],
+                )
+        return LogSlice(
+            [(bytes(i), int(t), int(n), None if v is None else bytes(v)) for i, t, n, v in docs],
+            [(int(x), bytes(k), int(t)) for x, k, t in entries],
+            meta_ts,
+            catalog,
         )
 
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:
@@ -210,7 +293,7 @@ class PostgresPersistence(Persistence):
     def collect_garbage_chunk(
         self, target: str, scope: tuple[int, ...], cutoff: int, start: bytes, rows: int
     ) -> tuple[int, bytes | None]:
-        conn = self._writer
+        conn = self._writer_conn()
         row = conn.execute(gc_sql("%s", target, False)[0], (*scope, start, rows)).fetchone()
         end: bytes | None = None if row is None else bytes(row[0])
         if end is not None and end <= start:  # one key has more versions than a chunk
@@ -229,6 +312,8 @@ class PostgresPersistence(Persistence):
     def close(self) -> None:
         self._pool.close()
         writer = self._writer
+        if writer is None:
+            return
         if not writer.closed and not writer.broken:
             # Unlock explicitly: the server frees session locks only once its backend exits,
             # which can lag behind the client closing the socket.

@@ -167,7 +167,14 @@ class SqlitePersistence(Persistence):
             ]
         )
 
-    def write_commit(self, documents: list[DocumentVersion], entries: list[IndexEntry]) -> None:
+    def write_commit(
+        self,
+        documents: list[DocumentVersion],
+        entries: list[IndexEntry],
+        tokens: list[tuple[str, int]] | None = None,
+    ) -> None:
+        if tokens:
+            raise ValueError("Forwarded commits need Postgres: SQLite serves from one process")
         self._write([(_INSERT_DOC, list(documents)), (_INSERT_ENTRY, list(entries))])
 
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:

@@ -71,8 +71,18 @@ class SyncBackend(Protocol):
     ) -> QueryRun | QueryFailed: ...
 
     def run_mutation(
-        self, path: str, args: dict[str, Any], identity: Identity | None
-    ) -> MutationRun: ...
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Identity | None,
+        request_key: str | None = None,
+        first_send: bool = False,
+    ) -> MutationRun:
+        """Run and commit; with `request_key`, at most once per key even across restarts.
+
+        `first_send`: the caller knows the key cannot have been committed before.
+        """
+        ...
 
     def run_action(
         self, path: str, args: dict[str, Any], identity: Identity | None

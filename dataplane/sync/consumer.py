@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from ..auth import AuthError, Identity, admin_identity, identity_from_token
 from .backend import FunctionFailure
-from .dedup import MutationOutcome
+from .dedup import MutationOutcome, request_key
 from .protocol import (
     PING,
     Action,
@@ -65,6 +65,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
         self._mutations: asyncio.Queue[Mutation] = asyncio.Queue(MAX_PENDING_MUTATIONS)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
+        self._resumed = True  # until Connect says this is the session's first socket
         self._closing = False
         await self.accept()
         self._direct = direct_writer(self.base_send)
@@ -141,6 +142,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
         if self._connected:
             raise ProtocolError("Connect was sent twice on one socket")
         self._connected = True
+        self._resumed = msg.connection_count > 0
         self.session.session_id = msg.session_id
         if msg.client_ts:  # the Rust client sends 0: unknown; the skew must be an integer
             self.session.clock_skew = round(msg.client_ts - time.time() * 1000)
@@ -183,11 +185,16 @@ class SyncConsumer(AsyncWebsocketConsumer):
         while True:
             msg = await self._mutations.get()
             identity = self.session.identity
+            identity_key = "" if identity is None else identity.key
+            session_id = self.session.session_id
+            # In memory: a resend while the first run is in flight awaits it. Durable (the key,
+            # recorded in the mutation's own commit): a resend after a crash replays it.
+            key = request_key(session_id, identity_key, msg.request_id) if session_id else None
             outcome = await self.service.dedup.run(
-                self.session.session_id,
-                "" if identity is None else identity.key,
+                session_id,
+                identity_key,
                 msg.request_id,
-                functools.partial(self._execute_mutation, msg),
+                functools.partial(self._execute_mutation, msg, key, not self._resumed),
             )
             await self.session.send(
                 mutation_response(
@@ -203,14 +210,19 @@ class SyncConsumer(AsyncWebsocketConsumer):
             # Python client also needs a Transition after a failed mutation.
             self.session.wait_for_ts(outcome.ts or 0)
 
-    async def _execute_mutation(self, msg: Mutation) -> MutationOutcome:
+    async def _execute_mutation(
+        self, msg: Mutation, key: str | None, first_send: bool
+    ) -> MutationOutcome:
+        """Run it; on a session's first socket every request id is new (clients resend only
+        after reconnecting), so the durable record is written but need not be looked up."""
         backend = self.service.backend
         identity = self.session.identity
         loop = asyncio.get_running_loop()
+        run_mutation = functools.partial(
+            backend.run_mutation, request_key=key, first_send=first_send
+        )
         try:
-            run = await loop.run_in_executor(
-                None, backend.run_mutation, msg.udf_path, msg.args, identity
-            )
+            run = await loop.run_in_executor(None, run_mutation, msg.udf_path, msg.args, identity)
         except FunctionFailure as exc:
             return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
         except Exception as exc:

@@ -9,14 +9,22 @@ so a replayed response only ever reaches the identity that caused it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 TTL_S = 15 * 60.0
 MAX_ENTRIES = 100_000
+
+
+def request_key(session_id: str, identity_key: str, request_id: int) -> str:
+    """The durable dedup key (runtime/request_log): fixed-size, the identity stays opaque."""
+    return hashlib.sha256(orjson.dumps([session_id, identity_key, request_id])).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

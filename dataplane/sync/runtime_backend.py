@@ -63,18 +63,32 @@ class RuntimeBackend:
         try:
             out = self._runner().run_query(path, _args(args), identity, ts, allow_internal=admin)
         except FunctionError as exc:
-            # The runner's read set is not returned on failure: re-run on any commit.
-            raise _failure(exc) from exc
+            if exc.read_set is not None and exc.read_ts is not None:
+                # The code threw: re-run only when something it read changes.
+                return QueryFailed(_failure(exc), exc.read_set, exc.read_ts)
+            raise _failure(exc) from exc  # time-outs, bad arguments...: re-run on any commit
         return QueryRun(to_json(out.value), _lines(out.logs), out.read_set, out.ts)
 
     def run_mutation(
-        self, path: str, args: dict[str, Any], identity: Identity | None
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Identity | None,
+        request_key: str | None = None,
+        first_send: bool = False,
     ) -> MutationRun:
         from ..runtime.outcomes import FunctionError
 
         admin = identity is not None and identity.admin
         try:
-            out = self._runner().run_mutation(path, _args(args), identity, allow_internal=admin)
+            out = self._runner().run_mutation(
+                path,
+                _args(args),
+                identity,
+                allow_internal=admin,
+                request_key=request_key,
+                first_send=first_send,
+            )
         except FunctionError as exc:
             raise _failure(exc) from exc
         return MutationRun(to_json(out.value), _lines(out.logs), out.commit_ts)

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..transactions import Database
+from ..transactions import CommitRecord, Database
 from .backend import SyncBackend
 from .bus import CommitBus
 from .dedup import MutationDedup
@@ -54,10 +54,18 @@ def get_service() -> SyncService:
             _service = SyncService(deployment.db, RuntimeBackend(deployment))
             if deployment.config.redis_url:
                 manager = _service.manager
-                bus = CommitBus(
-                    deployment.config.redis_url, deployment.config.name, manager.ingest_remote
-                )
-                deployment.db.add_commit_listener(bus.publish)
+                db = deployment.db
+
+                def on_remote(record: CommitRecord) -> None:
+                    manager.ingest_remote(record)
+                    deployment.commit_announced()  # a replica reads the log right away
+
+                def on_local(record: CommitRecord) -> None:
+                    if not db.replica:  # a replica's records came from the committer
+                        bus.publish(record)
+
+                bus = CommitBus(deployment.config.redis_url, deployment.config.name, on_remote)
+                db.add_commit_listener(on_local)
                 _service.bus = bus
         return _service
 

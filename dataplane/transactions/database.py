@@ -12,13 +12,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 import structlog
 
+from ..ids import encode_id
 from ..storage import (
     IndexEntry,
     IndexRow,
@@ -28,6 +29,7 @@ from ..storage import (
     open_persistence,
 )
 from ..storage.keys import index_key
+from ..storage.replication import LogSlice
 from ..values import from_json
 from .catalog import (
     BUILTIN_INDEXES,
@@ -52,13 +54,25 @@ from .limits import (
     WRITE_LOG_CAPACITY,
     WRITE_LOG_MAX_BYTES,
 )
-from .readset import CommitRecord
-from .transaction import Transaction
+from .readset import CommitRecord, DocumentWrite
+from .transaction import Transaction, decode_document
 from .writeset import commit_record, has_writes, prepare_writes, record_size
 
+if TYPE_CHECKING:
+    from ..storage.postgres import PostgresPersistence
+
 T = TypeVar("T")
+_TOKENS_KEPT = 100_000
 CommitListener = Callable[[CommitRecord], None]
 log = structlog.get_logger(__name__)
+
+
+class Forwarder(Protocol):
+    """Where a read replica sends its commits and schema changes (the committer process)."""
+
+    def commit(self, txn: Transaction) -> int: ...
+
+    def schema(self, table: str, indexes: list[IndexDefinition] | None) -> None: ...
 
 
 class Database:
@@ -86,6 +100,11 @@ class Database:
         self._log_floor = self._last_ts  # every commit after this ts is in _log
         self._listeners: list[CommitListener] = []
         self._closed = False
+        # Read replica (Postgres): commits go to `forwarder`, the log is followed from storage.
+        self.replica = not getattr(persistence, "is_writer", True)
+        self.forwarder: Forwarder | None = None
+        self._follow_lock = threading.Lock()
+        self._tokens: OrderedDict[str, int] = OrderedDict()
         self._min_snapshot_ts = persistence.retention_ts()
         self.cache = DocumentCache(cache_bytes)
         self._stop = threading.Event()
@@ -165,6 +184,10 @@ class Database:
         txn.finished = True
         if not has_writes(txn):
             return txn.snapshot_ts
+        if self.replica:
+            if self.forwarder is None:
+                raise DatabaseError("This read replica has no committer to forward writes to")
+            return self.forwarder.commit(txn)
         catalog = self.catalog
         docs, entries = prepare_writes(txn, catalog)
         return self._group.submit(QueuedCommit(txn, catalog, docs, entries))
@@ -185,7 +208,14 @@ class Database:
         all_docs: list[tuple[bytes, int, int, bytes | None]] = []
         all_entries: list[tuple[int, bytes, int, bytes, bool]] = []
         last = self._last_ts
+        tokens: list[tuple[str, int]] = []
+        repeats: list[QueuedCommit] = []  # retried forwards: answered with the first ts
         for item in batch:
+            if item.token is not None and (
+                item.token in self._tokens or any(t == item.token for t, _ in tokens)
+            ):
+                repeats.append(item)
+                continue
             item.error = self._conflict(item.txn, records)
             if item.error is not None:
                 continue
@@ -199,19 +229,123 @@ class Database:
             all_docs.extend((i, ts, n, v) for i, n, v in item.docs)
             all_entries.extend((x, k, ts, i, d) for x, k, i, d in item.entries)
             records.append(commit_record(ts, item.txn, item.entries))
+            if item.token is not None:
+                tokens.append((item.token, ts))
             sizes.append(record_size(item.docs, item.entries))
             accepted.append(item)
+        if accepted:
+            try:
+                self.persistence.write_commit(all_docs, all_entries, tokens or None)
+            except BaseException as exc:
+                for item in accepted + repeats:
+                    item.error = exc
+                return
+        for token, ts in tokens:
+            self._tokens[token] = ts
+        while len(self._tokens) > _TOKENS_KEPT:
+            self._tokens.popitem(last=False)
+        for item in repeats:
+            item.ts = self._tokens.get(item.token or "")
+            if item.ts is None:
+                item.error = DatabaseError("A forwarded commit's first attempt was lost")
         if not accepted:
-            return
-        try:
-            self.persistence.write_commit(all_docs, all_entries)
-        except BaseException as exc:
-            for item in accepted:
-                item.error = exc
             return
         self._publish(records, sizes, last, all_docs)
         for item, record in zip(accepted, records, strict=True):
             item.ts = record.ts
+
+    def commit_forwarded(self, txn: Transaction, token: str) -> int:
+        """Commit a replica's transaction exactly once per token (retries return the first ts)."""
+        if self.replica:
+            raise DatabaseError("This process is not the committer")
+        done = self._tokens.get(token)
+        if done is None:
+            done = self._replication().token_ts(token)
+        if done is not None:
+            return done
+        txn.finished = True
+        if not has_writes(txn):
+            return txn.snapshot_ts
+        catalog = self.catalog
+        docs, entries = prepare_writes(txn, catalog)
+        return self._group.submit(QueuedCommit(txn, catalog, docs, entries, token=token))
+
+    # ----- read replica --------------------------------------------------------------
+
+    def _replication(self) -> PostgresPersistence:
+        from ..storage.postgres import PostgresPersistence
+
+        if not isinstance(self.persistence, PostgresPersistence):
+            raise DatabaseError("Several processes per deployment need a postgresql:// database")
+        return self.persistence
+
+    def follow(self) -> int:
+        """Replica: apply every commit the committer persisted since latest_ts; returns count.
+
+        One consistent read of the log, so latest_ts only ever lands on a readable prefix.
+        """
+        with self._follow_lock:
+            if not self.replica or self._closed:
+                return 0
+            return self._apply_log(self._replication().read_log(self._last_ts))
+
+    def _apply_log(self, log_slice: LogSlice) -> int:
+        after = self._last_ts
+        if log_slice.catalog is not None:
+            self.catalog = Catalog.load(*log_slice.catalog)
+        keys: dict[int, dict[int, list[bytes]]] = {}
+        for index_id, key, ts in log_slice.entries:
+            keys.setdefault(ts, {}).setdefault(index_id, []).append(key)
+        docs: dict[int, list[tuple[bytes, int, int, bytes | None]]] = {}
+        for doc in log_slice.documents:
+            docs.setdefault(doc[1], []).append(doc)
+        records: list[CommitRecord] = []
+        sizes: list[int] = []
+        for ts in sorted(docs):
+            writes = tuple(
+                DocumentWrite(
+                    self.catalog.by_number[table].name,
+                    encode_id(table, internal),
+                    None if raw is None else decode_document(raw),
+                )
+                for internal, _, table, raw in docs[ts]
+                if table in self.catalog.by_number
+            )
+            records.append(
+                CommitRecord(ts, writes, keys.get(ts, {}), frozenset(w.table for w in writes))
+            )
+            sizes.append(200 + sum(len(d[3] or b"") * 3 for d in docs[ts]))
+        if log_slice.meta_ts > after and log_slice.meta_ts not in docs:
+            # Schema changes leave only meta_ts; an empty record keeps the log gap-free.
+            tables = frozenset(self.catalog.by_name)
+            records.append(CommitRecord(log_slice.meta_ts, (), {}, tables))
+            sizes.append(200)
+            records.sort(key=lambda r: r.ts)
+        if not records:
+            return 0
+        self._publish(records, sizes, records[-1].ts, log_slice.documents)
+        return len(records)
+
+    def try_take_committer_lock(self) -> bool:
+        """Replica: take the committer lock if its holder is gone (then call promote())."""
+        return self._replication().try_become_writer()
+
+    def committer_url(self) -> str | None:
+        """Where the current committer process accepts forwarded commits."""
+        return self._replication().committer_url()
+
+    def set_committer_url(self, url: str) -> None:
+        """Committer: announce where replicas forward commits to."""
+        self._replication().set_committer_url(url)
+
+    def promote(self) -> None:
+        """Replica -> committer, once this process holds the committer lock."""
+        with self._commit_lock:
+            self.follow()  # nobody else writes now: this catches up with every commit
+            with self._log_lock:
+                self._last_ts = max(self._last_ts, self.persistence.max_ts())
+            self._min_snapshot_ts = self.persistence.retention_ts()
+            self.replica = False
 
     def cache_fill(self, internal: bytes, entry: Entry, snapshot_ts: int) -> None:
         """Cache a version read from storage, if it is certainly the newest one."""
@@ -290,6 +424,9 @@ class Database:
         if meta is not None:
             return meta
         validate_table_name(name)
+        if self.replica and self.forwarder is not None:
+            self.forwarder.schema(name, None)
+            return self.catalog.by_name[name]
         with self._commit_lock:
             return self._create_table_locked(name)
 
@@ -343,6 +480,9 @@ class Database:
         """Make the table's user indexes exactly `definitions`: backfill new, drop removed."""
         validate_table_name(table)
         validate_index_definitions(table, definitions)
+        if self.replica and self.forwarder is not None:
+            self.forwarder.schema(table, definitions)
+            return
         with self._commit_lock:
             meta = self._create_table_locked(table)
             wanted = {d.name: full_index_fields(d) for d in definitions}
@@ -373,6 +513,8 @@ class Database:
         with self._commit_lock:
             if self._closed:
                 return 0
+            if self.replica:
+                return 0  # the committer collects history
             cutoff = self._last_ts - retention_ns
             if cutoff <= self._min_snapshot_ts:
                 return 0
@@ -433,10 +575,29 @@ def open_database(
     write_log_capacity: int = WRITE_LOG_CAPACITY,
     gc_interval_s: float = GC_INTERVAL_S,
     cache_bytes: int = DOCUMENT_CACHE_BYTES,
+    role: str = "committer",
 ) -> Database:
-    """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL."""
+    """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL.
+
+    role "committer" takes the writer lock or fails; "auto" falls back to a read replica when
+    another process holds it; "replica" never tries (Postgres only for both).
+    """
+    if role not in ("committer", "auto", "replica"):
+        raise DatabaseError(f"Unknown role {role!r}: use committer, auto or replica")
     try:
-        persistence = open_persistence(url)
+        if role == "committer":
+            persistence = open_persistence(url)
+        else:
+            if not url.startswith(("postgresql:", "postgres:")):
+                raise DatabaseError(
+                    f"Role {role!r} needs a postgresql:// database: a SQLite deployment is "
+                    "served by exactly one process"
+                )
+            from ..storage.postgres import PostgresPersistence
+
+            persistence = PostgresPersistence(url, writer=False)
+            if role == "auto":
+                persistence.try_become_writer()
     except PersistenceLocked as exc:
         raise DatabaseError(str(exc)) from exc
     return Database(

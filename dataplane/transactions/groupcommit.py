@@ -30,6 +30,7 @@ class QueuedCommit:
     ts: int | None = None
     error: BaseException | None = None
     promoted: bool = False
+    token: str | None = None  # idempotency token of a commit forwarded by a replica
     wake: threading.Event = field(default_factory=threading.Event)
 
 

@@ -228,9 +228,13 @@ def test_unknown_push_and_bad_requests(deployment: Deployment) -> None:
         manager.start_push(request)
     request = push_request()
     request["appDefinition"]["changedModules"].append(
-        {"path": "nodey.js", "source": "export const a = 1;", "environment": "node"}
+        {
+            "path": "nodey.js",
+            "source": "export const q = { isQuery: true, exportArgs: () => '{}' };",
+            "environment": "node",
+        }
     )
-    with pytest.raises(DeployError, match=r"use node.*nodey\.js"):
+    with pytest.raises(DeployError, match=r"nodey\.js:q is a query, but \"use node\" files"):
         manager.start_push(request)
     request = push_request()
     request["appDefinition"]["changedModules"].append(

@@ -222,6 +222,158 @@ async function runFunctionsAndReadLogs(page, dep) {
   return { listed, sentId, logText, body };
 }
 
+/** Poll the official HTTP client until `check(value)` holds; returns the value. */
+async function pollQuery(client, name, args, check, what) {
+  let last;
+  await waitFor(async () => check((last = await client.query(name, args))), what);
+  return last;
+}
+
+async function openTab(page, dep, tab, heading) {
+  await page.getByRole("navigation", { name: "Deployment sections" }).getByRole("link", { name: tab, exact: true }).click();
+  await expectFocusedHeading(page, `${dep.name}: ${heading}`);
+}
+
+async function shot(page, name) {
+  mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
+  const file = path.join(env.STRATA_E2E_SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Data tab: add, edit and delete a document in the UI; the official HTTP client sees each. */
+async function editDataInBrowser(page, dep, other) {
+  await openTab(page, dep, "Data", "data");
+  await page.getByRole("button", { name: "tasks", exact: true }).click();
+  const docs = page.getByTestId("documents");
+  await docs.getByText("seeded by another client").waitFor({ timeout: TIMEOUT });
+  const form = page.getByRole("form", { name: "Add a document" });
+  await form.getByLabel("Table").fill("tasks");
+  await form.getByLabel("Document (JSON object)").fill(JSON.stringify({ text: "added in the console" }));
+  await form.getByRole("button", { name: "Add document" }).click();
+  await docs.getByText("added in the console").waitFor({ timeout: TIMEOUT });
+  const added = (await pollQuery(other, "tasks:list", {}, (r) => r.some((t) => t.text === "added in the console"), "the added task via the API"))
+    .find((t) => t.text === "added in the console");
+  await page.getByRole("button", { name: `Edit ${added._id}` }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Fields (JSON)").fill(JSON.stringify({ text: "edited in the console", done: true }));
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await docs.getByText("edited in the console").waitFor({ timeout: TIMEOUT });
+  const edited = (await pollQuery(other, "tasks:list", {}, (r) => r.some((t) => t._id === added._id && t.text === "edited in the console"), "the edit via the API"))
+    .find((t) => t._id === added._id);
+  await page.getByRole("button", { name: `Delete ${added._id}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await docs.locator(`tr[data-id="${added._id}"]`).waitFor({ state: "detached", timeout: TIMEOUT });
+  const after = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t._id === added._id), "the delete via the API");
+  return { addedId: added._id, edited, remaining: after.map((t) => t.text) };
+}
+
+async function readSchedules(page, dep) {
+  await openTab(page, dep, "Schedules", "schedules");
+  const jobs = page.getByRole("region", { name: "Scheduled functions" });
+  await jobs.getByText("in an hour").waitFor({ timeout: TIMEOUT });
+  const crons = page.getByRole("region", { name: "Cron jobs" });
+  await crons.getByText("daily digest").waitFor({ timeout: TIMEOUT });
+  await shot(page, "schedules");
+  return { jobsText: await jobs.textContent(), cronsText: await crons.textContent() };
+}
+
+async function uploadAndDownloadFile(page, dep) {
+  await openTab(page, dep, "Files", "files");
+  const content = `console upload ${Date.now()}\n`;
+  await page.getByLabel("File", { exact: true }).setInputFiles({ name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from(content) });
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await page.getByText("Uploaded hello.txt").waitFor({ timeout: TIMEOUT });
+  const files = page.getByRole("region", { name: "Stored files" });
+  const link = files.getByRole("link", { name: /^Download / }).first();
+  await link.waitFor({ timeout: TIMEOUT });
+  const href = await link.getAttribute("href");
+  const r = await fetch(href);
+  const downloaded = await r.text();
+  await shot(page, "files");
+  return { fileRows: await files.locator("tbody tr").count(), downloadedMatches: downloaded === content, fileType: r.headers.get("content-type") };
+}
+
+async function readSchema(page, dep) {
+  await openTab(page, dep, "Schema", "schema and indexes");
+  const indexes = page.getByRole("region", { name: "Indexes" }).or(page.getByRole("table", { name: "Indexes" }));
+  await page.getByText("by_text", { exact: true }).first().waitFor({ timeout: TIMEOUT });
+  return { schemaText: await page.locator("main").textContent(), indexRegions: await indexes.count() };
+}
+
+/** Export with its states recorded as they render, download the ZIP, import it back. */
+async function exportAndImport(page, dep, other) {
+  await openTab(page, dep, "Snapshots", "snapshots");
+  await page.evaluate(() => {
+    const region = document.querySelector('[data-testid="export-state"]');
+    window.__exportStates = [];
+    const record = () => window.__exportStates.push({ text: region.textContent, progress: Boolean(region.querySelector("progress")) });
+    new MutationObserver(record).observe(region, { childList: true, subtree: true, characterData: true });
+  });
+  await page.getByRole("button", { name: "Export snapshot" }).click();
+  const state = page.getByTestId("export-state");
+  const downloadButton = state.getByRole("button", { name: "Download snapshot" });
+  await downloadButton.waitFor({ timeout: TIMEOUT });
+  const exportStates = await page.evaluate(() => window.__exportStates);
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: TIMEOUT }), downloadButton.click()]);
+  mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
+  const zipPath = path.join(env.STRATA_E2E_SHOTS, "snapshot.zip");
+  await download.saveAs(zipPath);
+  await shot(page, "snapshots-exported");
+  // Change the data, then replace it with the snapshot.
+  await other.mutation("tasks:add", { text: "added after the export" });
+  const form = page.getByRole("form", { name: "Import a snapshot" });
+  await form.getByLabel("Snapshot ZIP").setInputFiles(zipPath);
+  await form.getByLabel("Mode").selectOption("replace");
+  await form.getByRole("button", { name: "Import", exact: true }).click();
+  const confirm = form.getByRole("button", { name: "Confirm import" });
+  const outcome = await waitFor(async () => {
+    if (await confirm.isVisible()) return "confirm";
+    if (await form.getByText(/Import completed/).isVisible()) return "completed";
+    const err = form.getByRole("alert");
+    if ((await err.count()) && (await err.first().textContent())?.trim()) return `error: ${await err.first().textContent()}`;
+    return null;
+  }, "the import to ask for confirmation");
+  if (outcome.startsWith("error")) fail(`import failed: ${outcome}`);
+  if (outcome === "confirm") await confirm.click();
+  await form.getByText(/Import completed/).waitFor({ timeout: TIMEOUT });
+  const tasks = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t.text === "added after the export"), "the import to replace the tasks");
+  await shot(page, "snapshots-imported");
+  return { exportStates, downloadName: download.suggestedFilename(), zipPath, tasksAfterImport: tasks.map((t) => t.text) };
+}
+
+/** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
+async function keyboardAndPhoneWidth(page, dep) {
+  const tabs = [["Schedules", "schedules"], ["Files", "files"], ["Schema", "schema and indexes"], ["Snapshots", "snapshots"], ["Data", "data"]];
+  const reached = [];
+  for (const [tab, heading] of tabs) {
+    let found = false;
+    for (let i = 0; i < 40 && !found; i++) {
+      await page.keyboard.press("Tab");
+      found = await page.evaluate((name) => {
+        const a = document.activeElement;
+        return a?.tagName === "A" && a.textContent === name && Boolean(a.closest('nav[aria-label="Deployment sections"]'));
+      }, tab);
+    }
+    if (!found) fail(`the ${tab} tab is not reachable with the Tab key`);
+    await page.keyboard.press("Enter");
+    await expectFocusedHeading(page, `${dep.name}: ${heading}`);
+    reached.push(tab);
+  }
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = {};
+  for (const [tab, heading] of tabs) {
+    await page.goto(`${BASE}/#/deployments/${dep.name}${tab === "Data" ? "/data" : `/${tab.toLowerCase()}`}`);
+    await expectFocusedHeading(page, `${dep.name}: ${heading}`);
+    await page.waitForLoadState("networkidle").catch(() => undefined);
+    await page.waitForTimeout(300); // let live query results render before measuring
+    overflow[tab] = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot(page, `phone-${tab.toLowerCase()}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return { keyboardReached: reached, overflow };
+}
+
 async function main() {
   // A persistent context is how playwright passes a fresh --user-data-dir to Chromium.
   const context = await chromium.launchPersistentContext(env.STRATA_E2E_PROFILE, {
@@ -279,6 +431,19 @@ async function main() {
       result.reloaded = !(await page.evaluate(() => window.__strataNoReload === true));
       result.rows = await docs.locator("tbody tr").count();
       result.liveText = text;
+    }
+    if (env.STRATA_E2E_SCENARIO === "tabs") {
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
+      const { ConvexHttpClient } = require("convex/browser");
+      const other = new ConvexHttpClient(dep.url);
+      await other.mutation("tasks:add", { text: "seeded by another client" });
+      result.scheduledId = await other.mutation("tasks:remindLater", { note: "in an hour" });
+      Object.assign(result, await editDataInBrowser(page, dep, other));
+      Object.assign(result, await readSchedules(page, dep));
+      Object.assign(result, await uploadAndDownloadFile(page, dep));
+      Object.assign(result, await readSchema(page, dep));
+      Object.assign(result, await exportAndImport(page, dep, other));
+      Object.assign(result, await keyboardAndPhoneWidth(page, dep));
     }
     if (consoleErrors.length) fail(`uncaught page errors: ${consoleErrors.join("; ")}`);
     console.log(`RESULT ${JSON.stringify(result)}`);

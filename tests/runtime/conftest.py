@@ -79,3 +79,30 @@ def runner(
     deployment: Deployment, messages_bundle: Bundle, messages_analysis: AppAnalysis
 ) -> FunctionRunner:
     return activate(deployment, messages_bundle, messages_analysis)
+
+
+# The function-handle / signJwt sample app (tests/apps/handles_app).
+@pytest.fixture(scope="session")
+def handles_bundle() -> Bundle:
+    return build_bundle(cli_modules("handles_app"))
+
+
+@pytest.fixture(scope="session")
+def handles_analysis(handles_bundle: Bundle) -> AppAnalysis:
+    return analyze_bundle(handles_bundle, {})
+
+
+@pytest.fixture
+def hdeploy(tmp_path: Path) -> Iterator[Deployment]:
+    d = make_deployment(tmp_path, "handles-test")
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+@pytest.fixture
+def hrunner(
+    hdeploy: Deployment, handles_bundle: Bundle, handles_analysis: AppAnalysis
+) -> FunctionRunner:
+    return activate(hdeploy, handles_bundle, handles_analysis, env={})

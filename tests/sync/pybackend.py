@@ -88,7 +88,12 @@ class PyBackend:
         return QueryRun(to_json(value), (f"[LOG] '{path}'",), txn.read_set, txn.snapshot_ts)
 
     def run_mutation(
-        self, path: str, args: dict[str, Any], identity: Identity | None
+        self,
+        path: str,
+        args: dict[str, Any],
+        identity: Identity | None,
+        request_key: str | None = None,
+        first_send: bool = False,
     ) -> MutationRun:
         fn = MUTATIONS.get(path)
         if fn is None:

@@ -61,8 +61,10 @@ export async function dataView(p: { name: string }): Promise<Node> {
   let unsubscribeDocs: (() => void) | null = null;
   const limit = 100;
 
+  const addForm = addDocumentForm(session, status);
   const openTable = (name: string): void => {
     selected = name;
+    addForm.setTable(name);
     heading.textContent = `Table ${name}`;
     for (const b of tableList.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.table === name));
     unsubscribeDocs?.();
@@ -96,7 +98,7 @@ export async function dataView(p: { name: string }): Promise<Node> {
   return page(`${p.name}: data`, dashboardTabs(p.name, `/deployments/${p.name}/data`),
     h("div", { class: "split" },
       h("nav", { class: "sidebar", "aria-label": "Tables" }, h("h2", {}, "Tables"), tableList),
-      h("div", { class: "main-col" }, heading, status.el, docsRegion, addDocumentForm(session, () => selected, status)),
+      h("div", { class: "main-col" }, heading, status.el, docsRegion, addForm.form),
     ),
   );
 }
@@ -153,7 +155,8 @@ function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType
   void status;
 }
 
-function addDocumentForm(s: AdminSession, table: () => string, status: ReturnType<typeof statusLine>): HTMLElement {
+/** The add form; `setTable` prefills the table the user opened (they may type another). */
+function addDocumentForm(s: AdminSession, status: ReturnType<typeof statusLine>): { form: HTMLElement; setTable(name: string): void } {
   const tableId = newId("t");
   const docId = newId("d");
   const tableInput = h("input", { id: tableId, name: "table", required: true, pattern: "[A-Za-z][A-Za-z0-9_]*", autocomplete: "off" });
@@ -165,7 +168,6 @@ function addDocumentForm(s: AdminSession, table: () => string, status: ReturnTyp
     h("div", { class: "field" }, h("label", { for: docId }, "Document (JSON object)"), area),
     h("button", { type: "submit" }, "Add document"),
   );
-  form.addEventListener("focusin", () => { if (!tableInput.value) tableInput.value = table(); });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -174,5 +176,5 @@ function addDocumentForm(s: AdminSession, table: () => string, status: ReturnTyp
       area.value = "{}";
     } catch (err) { status.fail(err); }
   });
-  return form;
+  return { form, setTable: (name) => { tableInput.value = name; } };
 }

@@ -15,11 +15,13 @@ interface FunctionSpec {
   path?: string;
 }
 
-function subscribeTable(s: AdminSession, tableName: string, region: HTMLElement, caption: string): void {
+type Row = Record<string, unknown> & { _id: string };
+
+function subscribeTable(s: AdminSession, tableName: string, region: HTMLElement, caption: string, actions?: (doc: Row) => Node[]): void {
   const unsubscribe = liveClient(s).onUpdate(
     SYSTEM.documents,
     { table: tableName, filters: null, paginationOpts: { numItems: 100, cursor: null } },
-    (r: { page: Array<Record<string, unknown> & { _id: string }> }) => replace(region, documentsTable(caption, r.page)),
+    (r: { page: Row[] }) => replace(region, documentsTable(caption, r.page, actions)),
     (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load ${caption}: ${err.message}`)),
   );
   cleanups.push(unsubscribe);
@@ -173,7 +175,9 @@ export async function schedulesView(p: { name: string }): Promise<Node> {
 export async function filesView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
   const files = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  subscribeTable(s, "_storage", files, "Stored files");
+  subscribeTable(s, "_storage", files, "Stored files", (doc) => [
+    h("a", { href: `${s.url}/api/storage/${encodeURIComponent(doc._id)}`, download: doc._id, "aria-label": `Download ${doc._id}` }, "Download"),
+  ]);
   const status = statusLine();
   const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Upload progress" });
   const form = onSubmit(

@@ -1,0 +1,78 @@
+"""Internal endpoints a deployment's committer serves to its read replicas (admin key only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from dataplane.auth import AuthError, require_admin
+from dataplane.deploy.web import api_view, error_response, in_thread, json_response, read_json
+from dataplane.deployment import current_deployment
+from dataplane.replication.codec import decode_transaction
+from dataplane.transactions import DatabaseError, OccConflict
+from dataplane.transactions.catalog import IndexDefinition
+
+
+def _checked(request: HttpRequest) -> Any:
+    require_admin(request.headers)
+    return read_json(request)
+
+
+@api_view("POST")
+async def commit(request: HttpRequest) -> HttpResponse:
+    """Validate (OCC) and apply a replica's transaction; answers its commit ts."""
+    try:
+        body = _checked(request)
+    except AuthError as exc:
+        return error_response("Unauthorized", str(exc), 401)
+    db = current_deployment().db
+    if db.replica:
+        return error_response("NotCommitter", "This process is not the committer", 503)
+
+    def run() -> int:
+        txn, token = decode_transaction(db, body)
+        return db.commit_forwarded(txn, token)
+
+    try:
+        ts = await in_thread(run)
+    except OccConflict as exc:
+        return error_response("OccConflict", str(exc), 409)
+    except DatabaseError as exc:
+        return error_response("BadCommit", str(exc), 400)
+    return json_response({"ts": ts})
+
+
+@api_view("POST")
+async def schema(request: HttpRequest) -> HttpResponse:
+    """Create a table or set a table's indexes for a replica; answers the resulting ts."""
+    try:
+        body = _checked(request)
+    except AuthError as exc:
+        return error_response("Unauthorized", str(exc), 401)
+    db = current_deployment().db
+    if db.replica:
+        return error_response("NotCommitter", "This process is not the committer", 503)
+
+    def run() -> int:
+        if not isinstance(body, dict) or not isinstance(body.get("table"), str):
+            raise DatabaseError("Expected {table, indexes?}")
+        if body.get("indexes") is None:
+            db.ensure_table(body["table"])
+        else:
+            defs = [IndexDefinition(str(n), [str(f) for f in fs]) for n, fs in body["indexes"]]
+            db.set_indexes(body["table"], defs)
+        return db.latest_ts()
+
+    try:
+        ts = await in_thread(run)
+    except (DatabaseError, TypeError, ValueError) as exc:
+        return error_response("BadSchemaChange", str(exc), 400)
+    return json_response({"ts": ts})
+
+
+urlpatterns = [
+    path("api/_strata/replication/commit", commit),
+    path("api/_strata/replication/schema", schema),
+]

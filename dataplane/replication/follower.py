@@ -1,0 +1,60 @@
+"""The replica's background thread: follow the committer's log, take over if it goes away."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from ..transactions import Database
+
+log = structlog.get_logger(__name__)
+POLL_S = 0.05
+TAKEOVER_EVERY = 10  # polls between attempts to take the committer lock
+
+
+class Follower:
+    """Polls the persisted log (woken early by commit announcements) until promoted."""
+
+    def __init__(self, db: Database, on_promote: Callable[[], None]) -> None:
+        self.db = db
+        self.on_promote = on_promote
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="strata-replica", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Thread-safe: the committer announced a commit; poll now."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        polls = 0
+        while not self._stop.is_set():
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+            try:
+                self.db.follow()
+                polls += 1
+                if polls % TAKEOVER_EVERY == 0 and self._try_takeover():
+                    return
+            except Exception:
+                log.exception("following the committer failed")
+                self._stop.wait(0.5)
+
+    def _try_takeover(self) -> bool:
+        if not self.db.try_take_committer_lock():
+            return False
+        self.db.promote()
+        log.info("promoted to committer", latest_ts=self.db.latest_ts())
+        self.on_promote()
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)

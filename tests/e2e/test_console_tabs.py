@@ -1,0 +1,68 @@
+"""The deployment dashboard's remaining tabs against a real data plane, in Chromium: edit
+documents in the data browser (checked through the official HTTP client), scheduled jobs and
+crons, file upload and download, schema and indexes, snapshot export, download and import;
+plus keyboard reachability and a 360px screen on each tab."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, ControlPlane, run_browser
+
+pytestmark = pytest.mark.slow
+
+APP = Path(__file__).with_name("console_app")
+
+
+def app_copy(dest: Path) -> Path:
+    """tests/e2e/console_app with a package.json and node_modules the official CLI accepts."""
+    target = dest / "console_app"
+    shutil.copytree(APP, target)
+    (target / "package.json").write_text(
+        json.dumps({"name": "console-app", "private": True, "dependencies": {"convex": "1.48.0"}})
+    )
+    (target / "node_modules").symlink_to(REPO / "node_modules")
+    (dest / "home").mkdir(exist_ok=True)
+    return target
+
+
+def test_dashboard_tabs_against_a_real_deployment(
+    control_plane: ControlPlane, tmp_path: Path
+) -> None:
+    app = app_copy(tmp_path / "work")
+    r = run_browser(
+        "tabs", control_plane, tmp_path, STRATA_E2E_APP_DIR=str(app), STRATA_REPO_DIR=str(REPO)
+    )
+    (tmp_path / "result.json").write_text(json.dumps(r, indent=2))  # kept for debugging
+    # Data browser edits, seen by the official HTTP client.
+    assert r["edited"]["text"] == "edited in the console" and r["edited"]["done"] is True
+    assert "added in the console" not in r["remaining"]
+    assert "edited in the console" not in r["remaining"]
+    assert "seeded by another client" in r["remaining"]
+    # Schedules: the pending job (by its id) and the deployed cron.
+    assert r["scheduledId"] in r["jobsText"]
+    assert "daily digest" in r["cronsText"]
+    # Files: listed and downloadable byte for byte.
+    assert r["fileRows"] >= 1
+    assert r["downloadedMatches"] is True
+    assert r["fileType"].startswith("text/plain")
+    # Schema: both tables and the index.
+    assert "tasks" in r["schemaText"] and "reminders" in r["schemaText"]
+    assert "by_text" in r["schemaText"]
+    # Snapshots: progress was rendered before the download button; the ZIP holds the tasks.
+    states = [s["text"] for s in r["exportStates"]]
+    assert any(s["progress"] for s in r["exportStates"]), states  # a progress bar was shown
+    assert "completed" in states[-1], states
+    with zipfile.ZipFile(r["zipPath"]) as z:
+        tasks = z.read("tasks/documents.jsonl").decode()
+    assert "seeded by another client" in tasks
+    assert "added after the export" not in r["tasksAfterImport"]
+    assert "seeded by another client" in r["tasksAfterImport"]
+    # Keyboard and phone width.
+    assert r["keyboardReached"] == ["Schedules", "Files", "Schema", "Snapshots", "Data"]
+    assert len(r["overflow"]) == 5 and all(v <= 0 for v in r["overflow"].values()), r["overflow"]
