@@ -47,7 +47,6 @@ class Deployment:
         db.add_commit_listener(self._code_follower.on_commit)
         if not db.replica:
             db.set_committer_url(self.config.internal_url)
-            return
         from tenants.keys import mint_key
 
         from .replication.follower import Follower
@@ -59,7 +58,8 @@ class Deployment:
 
     def _promoted(self, db: Database) -> None:
         db.set_committer_url(self.config.internal_url)
-        for task in self._committer_tasks:
+        tasks, self._committer_tasks = self._committer_tasks, []
+        for task in tasks:
             task()
 
     def when_committer(self, task: Callable[[], None]) -> None:

@@ -84,6 +84,17 @@ def _generate_upload_url(deployment: Deployment, txn: Transaction, args: dict[st
     return files_for(deployment).generate_upload_url()
 
 
+def _cancel_job(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """The Schedules tab's Cancel: the same transition as `ctx.scheduler.cancel(id)`."""
+    from ..scheduler import jobs
+
+    try:
+        jobs.cancel(txn, args.get("id"))
+    except jobs.ScheduleError as exc:
+        raise DeployError(str(exc)) from None
+    return None
+
+
 # (module, export) -> (implementation, the key action it needs; see tenants/scopes.py)
 SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/cli/queryEnvironmentVariables.js", "default"): (_env_list, "env"),
@@ -108,6 +119,7 @@ SYSTEM_MUTATIONS: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/frontend/patchDocumentsFields.js", "default"): (dashboard.patch_documents, "data"),
     ("_system/frontend/deleteDocuments.js", "default"): (dashboard.delete_documents, "data"),
     ("_system/frontend/fileStorageV2.js", "generateUploadUrl"): (_generate_upload_url, "data"),
+    ("_system/frontend/cancelJob.js", "default"): (_cancel_job, "data"),
 }
 
 

@@ -16,7 +16,7 @@ from ..deploy.errors import DeployError
 from ..transactions import BY_CREATION_TIME
 from ..transactions.catalog import validate_table_name
 from ..transactions.errors import SchemaError
-from ..values import ConvexValueError
+from ..values import UNDEFINED, ConvexValueError
 from . import state
 from .importer import SchemaCheck
 
@@ -136,11 +136,19 @@ def _own_id(txn: Transaction, table: str, doc_id: Any) -> str:
 
 
 def patch_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
-    """Shallow-merge `fields` into each of `ids` in `table`, validated against the schema."""
+    """Shallow-merge `fields` into each of `ids` in `table`, validated against the schema.
+
+    Clients drop `undefined` from arguments, so the console names fields to delete in the
+    optional `removeFields: [name, ...]` (a Strata extension).
+    """
     table = _user_table(_table_arg(args))
     ids, fields = args.get("ids"), args.get("fields")
     if not isinstance(ids, list) or not isinstance(fields, dict):
         raise DeployError("Expected {table, ids: [...], fields: {...}}")
+    remove = args.get("removeFields", [])
+    if not isinstance(remove, list) or not all(isinstance(k, str) for k in remove):
+        raise DeployError("Expected `removeFields` to be a list of field names")
+    fields = {**{k: UNDEFINED for k in remove}, **fields}
     check = SchemaCheck(deployment)
     try:
         for doc_id in ids:

@@ -15,7 +15,11 @@ TAKEOVER_EVERY = 10  # polls between attempts to take the committer lock
 
 
 class Follower:
-    """Polls the persisted log (woken early by commit announcements) until promoted."""
+    """Replica: polls the log (woken early by announcements), tries to take over.
+
+    Committer: checks it still holds the lock, so a process cut off from Postgres stops
+    acting as committer instead of serving a frozen snapshot.
+    """
 
     def __init__(self, db: Database, on_promote: Callable[[], None]) -> None:
         self.db = db
@@ -36,22 +40,24 @@ class Follower:
         while not self._stop.is_set():
             self._wake.wait(POLL_S)
             self._wake.clear()
+            polls += 1
             try:
-                self.db.follow()
-                polls += 1
-                if polls % TAKEOVER_EVERY == 0 and self._try_takeover():
-                    return
+                if self.db.replica:
+                    self.db.follow()
+                    if polls % TAKEOVER_EVERY == 0:
+                        self._try_takeover()
+                elif polls % TAKEOVER_EVERY == 0:
+                    self.db.check_committer()  # demotes itself if its lock went away
             except Exception:
                 log.exception("following the committer failed")
                 self._stop.wait(0.5)
 
-    def _try_takeover(self) -> bool:
+    def _try_takeover(self) -> None:
         if not self.db.try_take_committer_lock():
-            return False
+            return
         self.db.promote()
         log.info("promoted to committer", latest_ts=self.db.latest_ts())
         self.on_promote()
-        return True
 
     def stop(self) -> None:
         self._stop.set()

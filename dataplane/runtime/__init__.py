@@ -2,7 +2,8 @@
 
 Deploy flow: `build_bundle(modules)` -> `analyze_bundle(bundle, env)` ->
 `deployment.runner.activate(bundle, analysis, env)`. Calls: `deployment.runner.run_query(...)`
-and friends, which raise `FunctionError` when user code fails.
+and friends, which raise `FunctionError` when user code fails. Actions in "use node" modules
+run in a per-deployment Node.js worker (node_worker.py, node/host.mjs) instead of V8.
 """
 
 from .analysis import (

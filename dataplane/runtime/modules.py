@@ -48,7 +48,8 @@ class Bundle:
 
     `script` defines `globalThis.__strataApp = {modules: {path: namespace}}` when evaluated.
     `entry_modules` are the modules whose exports are reachable (function modules, schema.js,
-    auth.config.js, http.js, crons.js); `node_modules` are "use node" modules we do not run.
+    auth.config.js, http.js, crons.js); `node_modules` are "use node" modules, which
+    node_worker.py runs in Node.js (they are not in `script`).
     """
 
     script: str

@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 HOST_SCRIPT = Path(__file__).resolve().parent / "node" / "host.mjs"
 NODE_BINARY = os.environ.get("STRATA_NODE_BINARY", "node")
 START_TIMEOUT_SECONDS = 30.0
+NODE_HEAP_MB = int(os.environ.get("STRATA_NODE_HEAP_MB", "512"))  # Convex gives Node actions 512 MB
 _ACTION_OPS = frozenset({"1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"})
 
 
@@ -57,7 +58,15 @@ class _Pending:
 class NodeWorker:
     """One Node.js process serving one activation's node modules. Thread-safe."""
 
-    def __init__(self, name: str, modules: Sequence[ModuleSource], env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        modules: Sequence[ModuleSource],
+        env: dict[str, str],
+        *,
+        allow_private: bool = False,
+    ) -> None:
+        self.allow_private = allow_private  # loopback/private network targets (as for fetch)
         self.name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:40] or "deployment"
         self.modules = [m for m in modules if m.environment == "node"]
         self.env = dict(env)
@@ -165,8 +174,11 @@ class NodeWorker:
             f"--allow-fs-read={HOST_SCRIPT}",
             f"--allow-fs-write={tmp}",
             "--no-warnings",
+            "--enable-source-maps",
+            f"--max-old-space-size={NODE_HEAP_MB}",
             str(HOST_SCRIPT),
             str(workdir / "modules"),
+            "allow-private" if self.allow_private else "deny-private",
         ]
         stderr = (workdir / "worker.log").open("ab")
         try:
@@ -204,7 +216,12 @@ class NodeWorker:
             if not target.is_relative_to(root):
                 raise NodeWorkerError(f"Invalid module path {m.path!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(m.source, encoding="utf-8")
+            source = m.source
+            if m.source_map:  # stack traces then name the user's .ts files (--enable-source-maps)
+                target.with_name(target.name + ".map").write_text(m.source_map, encoding="utf-8")
+                if "//# sourceMappingURL=" not in source[-300:]:
+                    source += f"\n//# sourceMappingURL={target.name}.map\n"
+            target.write_text(source, encoding="utf-8")
         return workdir
 
     def _stderr_tail(self) -> str:

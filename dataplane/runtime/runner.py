@@ -257,7 +257,12 @@ class FunctionRunner:
         pool.warm(1)
         new = _Active(bundle, analysis, dict(env_vars or {}), pool, tables, validation)
         if any(not m.startswith("_deps/") for m in bundle.node_modules):
-            new.node = NodeWorker(self.deployment_name, bundle.sources, dict(env_vars or {}))
+            new.node = NodeWorker(
+                self.deployment_name,
+                bundle.sources,
+                dict(env_vars or {}),
+                allow_private=self.limits.fetch_allow_private,
+            )
         with self._swap_lock:
             old, self._active = self._active, new
         if old is not None:

@@ -100,6 +100,21 @@ class PostgresPersistence(Persistence):
                 return False
         return True
 
+    def writer_alive(self) -> bool:
+        """Whether this process still holds the committer lock (its connection still works)."""
+        conn = self._writer
+        if conn is None:
+            return False
+        try:
+            conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            if conn.closed or conn.broken:
+                self._writer = None  # the server dropped the session, and with it the lock
+                conn.close()
+                return False
+            return True
+
     def _connect_writer(self, wait_s: float = _LOCK_WAIT_S) -> psycopg.Connection[Any]:
         """Connect and take the committer lock, waiting briefly for a dead holder to go away."""
         conn = psycopg.connect(self._url, autocommit=True, prepare_threshold=1)
@@ -160,7 +175,9 @@ class PostgresPersistence(Persistence):
                 cur.execute("COMMIT")
         except psycopg.Error:
             if conn.closed or conn.broken:
-                # A broken writer connection is replaced; the failed commit is reported.
+                # A broken writer connection is replaced; the failed commit is reported. If
+                # another process took the committer lock meanwhile, this one no longer writes.
+                self._writer = None
                 self._writer = self._connect_writer()
             else:
                 with contextlib.suppress(psycopg.Error):
@@ -234,34 +251,40 @@ class PostgresPersistence(Persistence):
 
     def read_log(self, after: int) -> LogSlice:
         """Every commit after `after` from one consistent snapshot (commits land in ts order)."""
-        with psycopg.connect(self._url) as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            docs = conn.execute(
-                "SELECT id, ts, table_num, value FROM documents WHERE ts > %s ORDER BY ts",
-                (after,),
+        with self._pool.connection() as conn:
+            # Pooled autocommit connection: an explicit snapshot transaction around the reads.
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                return self._read_log(conn, after)
+            finally:
+                conn.execute("COMMIT")
+
+    def _read_log(self, conn: psycopg.Connection[Any], after: int) -> LogSlice:
+        docs = conn.execute(
+            "SELECT id, ts, table_num, value FROM documents WHERE ts > %s ORDER BY ts",
+            (after,),
+        ).fetchall()
+        entries = conn.execute(
+            "SELECT index_id, key, ts FROM index_entries WHERE ts > %s", (after,)
+        ).fetchall()
+        meta = dict(conn.execute("SELECT key, value FROM strata_meta").fetchall())
+        meta_ts = int(meta.get("meta_ts", 0))
+        catalog = None
+        if meta_ts > after:
+            tables = conn.execute("SELECT number, name FROM tables").fetchall()
+            indexes = conn.execute(
+                "SELECT index_id, table_num, name, fields FROM indexes"
             ).fetchall()
-            entries = conn.execute(
-                "SELECT index_id, key, ts FROM index_entries WHERE ts > %s", (after,)
-            ).fetchall()
-            meta = conn.execute(
-                "SELECT COALESCE(MAX(value), 0) FROM strata_meta WHERE key = 'meta_ts'"
-            ).fetchone()
-            meta_ts = int(meta[0]) if meta else 0
-            catalog = None
-            if meta_ts > after:
-                tables = conn.execute("SELECT number, name FROM tables").fetchall()
-                indexes = conn.execute(
-                    "SELECT index_id, table_num, name, fields FROM indexes"
-                ).fetchall()
-                catalog = (
-                    [TableRow(n, name) for n, name in tables],
-                    [IndexRow(i, t, name, tuple(f.split(","))) for i, t, name, f in indexes],
-                )
+            catalog = (
+                [TableRow(n, name) for n, name in tables],
+                [IndexRow(i, t, name, tuple(f.split(","))) for i, t, name, f in indexes],
+            )
         return LogSlice(
             [(bytes(i), int(t), int(n), None if v is None else bytes(v)) for i, t, n, v in docs],
             [(int(x), bytes(k), int(t)) for x, k, t in entries],
             meta_ts,
             catalog,
+            int(meta.get("retention_ts", 0)),
         )
 
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:

@@ -18,3 +18,4 @@ class LogSlice:
     entries: list[tuple[int, bytes, int]]  # (index id, key, ts)
     meta_ts: int
     catalog: tuple[list[TableRow], list[IndexRow]] | None
+    retention_ts: int = 0  # the committer collected history before this ts

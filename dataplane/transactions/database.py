@@ -239,6 +239,8 @@ class Database:
             except BaseException as exc:
                 for item in accepted + repeats:
                     item.error = exc
+                if not getattr(self.persistence, "is_writer", True):
+                    self._demote()
                 return
         for token, ts in tokens:
             self._tokens[token] = ts
@@ -291,6 +293,7 @@ class Database:
 
     def _apply_log(self, log_slice: LogSlice) -> int:
         after = self._last_ts
+        self._min_snapshot_ts = max(self._min_snapshot_ts, log_slice.retention_ts)
         if log_slice.catalog is not None:
             self.catalog = Catalog.load(*log_slice.catalog)
         keys: dict[int, dict[int, list[bytes]]] = {}
@@ -336,7 +339,18 @@ class Database:
 
     def set_committer_url(self, url: str) -> None:
         """Committer: announce where replicas forward commits to."""
-        self._replication().set_committer_url(url)
+        with self._commit_lock:  # the writer connection serves one statement at a time
+            self._replication().set_committer_url(url)
+
+    def check_committer(self) -> None:
+        """Committer: become a replica if the committer lock was lost (its session died)."""
+        with self._commit_lock:
+            if not (self.replica or self._closed or self._replication().writer_alive()):
+                self._demote()
+
+    def _demote(self) -> None:
+        log.warning("lost the committer lock; serving as a read replica", latest_ts=self._last_ts)
+        self.replica = True
 
     def promote(self) -> None:
         """Replica -> committer, once this process holds the committer lock."""

@@ -245,6 +245,9 @@ class LocalDriver(ProvisioningDriver):
         env.update(instance.process_env(port=spec.port, database_url=database_url))
         env["PYTHONPATH"] = str(REPO_ROOT)
         env["PYTHONUNBUFFERED"] = "1"
+        # Tenants share this host with the platform's Postgres and Redis: user code may not
+        # reach loopback or private addresses unless the operator opts in explicitly.
+        env.setdefault("STRATA_DP_FETCH_ALLOW_PRIVATE", "0")
         if spec.usage_report_url:
             env["STRATA_DP_USAGE_URL"] = spec.usage_report_url
         return env

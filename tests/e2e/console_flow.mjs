@@ -261,21 +261,33 @@ async function editDataInBrowser(page, dep, other) {
   await docs.getByText("edited in the console").waitFor({ timeout: TIMEOUT });
   const edited = (await pollQuery(other, "tasks:list", {}, (r) => r.some((t) => t._id === added._id && t.text === "edited in the console"), "the edit via the API"))
     .find((t) => t._id === added._id);
+  // Deleting a field in the editor removes it from the document.
+  await page.getByRole("button", { name: `Edit ${added._id}` }).click();
+  await page.getByRole("dialog").getByLabel("Fields (JSON)").fill(JSON.stringify({ text: "edited in the console" }));
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  const stripped = (await pollQuery(other, "tasks:list", {}, (r) => r.some((t) => t._id === added._id && !("done" in t)), "the removed field via the API"))
+    .find((t) => t._id === added._id);
   await page.getByRole("button", { name: `Delete ${added._id}` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await docs.locator(`tr[data-id="${added._id}"]`).waitFor({ state: "detached", timeout: TIMEOUT });
   const after = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t._id === added._id), "the delete via the API");
-  return { addedId: added._id, edited, remaining: after.map((t) => t.text) };
+  return { addedId: added._id, edited, stripped, remaining: after.map((t) => t.text) };
 }
 
-async function readSchedules(page, dep) {
+/** Schedules tab: the pending job and the deployed cron; cancel the job from the UI. */
+async function readSchedules(page, dep, other, jobId) {
   await openTab(page, dep, "Schedules", "schedules");
   const jobs = page.getByRole("region", { name: "Scheduled functions" });
   await jobs.getByText("in an hour").waitFor({ timeout: TIMEOUT });
   const crons = page.getByRole("region", { name: "Cron jobs" });
   await crons.getByText("daily digest").waitFor({ timeout: TIMEOUT });
   await shot(page, "schedules");
-  return { jobsText: await jobs.textContent(), cronsText: await crons.textContent() };
+  const jobsText = await jobs.textContent();
+  await jobs.getByRole("button", { name: `Cancel ${jobId}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel job" }).click();
+  await jobs.getByText("canceled", { exact: true }).waitFor({ timeout: TIMEOUT });
+  const canceled = await pollQuery(other, "tasks:job", { id: jobId }, (j) => j?.state?.kind === "canceled", "the canceled job via the API");
+  return { jobsText, cronsText: await crons.textContent(), canceledState: canceled.state.kind };
 }
 
 async function uploadAndDownloadFile(page, dep) {
@@ -329,17 +341,19 @@ async function exportAndImport(page, dep, other) {
   const confirm = form.getByRole("button", { name: "Confirm import" });
   const outcome = await waitFor(async () => {
     if (await confirm.isVisible()) return "confirm";
-    if (await form.getByText(/Import completed/).isVisible()) return "completed";
+    if (await form.getByText(/Import completed/).first().isVisible()) return "completed";
     const err = form.getByRole("alert");
     if ((await err.count()) && (await err.first().textContent())?.trim()) return `error: ${await err.first().textContent()}`;
     return null;
   }, "the import to ask for confirmation");
   if (outcome.startsWith("error")) fail(`import failed: ${outcome}`);
   if (outcome === "confirm") await confirm.click();
-  await form.getByText(/Import completed/).waitFor({ timeout: TIMEOUT });
+  const importConfirmed = outcome === "confirm";
+  await form.getByText(/Import completed/).first().waitFor({ timeout: TIMEOUT });
   const tasks = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t.text === "added after the export"), "the import to replace the tasks");
   await shot(page, "snapshots-imported");
-  return { exportStates, downloadName: download.suggestedFilename(), zipPath, tasksAfterImport: tasks.map((t) => t.text) };
+  const importStatus = await form.getByRole("status").allTextContents().catch(() => []);
+  return { importConfirmed, importStatus, exportStates, downloadName: download.suggestedFilename(), zipPath, tasksAfterImport: tasks.map((t) => t.text) };
 }
 
 /** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
@@ -368,6 +382,9 @@ async function keyboardAndPhoneWidth(page, dep) {
     await page.waitForLoadState("networkidle").catch(() => undefined);
     await page.waitForTimeout(300); // let live query results render before measuring
     overflow[tab] = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const clipped = await page.evaluate(() => [...document.querySelectorAll('nav[aria-label="Deployment sections"] a')]
+      .filter((a) => a.getBoundingClientRect().right > window.innerWidth).map((a) => a.textContent));
+    if (clipped.length) fail(`at 360px these section tabs are off screen on ${tab}: ${clipped.join(", ")}`);
     await shot(page, `phone-${tab.toLowerCase()}`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -439,7 +456,7 @@ async function main() {
       await other.mutation("tasks:add", { text: "seeded by another client" });
       result.scheduledId = await other.mutation("tasks:remindLater", { note: "in an hour" });
       Object.assign(result, await editDataInBrowser(page, dep, other));
-      Object.assign(result, await readSchedules(page, dep));
+      Object.assign(result, await readSchedules(page, dep, other, result.scheduledId));
       Object.assign(result, await uploadAndDownloadFile(page, dep));
       Object.assign(result, await readSchema(page, dep));
       Object.assign(result, await exportAndImport(page, dep, other));

@@ -41,12 +41,15 @@ def test_dashboard_tabs_against_a_real_deployment(
     (tmp_path / "result.json").write_text(json.dumps(r, indent=2))  # kept for debugging
     # Data browser edits, seen by the official HTTP client.
     assert r["edited"]["text"] == "edited in the console" and r["edited"]["done"] is True
+    assert r["stripped"]["_id"] == r["addedId"] and "done" not in r["stripped"]
     assert "added in the console" not in r["remaining"]
     assert "edited in the console" not in r["remaining"]
     assert "seeded by another client" in r["remaining"]
-    # Schedules: the pending job (by its id) and the deployed cron.
+    # Schedules: the pending job (by its id), the deployed cron, canceling the job.
     assert r["scheduledId"] in r["jobsText"]
-    assert "daily digest" in r["cronsText"]
+    assert "tasks:remind" in r["jobsText"] and "pending" in r["jobsText"]
+    assert "daily digest" in r["cronsText"] and "daily at 04:00 UTC" in r["cronsText"]
+    assert r["canceledState"] == "canceled"  # canceled from the UI, seen through the API
     # Files: listed and downloadable byte for byte.
     assert r["fileRows"] >= 1
     assert r["downloadedMatches"] is True
@@ -61,6 +64,7 @@ def test_dashboard_tabs_against_a_real_deployment(
     with zipfile.ZipFile(r["zipPath"]) as z:
         tasks = z.read("tasks/documents.jsonl").decode()
     assert "seeded by another client" in tasks
+    assert r["importConfirmed"] is True  # the UI asked to confirm the replace, as Convex does
     assert "added after the export" not in r["tasksAfterImport"]
     assert "seeded by another client" in r["tasksAfterImport"]
     # Keyboard and phone width.

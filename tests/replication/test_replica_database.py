@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -54,6 +56,14 @@ def pair(postgres_url: str) -> Iterator[tuple[Database, Database]]:
         committer.close()
 
 
+def _insert(db: Database, table: str, value: dict[str, Any]) -> tuple[str, int]:
+    return db.run_mutation(lambda t: t.insert(table, value))
+
+
+def _role(db: Database) -> str:
+    return "replica" if db.replica else "committer"
+
+
 def _keys(record: CommitRecord) -> dict[int, list[bytes]]:
     return {i: sorted(k) for i, k in record.index_keys.items()}
 
@@ -64,9 +74,7 @@ def test_replica_follows_the_persisted_log(pair: tuple[Database, Database]) -> N
     seen: list[CommitRecord] = []
     replica.add_commit_listener(seen.append)
     committer.set_indexes("msgs", [IndexDefinition("by_n", ["n"])])
-    ids = [
-        committer.run_mutation(lambda t, n=n: t.insert("msgs", {"n": float(n)})) for n in range(4)
-    ]
+    ids = [_insert(committer, "msgs", {"n": float(n)}) for n in range(4)]
     committer.run_mutation(lambda t: t.patch(ids[0][0], {"n": 99.0}))
     committer.run_mutation(lambda t: t.delete(ids[1][0]))
     assert replica.follow() > 0
@@ -130,3 +138,27 @@ def test_replica_takes_over_when_the_committer_closes(pair: tuple[Database, Data
     assert not replica.replica and replica.begin().get(doc_id) is not None
     _, ts = replica.run_mutation(lambda t: t.patch(doc_id, {"v": 2.0}))
     assert ts > 0 and replica.begin().get(doc_id)["v"] == 2.0  # type: ignore[index]
+
+
+def test_committer_that_lost_its_session_demotes_itself(
+    pair: tuple[Database, Database], postgres_url: str
+) -> None:
+    import psycopg
+
+    committer, replica = pair
+    doc_id, _ = committer.run_mutation(lambda t: t.insert("c", {"v": 1.0}))
+    committer.check_committer()
+    assert _role(committer) == "committer"
+    pid = committer.persistence._writer.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    for _ in range(200):  # the server frees the lock once the terminated backend exits
+        if replica.try_take_committer_lock():
+            break
+        time.sleep(0.05)
+    replica.promote()
+    replica.run_mutation(lambda t: t.patch(doc_id, {"v": 2.0}))
+    committer.check_committer()
+    assert _role(committer) == "replica"  # no longer the committer: it follows the new one
+    committer.follow()
+    assert committer.begin().get(doc_id)["v"] == 2.0  # type: ignore[index]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import signal
 import time
+from typing import Any
 
 import httpx
 import pytest
 from convex import ConvexClient
+from convex.http_client import ConvexHttpClient
 
 from tests.compat.conftest import ConvexCli
 
@@ -16,7 +18,7 @@ from .conftest import Cluster
 pytestmark = pytest.mark.slow
 
 
-def _bodies(rows: list[dict[str, object]]) -> list[object]:
+def _bodies(rows: Any) -> list[Any]:
     return [r["body"] for r in rows]
 
 
@@ -44,6 +46,11 @@ def test_replica_serves_and_forwards(cluster: Cluster) -> None:
         f"m{i}" for i in range(10)
     ]
     assert writer_a.query("messages:count", {}) == 12
+    # The HTTP API on the replica forwards too.
+    ConvexHttpClient(b.url).mutation("messages:send", {"channel": "h", "body": "over http"})
+    assert _bodies(ConvexHttpClient(a.url).query("messages:list", {"channel": "h"})) == [
+        "over http"
+    ]
     assert "POST /api/_strata/replication/commit" in a.log()  # B forwarded, A committed
 
 
@@ -92,7 +99,7 @@ def test_killing_the_committer_promotes_the_replica(cluster: Cluster) -> None:
     c = cluster.start()
     client_c = ConvexClient(c.url)
     sub = client_c.subscribe("messages:list", {"channel": "k"})
-    assert len(next(sub)) == 6
+    assert len(_bodies(next(sub))) == 6
     client_c.mutation("messages:send", {"channel": "k", "body": "via c"})
     assert _bodies(next(sub))[-1] == "via c"
     sub.unsubscribe()

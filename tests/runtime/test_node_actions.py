@@ -4,6 +4,8 @@ file-system confinement, per-call timeout and crash recovery, and analysis rules
 from __future__ import annotations
 
 import hashlib
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +130,89 @@ def test_use_node_files_may_only_define_actions() -> None:
     bundle = build_bundle([ModuleSource("bad.js", source, None, "node")])
     with pytest.raises(AnalyzeError, match=r'bad\.js:q is a query, but "use node" files may only'):
         analyze_bundle(bundle, {})
+
+
+def _probe(runner: FunctionRunner, url: str, host: str, port: int) -> dict[str, str]:
+    args = {
+        "url": url,
+        "host": host,
+        "port": float(port),
+        "socketPath": "/var/run/postgresql/.s.PGSQL.5432",
+    }
+    return dict(runner.run_action("nodeActions:probe", args).value)
+
+
+def test_network_policy_private_denied(
+    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+) -> None:
+    limits = RuntimeLimits(fetch_allow_private=False)
+    runner = activate(ndeploy, node_bundle, node_analysis, env={}, limits=limits)
+    try:
+        out = _probe(runner, "http://127.0.0.1:5432/", "127.0.0.1", 5432)
+        assert out["fetch"].startswith("error ERR_ACCESS_DENIED"), out
+        assert "private address 127.0.0.1" in out["fetch"]
+        assert out["tcp"].startswith("error ERR_ACCESS_DENIED"), out
+        assert out["unix"].startswith("error ERR_ACCESS_DENIED"), out
+        out = _probe(runner, "http://localhost:5432/", "localhost", 5432)
+        assert out["fetch"].startswith("error ERR_ACCESS_DENIED"), out
+        assert out["tcp"].startswith("error ERR_ACCESS_DENIED"), out
+        out = _probe(runner, "http://169.254.169.254/latest/", "169.254.169.254", 80)
+        assert "address 169.254.169.254 is not allowed" in out["tcp"], out
+        assert "address 169.254.169.254 is not allowed" in out["fetch"], out
+    finally:
+        runner.close()
+
+
+def test_network_policy_private_allowed_by_operator(
+    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    limits = RuntimeLimits(fetch_allow_private=True)
+    runner = activate(ndeploy, node_bundle, node_analysis, env={}, limits=limits)
+    try:
+        port = server.server_address[1]
+        out = _probe(runner, f"http://127.0.0.1:{port}/nothing-here", "127.0.0.1", int(port))
+        assert out["fetch"] == "ok 404", out
+        assert out["tcp"] == "ok connected", out
+        assert out["unix"].startswith("error ERR_ACCESS_DENIED"), out
+        out = _probe(runner, "http://169.254.169.254/", "169.254.169.254", 80)
+        assert "address 169.254.169.254 is not allowed" in out["tcp"], out
+    finally:
+        runner.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_storage_from_node_actions(nrunner: FunctionRunner) -> None:
+    out = nrunner.run_action("nodeActions:roundTrip", {"text": "héllo"})
+    assert out.value == {"text": "héllo", "size": float(len("héllo".encode()))}
+
+
+def test_node_errors_point_at_the_typescript_source(nrunner: FunctionRunner) -> None:
+    with pytest.raises(FunctionError) as info:
+        nrunner.run_action("nodeActions:fail", {})
+    assert info.value.message.startswith("Uncaught Error: node says no")
+    assert "convex/nodeActions.ts:" in info.value.message
+    # Neither the worker's temp dir nor the server's own paths leak into user-visible stacks.
+    assert "/tmp/" not in info.value.message
+    assert "dataplane/runtime" not in info.value.message
+
+
+def test_concurrent_node_actions_share_one_worker(nrunner: FunctionRunner) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"t{i}" for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        digests = list(
+            pool.map(
+                lambda t: nrunner.run_action("nodeActions:hashAndStore", {"text": t}).value[
+                    "digest"
+                ],
+                texts,
+            )
+        )
+    assert digests == [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    assert sorted(nrunner.run_query("store:list", {}).value) == sorted(digests)
+    node = nrunner._active.node  # type: ignore[union-attr]
+    assert node is not None and node.starts == 1

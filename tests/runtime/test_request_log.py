@@ -98,3 +98,30 @@ def test_record_holds_only_the_opaque_key_and_result(runner: FunctionRunner) -> 
     txn = runner.db.begin()
     rows = list(txn.table_scan(request_log.TABLE))
     assert len(rows) == 1 and set(rows[0]) == {"_id", "_creationTime", "key", "result"}
+
+
+def test_first_send_skips_lookup_but_a_resend_still_finds_it(runner: FunctionRunner) -> None:
+    first = runner.run_mutation("messages:send", SEND, request_key="fresh", first_send=True)
+    resent = runner.run_mutation("messages:send", SEND, request_key="fresh")
+    assert resent.value == first.value
+    assert _count(runner) == 1.0
+
+
+def test_isolate_pool_keeps_as_many_isolates_as_ran_concurrently(runner: FunctionRunner) -> None:
+    """Steady load above `pool_size` must not rebuild isolates on every call."""
+    active = runner._active
+    assert active is not None
+    barrier = threading.Barrier(6)
+
+    def burst(t: int) -> None:
+        for i in range(5):
+            barrier.wait()
+            runner.run_mutation("messages:send", {**SEND, "body": f"{t}-{i}"})
+
+    threads = [threading.Thread(target=burst, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _count(runner) == 30.0
+    assert active.pool.created <= 6  # at most one isolate per concurrent caller, ever

@@ -56,6 +56,8 @@ def test_provision_runs_an_isolated_process(
     assert b"STRATA_SECRET_KEY" not in env
     assert b"STRATA_DP_POSTGRES_URL" not in env  # the admin URL stays in the control plane
     assert env[b"STRATA_DP_ISOLATE_POOL"] == b"3"  # operator knobs pass through
+    # Tenant code may not reach the host's loopback services (Postgres, Redis) by default.
+    assert env[b"STRATA_DP_FETCH_ALLOW_PRIVATE"] == b"0"
     with open(f"/proc/{state.pid}/limits") as handle:
         limits = handle.read()
     assert any(

@@ -6,12 +6,86 @@
 // real stdout: {t:"syscall", id, call, op, args}, {t:"done", id, ok, result | error, logLines}.
 // User writes to process.stdout go to stderr so they cannot corrupt the channel.
 import { AsyncLocalStorage } from "node:async_hooks";
+import dgram from "node:dgram";
+import dns from "node:dns";
+import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import util from "node:util";
 
 const modulesDir = path.resolve(process.argv[2] || ".");
+const allowPrivate = process.argv[3] === "allow-private";
+
+// ------------------------------------------------------------------ network policy
+// The same rule as fetch() in V8 actions (dataplane/runtime/actions.py check_fetch_target):
+// link-local (cloud metadata), multicast and unspecified addresses never; loopback and
+// private networks only if the operator allows them. Every TCP connection (net, tls, http,
+// fetch) goes through net.Socket.prototype.connect, so the check sits there; unix sockets
+// and UDP are refused outright.
+const never = new net.BlockList();
+never.addSubnet("169.254.0.0", 16, "ipv4");
+never.addSubnet("224.0.0.0", 4, "ipv4");
+never.addSubnet("0.0.0.0", 8, "ipv4");
+never.addSubnet("fe80::", 10, "ipv6");
+never.addSubnet("ff00::", 8, "ipv6");
+never.addAddress("::", "ipv6");
+const privateNets = new net.BlockList();
+for (const [a, p] of [["127.0.0.0", 8], ["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16], ["100.64.0.0", 10], ["240.0.0.0", 4]]) privateNets.addSubnet(a, p, "ipv4");
+privateNets.addAddress("::1", "ipv6");
+privateNets.addSubnet("fc00::", 7, "ipv6");
+function deniedReason(address) {
+  let addr = String(address);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  if (mapped) addr = mapped[1];
+  const type = net.isIPv4(addr) ? "ipv4" : net.isIPv6(addr) ? "ipv6" : null;
+  if (type === null) return `an invalid address ${addr}`;
+  if (never.check(addr, type)) return `address ${addr} is not allowed`;
+  if (!allowPrivate && privateNets.check(addr, type)) return `private address ${addr} is not allowed`;
+  return null;
+}
+function networkError(message) {
+  const e = new Error(`Network access denied: ${message}`);
+  e.code = "ERR_ACCESS_DENIED";
+  return e;
+}
+function guardedLookup(original) {
+  return (hostname, options, callback) => {
+    if (typeof options === "function") { callback = options; options = {}; }
+    (original || dns.lookup)(hostname, options, (err, address, family) => {
+      if (err) return callback(err);
+      const list = Array.isArray(address) ? address : [{ address, family }];
+      for (const a of list) {
+        const why = deniedReason(a.address);
+        if (why) return callback(networkError(`${hostname}: ${why}`));
+      }
+      callback(null, address, family);
+    });
+  };
+}
+const realConnect = net.Socket.prototype.connect;
+function connect(...args) {
+  let options = args[0];
+  if (Array.isArray(options)) options = options[0];
+  if (typeof options !== "object" || options === null) {
+    options = typeof options === "string" && !/^\d+$/.test(options) ? { path: options } : { port: options, host: typeof args[1] === "string" ? args[1] : undefined };
+    const cb = args.find((a) => typeof a === "function");
+    return connect.call(this, options, ...(cb ? [cb] : []));
+  }
+  if (options.path !== undefined) throw networkError("unix domain sockets are not available");
+  const host = options.host || "localhost";
+  if (net.isIP(host)) {
+    const why = deniedReason(host);
+    if (why) throw networkError(why);
+    return realConnect.apply(this, args);
+  }
+  const guarded = { ...options, lookup: guardedLookup(options.lookup) };
+  return realConnect.call(this, guarded, ...args.slice(1).filter((a) => typeof a === "function"));
+}
+Object.defineProperty(net.Socket.prototype, "connect", { value: connect, writable: false, configurable: false });
+for (const fn of ["createSocket", "Socket"]) {
+  Object.defineProperty(dgram, fn, { value: () => { throw networkError("UDP sockets are not available"); }, writable: false, configurable: false });
+}
 const rawWrite = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, encoding, cb);
 const send = (msg) => rawWrite(JSON.stringify(msg) + "\n");
@@ -100,9 +174,19 @@ function describeKind(f) {
   return f.isQuery ? "query" : f.isMutation ? "mutation" : f.isAction ? "action" : f.isHttp ? "httpAction" : "unknown";
 }
 
+// Stack paths without the worker's temp dir or the server's own files.
+const workdirPrefix = path.dirname(modulesDir) + path.sep;
+const hostFile = fileURLToPath(import.meta.url);
+function tidyStack(stack) {
+  return String(stack || "")
+    .split(import.meta.url).join("<strata node host>")
+    .split(hostFile).join("<strata node host>")
+    .split(workdirPrefix).join("");
+}
+
 function describeError(e) {
   if (e === null || typeof e !== "object") return { name: "Error", message: String(e), stack: "" };
-  const out = { name: String(e.name || "Error"), message: String(e.message === undefined ? e : e.message), stack: String(e.stack || "") };
+  const out = { name: String(e.name || "Error"), message: String(e.message === undefined ? e : e.message), stack: tidyStack(e.stack) };
   if (Symbol.for("ConvexError") in e || e.name === "ConvexError") {
     out.convexErrorData = typeof e.data === "string" ? e.data : JSON.stringify(e.data === undefined ? null : e.data);
   } else if (e.data !== undefined) {

@@ -140,8 +140,9 @@ function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType
         h("button", { type: "button", onclick: async () => {
           try {
             const fields = parseObject(area.value);
-            for (const k of Object.keys(userFields(doc))) if (!(k in fields)) fields[k] = undefined;
-            await liveClient(s).mutation(SYSTEM.patch, { table, ids: [doc._id], fields });
+            // `undefined` does not survive the wire, so deleted fields are named explicitly.
+            const removeFields = Object.keys(userFields(doc)).filter((k) => !(k in fields));
+            await liveClient(s).mutation(SYSTEM.patch, { table, ids: [doc._id], fields, ...(removeFields.length ? { removeFields } : {}) });
             dialog.close();
             announce("Document saved");
           } catch (e) { err.textContent = errorText(e); }

@@ -2,7 +2,7 @@
 // schema and indexes, snapshot export/import with progress.
 
 import { announce, field, fmtBytes, fmtDate, formValues, h, newId, replace } from "../dom";
-import { errorText, onSubmit, page, statusLine, table } from "../ui";
+import { confirmDialog, errorText, onSubmit, page, statusLine, table } from "../ui";
 import { type AdminSession, adminSession, cleanups, dashboardTabs, deploymentFetch, httpClient, liveClient } from "./dashboard";
 import { SYSTEM, documentsTable, ref, showValue } from "./data";
 
@@ -162,21 +162,64 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+type Job = Row & { name?: string; args?: unknown[]; scheduledTime?: number; completedTime?: number; state?: { kind?: string; error?: string } };
+type Cron = Row & { name?: string; nextTs?: number; cronSpec?: { udfPath?: string; udfArgs?: unknown[]; cronSchedule?: Record<string, unknown> } };
+
+function when(ms: unknown): string {
+  return typeof ms === "number" ? new Date(ms).toLocaleString() : "";
+}
+
+/** "daily at 04:00 UTC", "every 5 minutes", or the raw spec for other shapes. */
+function describeSchedule(spec: Record<string, unknown> | undefined): string {
+  if (!spec) return "";
+  const pad = (n: unknown): string => String(n).padStart(2, "0");
+  if (spec.type === "interval" && typeof spec.seconds === "number") return `every ${spec.seconds} s`;
+  if (spec.type === "daily") return `daily at ${pad(spec.hourUTC)}:${pad(spec.minuteUTC)} UTC`;
+  if (spec.type === "cron") return `cron ${String(spec.cron)}`;
+  return showValue(spec);
+}
+
+function liveRows<T extends Row>(s: AdminSession, tableName: string, region: HTMLElement, render: (docs: T[]) => Node): void {
+  const unsubscribe = liveClient(s).onUpdate(
+    SYSTEM.documents,
+    { table: tableName, filters: null, paginationOpts: { numItems: 100, cursor: null } },
+    (r: { page: T[] }) => replace(region, render(r.page)),
+    (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load ${tableName}: ${err.message}`)),
+  );
+  cleanups.push(unsubscribe);
+}
+
 export async function schedulesView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
+  const status = statusLine();
   const jobs = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const crons = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  subscribeTable(s, "_scheduled_functions", jobs, "Scheduled functions");
-  subscribeTable(s, "_cron_jobs", crons, "Cron jobs");
+  const cancel = async (job: Job): Promise<void> => {
+    if (!(await confirmDialog(`Cancel ${job.name ?? "the job"} scheduled for ${when(job.scheduledTime)}?`, "Cancel job"))) return;
+    try {
+      await liveClient(s).mutation(ref<"mutation">("_system/frontend/cancelJob"), { id: job._id });
+      announce("Scheduled function canceled");
+    } catch (err) { status.fail(err); }
+  };
+  liveRows<Job>(s, "_scheduled_functions", jobs, (docs) => table("Scheduled functions", ["Function", "Runs at", "State", "Arguments", "Id", "Actions"],
+    docs.map((j) => {
+      const kind = j.state?.kind ?? "";
+      return [h("code", {}, j.name ?? ""), when(j.scheduledTime), h("span", { class: "badge" }, kind), h("code", {}, showValue(j.args?.[0] ?? {})), h("code", {}, j._id),
+        kind === "pending" ? h("button", { type: "button", class: "danger small", "aria-label": `Cancel ${j._id}`, onclick: () => void cancel(j) }, "Cancel") : (j.state?.error ? h("span", { class: "status error" }, j.state.error) : "")];
+    }), "Nothing scheduled."));
+  liveRows<Cron>(s, "_cron_jobs", crons, (docs) => table("Cron jobs", ["Name", "Function", "Schedule", "Next run", "Arguments"],
+    docs.map((c) => [c.name ?? "", h("code", {}, c.cronSpec?.udfPath ?? ""), describeSchedule(c.cronSpec?.cronSchedule), when(c.nextTs), h("code", {}, showValue(c.cronSpec?.udfArgs?.[0] ?? {}))]),
+    "No cron jobs deployed."));
   return page(`${p.name}: schedules`, dashboardTabs(p.name, `/deployments/${p.name}/schedules`),
-    h("h2", {}, "Scheduled functions"), jobs, h("h2", {}, "Cron jobs"), crons);
+    status.el, h("h2", {}, "Scheduled functions"), jobs, h("h2", {}, "Cron jobs"), crons);
 }
 
 export async function filesView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
   const files = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   subscribeTable(s, "_storage", files, "Stored files", (doc) => [
-    h("a", { href: `${s.url}/api/storage/${encodeURIComponent(doc._id)}`, download: doc._id, "aria-label": `Download ${doc._id}` }, "Download"),
+    // A cross-origin link: browsers ignore `download`, so open it beside the console.
+    h("a", { href: `${s.url}/api/storage/${encodeURIComponent(doc._id)}`, target: "_blank", rel: "noopener", "aria-label": `Download ${doc._id}` }, "Download"),
   ]);
   const status = statusLine();
   const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Upload progress" });
@@ -196,7 +239,7 @@ export async function filesView(p: { name: string }): Promise<Node> {
       f.reset();
     },
   );
-  return page(`${p.name}: files`, dashboardTabs(p.name, `/deployments/${p.name}/files`), files, form);
+  return page(`${p.name}: files`, dashboardTabs(p.name, `/deployments/${p.name}/files`), h("h2", {}, "Stored files"), files, h("h2", {}, "Upload"), form);
 }
 
 /** XHR rather than fetch: it reports upload progress. Resolves with the response text. */
@@ -265,7 +308,7 @@ export async function snapshotsView(p: { name: string }): Promise<Node> {
     if (!e) return;
     const done = e.state === "completed" && e.complete_ts !== undefined;
     replace(exportState,
-      h("p", {}, `Latest export: ${e.state}${e.progress_message ? ` — ${e.progress_message}` : ""}`),
+      h("p", {}, `Latest export: ${e.state}${e.progress_message ? ` — ${e.progress_message}` : ""}${done ? ` at ${new Date(Number(e.complete_ts) / 1e6).toLocaleString()}` : ""}`),
       e.state === "requested" || e.state === "in_progress" ? h("progress", { "aria-label": "Export in progress" }) : null,
       done ? h("button", { type: "button", onclick: () => download(s, String(e.complete_ts)).catch((err: unknown) => exportStatus.fail(err)) }, "Download snapshot") : null,
     );
@@ -321,7 +364,8 @@ function watchImport(s: AdminSession, importId: string, region: HTMLElement, sta
       } }, "Confirm import") : null,
       st.error_message ? h("p", { class: "status error", role: "alert" }, st.error_message) : null,
     );
-    if (st.state === "completed") announce("Import completed");
+    if (st.state === "completed") status.ok(`Import completed${st.progress_message ? `: ${st.progress_message}` : "."}`);
+    if (st.state === "failed") status.fail(new Error(st.error_message ?? "Import failed"));
   }, (err: Error) => status.fail(err));
   cleanups.push(unsubscribe);
 }

@@ -2,6 +2,7 @@
 /* "use node" actions: Node built-ins, ctx.run*, process.env, and misbehaving code. */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import { v } from "convex/values";
 import { api, internal } from "./_generated/api";
 import { action, internalAction } from "./_generated/server";
@@ -47,5 +48,52 @@ export const readFile = action({
     } catch (e: any) {
       return `denied: ${e.code}`;
     }
+  },
+});
+
+/** Tries fetch(), a raw TCP connection and a unix socket; reports what happened. */
+export const probe = action({
+  args: { url: v.string(), host: v.string(), port: v.number(), socketPath: v.string() },
+  handler: async (_ctx, { url, host, port, socketPath }) => {
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        (x) => `ok ${x}`,
+        (e: any) => `error ${e?.code ?? e?.cause?.code ?? ""} ${e?.cause?.message ?? e?.message}`,
+      );
+    const tcp = (opts: net.NetConnectOpts) =>
+      new Promise((resolve, reject) => {
+        try {
+          const s = net.connect(opts, () => {
+            s.destroy();
+            resolve("connected");
+          });
+          s.on("error", reject);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    return {
+      fetch: await outcome(fetch(url).then((r) => r.status)),
+      tcp: await outcome(tcp({ host, port })),
+      unix: await outcome(tcp({ path: socketPath })),
+    };
+  },
+});
+
+/** ctx.storage from Node: store a Blob, read it back, look at its metadata. */
+export const roundTrip = action({
+  args: { text: v.string() },
+  handler: async (ctx, { text }) => {
+    const id = await ctx.storage.store(new Blob([text], { type: "text/plain" }));
+    const blob = await ctx.storage.get(id);
+    const meta = await ctx.storage.getMetadata(id);
+    return { text: blob === null ? null : await blob.text(), size: meta?.size ?? null };
+  },
+});
+
+export const fail = action({
+  args: {},
+  handler: async () => {
+    throw new Error("node says no");
   },
 });

@@ -25,3 +25,8 @@ export const remindLater = mutation({
   handler: async (ctx, { note }) =>
     await ctx.scheduler.runAfter(3_600_000, internal.tasks.remind, { note }),
 });
+
+export const job = query({
+  args: { id: v.id("_scheduled_functions") },
+  handler: async (ctx, { id }) => await ctx.db.system.get(id),
+});
