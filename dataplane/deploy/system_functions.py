@@ -84,6 +84,21 @@ def _generate_upload_url(deployment: Deployment, txn: Transaction, args: dict[st
     return files_for(deployment).generate_upload_url()
 
 
+def _delete_files(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+    """The Files tab's Delete: `storageIds: [id, ...]`, as `ctx.storage.delete` would."""
+    from ..files import FileStorageError, files_for
+
+    ids = args.get("storageIds")
+    if not isinstance(ids, list):
+        raise DeployError("Expected `storageIds: [id, ...]`")
+    try:
+        for storage_id in ids:
+            files_for(deployment).delete(txn, storage_id)
+    except FileStorageError as exc:
+        raise DeployError(str(exc)) from None
+    return None
+
+
 def _cancel_job(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
     """The Schedules tab's Cancel: the same transition as `ctx.scheduler.cancel(id)`."""
     from ..scheduler import jobs
@@ -119,6 +134,7 @@ SYSTEM_MUTATIONS: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/frontend/patchDocumentsFields.js", "default"): (dashboard.patch_documents, "data"),
     ("_system/frontend/deleteDocuments.js", "default"): (dashboard.delete_documents, "data"),
     ("_system/frontend/fileStorageV2.js", "generateUploadUrl"): (_generate_upload_url, "data"),
+    ("_system/frontend/fileStorageV2.js", "deleteFiles"): (_delete_files, "data"),
     ("_system/frontend/cancelJob.js", "default"): (_cancel_job, "data"),
 }
 

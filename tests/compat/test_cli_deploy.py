@@ -225,6 +225,9 @@ def test_cli_run_env_and_logs(deployed: tuple[ConvexCli, str]) -> None:
         == "howdy"
     )
     assert httpx.get(cli.server.url + "/http/hello", params={"who": "x"}).text == "howdy, x"
+    # `env list` and `env get` read through system queries over the WebSocket.
+    assert "GREETING=howdy" in cli.run("env", "list").stdout
+    assert cli.run("env", "get", "GREETING").stdout.strip() == "howdy"
     added = cli.run("run", "tasks:add", '{"owner": "gus", "text": "from cli"}')
     assert added.returncode == 0
     listed = cli.run("run", "tasks:open", '{"owner": "gus"}')

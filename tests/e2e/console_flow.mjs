@@ -303,7 +303,15 @@ async function uploadAndDownloadFile(page, dep) {
   const r = await fetch(href);
   const downloaded = await r.text();
   await shot(page, "files");
-  return { fileRows: await files.locator("tbody tr").count(), downloadedMatches: downloaded === content, fileType: r.headers.get("content-type") };
+  const fileRows = await files.locator("tbody tr").count();
+  // Delete it from the UI: the row goes and the URL stops serving.
+  const label = await link.getAttribute("aria-label");
+  const storageId = label.replace(/^Download /, "");
+  await page.getByRole("button", { name: `Delete ${storageId}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("link", { name: `Download ${storageId}` }).waitFor({ state: "detached", timeout: TIMEOUT });
+  const afterDelete = (await fetch(href)).status;
+  return { fileRows, downloadedMatches: downloaded === content, fileType: r.headers.get("content-type"), afterDeleteStatus: afterDelete };
 }
 
 async function readSchema(page, dep) {

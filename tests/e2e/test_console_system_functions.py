@@ -1,6 +1,6 @@
-"""The system functions the console added (`cancelJob`, `fileStorageV2:generateUploadUrl`,
-`patchDocumentsFields` with `removeFields`) over HTTP against a real deployment process,
-including the errors bad input gets."""
+"""The system functions the console added (`cancelJob`, `fileStorageV2:generateUploadUrl`
+and `deleteFiles`, `patchDocumentsFields` with `removeFields`) over HTTP against a real
+deployment process, including the errors bad input gets."""
 
 from __future__ import annotations
 
@@ -72,6 +72,11 @@ def test_generate_upload_url_accepts_a_file(deployed: Server) -> None:
     storage_id = up.json()["storageId"]
     served = httpx.get(f"{deployed.url}/api/storage/{storage_id}")
     assert served.content == b"console bytes"
+    delete = "_system/frontend/fileStorageV2:deleteFiles"
+    assert "valid storage ID" in error(deployed, delete, {"storageIds": ["nope"]})
+    assert "storageIds" in error(deployed, delete, {"storageIds": storage_id})
+    assert value(deployed, delete, {"storageIds": [storage_id]}) is None
+    assert httpx.get(f"{deployed.url}/api/storage/{storage_id}").status_code == 404
     anonymous = httpx.post(
         f"{deployed.url}/api/function",
         json={"path": "_system/frontend/fileStorageV2:generateUploadUrl", "args": {}},

@@ -50,10 +50,11 @@ def test_dashboard_tabs_against_a_real_deployment(
     assert "tasks:remind" in r["jobsText"] and "pending" in r["jobsText"]
     assert "daily digest" in r["cronsText"] and "daily at 04:00 UTC" in r["cronsText"]
     assert r["canceledState"] == "canceled"  # canceled from the UI, seen through the API
-    # Files: listed and downloadable byte for byte.
+    # Files: listed, downloadable byte for byte, deletable.
     assert r["fileRows"] >= 1
     assert r["downloadedMatches"] is True
     assert r["fileType"].startswith("text/plain")
+    assert r["afterDeleteStatus"] == 404  # deleted from the Files tab
     # Schema: both tables and the index.
     assert "tasks" in r["schemaText"] and "reminders" in r["schemaText"]
     assert "by_text" in r["schemaText"]

@@ -217,11 +217,19 @@ export async function schedulesView(p: { name: string }): Promise<Node> {
 export async function filesView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
   const files = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const status = statusLine();
   subscribeTable(s, "_storage", files, "Stored files", (doc) => [
     // A cross-origin link: browsers ignore `download`, so open it beside the console.
     h("a", { href: `${s.url}/api/storage/${encodeURIComponent(doc._id)}`, target: "_blank", rel: "noopener", "aria-label": `Download ${doc._id}` }, "Download"),
+    document.createTextNode(" "),
+    h("button", { type: "button", class: "danger small", "aria-label": `Delete ${doc._id}`, onclick: async () => {
+      if (!(await confirmDialog(`Delete file ${doc._id}? Its bytes are removed too.`, "Delete"))) return;
+      try {
+        await liveClient(s).mutation(ref<"mutation">("_system/frontend/fileStorageV2:deleteFiles"), { storageIds: [doc._id] });
+        announce("File deleted");
+      } catch (err) { status.fail(err); }
+    } }, "Delete"),
   ]);
-  const status = statusLine();
   const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Upload progress" });
   const form = onSubmit(
     h("form", { class: "card inline-form", "aria-label": "Upload a file" },
