@@ -1,9 +1,9 @@
 """One warm isolate holding a deployment's bundle, and the loop that drives one function call.
 
-The loop serves the call's syscalls on the caller's thread, delivers finished host work
-(actions' fetch/timers/runQuery) back into JS, and enforces the call's time budget: user-code
-time excludes time spent in syscalls, as in Convex. After a time-out or out-of-memory the
-isolate is marked broken and the pool replaces it.
+Syscalls are served on the isolate thread the moment JS makes them (the calling thread only
+waits); the loop delivers finished host work (actions' fetch/timers/runQuery) back into JS and
+enforces the call's time budget: user-code time excludes time spent in syscalls, as in Convex.
+After a time-out or out-of-memory the isolate is marked broken and the pool replaces it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .modules import Bundle
 from .v8 import (
     EngineError,
     OutOfMemoryError,
-    SyncRequest,
+    Settled,
     TaskDone,
     TerminatedError,
     V8Engine,
@@ -135,14 +135,14 @@ class Isolate:
         self.calls += 1
         host.attach(self.engine.wake)
         driver = _CallDriver(self, host, orjson.dumps(request).decode(), cpu_seconds, wall_seconds)
-        self.engine.listen(True)
+        self.engine.listen(driver.serve)
         try:
             return driver.drive()
         except IsolateStuck:
             self.stuck = True
             raise
         finally:
-            self.engine.listen(False)
+            self.engine.listen(None)
             if driver.poisoned:
                 self.broken = True
 
@@ -165,6 +165,8 @@ class _CallDriver:
         self.pump_posted = False
         self.poisoned = False
         self.failure: BaseException | None = None
+        self.stopping = False
+        self.host_seconds = 0.0  # time the isolate thread spent inside syscalls
 
     def _post(self, code: str) -> int:
         tag = self.engine.post_eval(code)
@@ -173,13 +175,18 @@ class _CallDriver:
 
     def drive(self) -> CallResult:
         self._post("__strata.invoke()")
+        # Runs after invoke's microtask checkpoint: usually the call has settled by then.
+        self.barrier = self._post("0")
         running_since = time.monotonic()
+        host_seen = 0.0
         while True:
+            if self.outcome is not None and self.failure is None:
+                # Settled. Tasks still in flight only finish this call's microtasks; JS refuses
+                # syscalls once a call finished, so the next call can't be disturbed by them.
+                return self.outcome
             if not self.in_flight:
                 if self.failure is not None:
                     raise self.failure
-                if self.outcome is not None:
-                    return self.outcome
                 if self.engine.memory_limit_reached():
                     self.poisoned = True
                     raise CallOutOfMemory()
@@ -194,21 +201,23 @@ class _CallDriver:
                 timeout = self.wall_deadline - now
             event = self.engine.next_event(max(0.0, timeout))
             after = time.monotonic()
+            host_now = self.host_seconds
             if js_running:
-                self.cpu_left -= after - running_since
+                self.cpu_left -= (after - running_since) - (host_now - host_seen)
+            host_seen = host_now
             running_since = after
             if event is None:
+                if js_running and self.cpu_left > 0 and after < self.wall_deadline:
+                    continue  # the budget was extended by time spent in syscalls
                 self._stop(CallTimeout())
                 continue
-            if isinstance(event, SyncRequest):
-                self._serve(event.payload)
-                running_since = time.monotonic()
-            elif isinstance(event, Wakeup):
-                if not self.pump_posted:
+            if isinstance(event, Wakeup):
+                if not self.pump_posted and self.outcome is None:
                     self.pump_posted = True
                     self._post("__strata.pump()")
             elif isinstance(event, TaskDone):
                 self._task_done(event)
+            # Settled: the loop's first check returns the outcome
 
     def _task_done(self, event: TaskDone) -> None:
         if event.tag not in self.in_flight:
@@ -239,16 +248,14 @@ class _CallDriver:
         if self.failure is None:
             self.failure = failure
         self.poisoned = True
+        self.stopping = True  # syscalls made from now on fail (and re-terminate)
         self.engine.terminate()
         grace = time.monotonic() + 30.0
         while self.in_flight:
             event = self.engine.next_event(max(0.0, grace - time.monotonic()))
             if event is None:
                 raise IsolateStuck("the isolate did not stop after termination") from failure
-            if isinstance(event, SyncRequest):
-                self.engine.reply('1{"message": "execution was terminated"}')
-                self.engine.terminate()
-            elif isinstance(event, TaskDone):
+            if isinstance(event, TaskDone):
                 self.in_flight.discard(event.tag)
         if self.barrier is None:
             # Code might still run in a microtask checkpoint: wait for a barrier task.
@@ -258,13 +265,16 @@ class _CallDriver:
                 event = self.engine.next_event(max(0.0, grace - time.monotonic()))
                 if event is None:
                     raise IsolateStuck("the isolate did not stop after termination") from failure
-                if isinstance(event, SyncRequest):
-                    self.engine.reply('1{"message": "execution was terminated"}')
-                elif isinstance(event, TaskDone):
+                if isinstance(event, TaskDone):
                     self.in_flight.discard(event.tag)
         raise failure
 
-    def _serve(self, payload: str) -> None:
+    def serve(self, payload: str) -> str:
+        """Answer one syscall; runs on the isolate thread while JS waits for the reply."""
+        if self.stopping:
+            self.engine.terminate()
+            return '1{"message": "execution was terminated"}'
+        started = time.monotonic()
         op, _, args = payload.partition("\n")
         try:
             reply = "0" + self._dispatch(op, args)
@@ -272,7 +282,8 @@ class _CallDriver:
             reply = "1" + orjson.dumps({"message": e.message, "data": e.data}).decode()
         except Exception as e:
             reply = "1" + orjson.dumps({"message": f"{type(e).__name__}: {e}"}).decode()
-        self.engine.reply(reply)
+        self.host_seconds += time.monotonic() - started
+        return reply
 
     def _dispatch(self, op: str, args: str) -> str:
         if op == "strata/request":
@@ -285,6 +296,7 @@ class _CallDriver:
                 error=out.get("error"),
                 log_lines=list(out.get("logLines") or []),
             )
+            self.engine.post_event(Settled())
             return "null"
         if op == "strata/start":
             req = orjson.loads(args)

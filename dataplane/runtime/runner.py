@@ -14,7 +14,6 @@ import hashlib
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -549,7 +548,7 @@ class FunctionRunner:
             raise FunctionError(
                 f"Too many nested function calls (limit {self.limits.max_nested_depth})"
             )
-        request_id = uuid.uuid4().hex[:16]
+        request_id = os.urandom(8).hex()
         return CallContext(self, active, info.path, identity, request_id, depth, txn, owns_txn)
 
     def _check_args(self, info: FunctionInfo, args: Any, ctx: CallContext) -> None:

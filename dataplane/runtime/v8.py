@@ -3,8 +3,13 @@
 mini-racer 0.14.1 only offers Promise-returning Python callbacks (~1 ms each). Convex's
 `Convex.syscall` must be synchronous, so we intercept mini-racer's C callback (it runs on the
 isolate thread) for ids we reserve: JS writes a request into a SharedArrayBuffer and calls the
-callback; the isolate thread hands the request to the thread driving the call, which answers
-it (so storage is only ever touched from the caller's thread) and wakes the isolate thread.
+callback, which answers it right there on the isolate thread with the handler the driving call
+installed (`listen`). No thread hop per syscall: the driver thread only wakes for task
+completions and the events the handler posts (`post_event`).
+
+The isolate thread is foreign to Python: ctypes would create and destroy a Python thread state
+for every callback (slow, and it drops thread-locals such as per-thread database connections).
+The first callback pins one with PyGILState_Ensure; close() releases it on the same thread.
 
 Termination uses V8's own `Isolate::TerminateExecution` (exported by libmini_racer), because
 mini-racer's task cancellation cannot stop code running in the microtask checkpoint after a
@@ -18,12 +23,12 @@ import contextlib
 import ctypes
 import queue
 import struct
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from py_mini_racer import MiniRacer
 from py_mini_racer import _context as _mr_context
 from py_mini_racer._exc import JSEvalException, JSTerminatedException
@@ -67,13 +72,6 @@ class ChannelClosed(Exception):
 
 
 @dataclass
-class SyncRequest:
-    """One complete request from JS, answered with `reply`."""
-
-    payload: str
-
-
-@dataclass
 class TaskDone:
     """A task posted with `post_eval` finished; `value` is its result or the exception."""
 
@@ -87,7 +85,21 @@ class Wakeup:
     """Host work finished (see `wake`): the driver should deliver completions to JS."""
 
 
-Event = SyncRequest | TaskDone | Wakeup
+@dataclass
+class Settled:
+    """The call's outcome arrived (posted by the syscall handler)."""
+
+
+Event = TaskDone | Wakeup | Settled
+SyscallHandler = Callable[[str], str]
+
+
+_PyGILState_Ensure = ctypes.pythonapi.PyGILState_Ensure
+_PyGILState_Ensure.restype = ctypes.c_int
+_PyGILState_Ensure.argtypes = []
+_PyGILState_Release = ctypes.pythonapi.PyGILState_Release
+_PyGILState_Release.restype = None
+_PyGILState_Release.argtypes = [ctypes.c_int]
 
 
 def _v8_function(lib: ctypes.CDLL, name: str, restype: Any, argtypes: list[Any]) -> Any:
@@ -113,9 +125,7 @@ class V8Engine:
             lib, "_ZN2v87Isolate18TerminateExecutionEv", None, [ctypes.c_void_p]
         )
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._replies: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._listening = False
-        self._state_lock = threading.Lock()
+        self._handler: SyscallHandler | None = None
         self._isolate_ptr: int | None = None
         self._req_parts: list[str] = []
         self._resp_rest = b""
@@ -124,6 +134,13 @@ class V8Engine:
         self._code_handles: dict[str, Any] = {}
         self._sync_id = next(ctx._next_async_callback_id)
         _HANDLERS[(id(ctx), self._sync_id)] = self._on_notify
+        self._gil_state: int | None = None
+        self._releasing = False
+        self._release_id = next(ctx._next_async_callback_id)
+        _HANDLERS[(id(ctx), self._release_id)] = self._on_release
+        release = ctx._value_handle_to_python(
+            ctx._wrap_raw_handle(lib.mr_make_js_callback(ctx._ctx, self._release_id))
+        )
         notify = ctx._value_handle_to_python(
             ctx._wrap_raw_handle(lib.mr_make_js_callback(ctx._ctx, self._sync_id))
         )
@@ -131,6 +148,11 @@ class V8Engine:
         self._mem: memoryview = self._mr.eval("__strataSab")  # type: ignore[assignment]
         glob: Any = self._mr.eval("globalThis")
         glob["__strataNotify"] = notify
+        glob["__strataReleaseThread"] = release
+        self._mr.eval(
+            "globalThis[Symbol.for('strata.releaseThread')] = __strataReleaseThread;"
+            "delete globalThis.__strataReleaseThread"
+        )
         # Learn the v8::Isolate* from inside a callback on the isolate thread.
         self._mr.eval("__strataNotify()")
         if not self._isolate_ptr:
@@ -143,6 +165,7 @@ class V8Engine:
         """Runs on the isolate thread for every `notify()` from JS."""
         if self._isolate_ptr is None:
             self._isolate_ptr = self._try_get_current()
+            self._gil_state = _PyGILState_Ensure()  # pin this thread's Python thread state
             return
         mem = self._mem
         n, _, flags = struct.unpack_from("<iii", mem, 0)
@@ -158,14 +181,21 @@ class V8Engine:
             self._req_parts.append(chunk)
             chunk = "".join(self._req_parts)
             self._req_parts = []
-        with self._state_lock:
-            listening = self._listening
-        if not listening:
+        handler = self._handler
+        if handler is None:
             reply = '1{"message": "This operation ran after its function finished"}'
         else:
-            self._events.put(SyncRequest(chunk))
-            reply = self._replies.get()
+            try:
+                reply = handler(chunk)
+            except BaseException as e:  # never let an exception into V8's callback frame
+                reply = "1" + orjson.dumps({"message": f"{type(e).__name__}: {e}"}).decode()
         self._write_response(reply)
+
+    def _on_release(self, _handle: Any) -> None:
+        """Unpin the isolate thread's Python thread state (only while closing)."""
+        if self._releasing and self._gil_state is not None:
+            state, self._gil_state = self._gil_state, None
+            _PyGILState_Release(state)
 
     def _write_response(self, text: str | bytes) -> None:
         data = text.encode("utf-16-le", "surrogatepass") if isinstance(text, str) else text
@@ -199,21 +229,22 @@ class V8Engine:
         self._task_ids[tag] = ctx._dll.mr_eval(ctx._ctx, code_handle.raw, tag)
         return tag
 
-    def listen(self, on: bool) -> None:
-        """While listening, JS syscalls are queued for the driver; otherwise they fail fast."""
-        with self._state_lock:
-            self._listening = on
+    def listen(self, handler: SyscallHandler | None) -> None:
+        """Answer JS syscalls with `handler` (on the isolate thread); None: they fail fast.
+
+        The handler gets the raw request and returns '0'+ok JSON or '1'+error JSON."""
+        self._handler = handler
 
     def next_event(self, timeout: float | None) -> Event | None:
-        """The next syscall request or task completion, or None after `timeout` seconds."""
+        """The next task completion or posted event, or None after `timeout` seconds."""
         try:
             return self._events.get(timeout=timeout)
         except queue.Empty:
             return None
 
-    def reply(self, text: str) -> None:
-        """Answer the SyncRequest the isolate thread is blocked on ('0'+ok or '1'+error JSON)."""
-        self._replies.put(text)
+    def post_event(self, event: Event) -> None:
+        """Queue an event for the driver (thread-safe)."""
+        self._events.put(event)
 
     def wake(self) -> None:
         """Called from any thread when host work completes, to wake the driver loop."""
@@ -225,7 +256,8 @@ class V8Engine:
             self._terminate(self._isolate_ptr)
 
     def eval(self, code: str, timeout: float = 30.0) -> Any:
-        """Evaluate `code` to completion with syscalls refused; for setup and analysis."""
+        """Evaluate `code` to completion (syscalls fail unless a handler listens); for setup
+        and analysis."""
         tag = self.post_eval(code)
         deadline = time.monotonic() + timeout
         while True:
@@ -234,10 +266,7 @@ class V8Engine:
                 self.terminate()
                 deadline = time.monotonic() + 30.0
                 continue
-            if isinstance(event, SyncRequest):
-                self.reply('1{"message": "syscalls are not available here"}')
-                continue
-            if isinstance(event, Wakeup) or event.tag != tag:
+            if not isinstance(event, TaskDone) or event.tag != tag:
                 continue
             if event.error is not None:
                 raise self.translate_error(event.error)
@@ -264,8 +293,13 @@ class V8Engine:
         if self._closed:
             return
         self._closed = True
+        if self._gil_state is not None:
+            self._releasing = True
+            with contextlib.suppress(Exception):  # a broken isolate keeps its thread state
+                self.eval("globalThis[Symbol.for('strata.releaseThread')]()", timeout=5.0)
         ctx = self._ctx
         _HANDLERS.pop((id(ctx), self._sync_id), None)
+        _HANDLERS.pop((id(ctx), self._release_id), None)
         for tag in list(self._task_ids):
             _HANDLERS.pop((id(ctx), tag), None)
         self._code_handles.clear()

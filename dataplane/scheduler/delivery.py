@@ -58,6 +58,8 @@ class CeleryDelivery:
             self.app.conf.broker_transport_options = {
                 "data_folder_in": str(folder),
                 "data_folder_out": str(folder),
+                # kombu's default is ./control relative to the working directory
+                "control_folder": str(folder / "control"),
                 "polling_interval": 0.2,
             }
 

@@ -60,11 +60,29 @@ _ROWS_PER_INSERT = 64
 
 @functools.lru_cache(maxsize=512)
 def _multi_row(sql: str, rows: int) -> str:
-    """`INSERT ... VALUES (%s, ...)` widened to `rows` value tuples (plain SQL unchanged)."""
+    """`INSERT ... VALUES (%s, ...)` widened to `rows` value tuples, with numbered `$n`
+    placeholders: commits go through a RawCursor, so psycopg never re-parses the query
+    (it only caches that for queries of at most 50 parameters)."""
     head, sep, values = sql.partition(" VALUES ")
-    if not sep or rows == 1:
-        return sql
-    return f"{head} VALUES " + ", ".join([values] * rows)
+    if sep and rows > 1:
+        sql = f"{head} VALUES " + ", ".join([values] * rows)
+    parts = sql.split("%s")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+@functools.lru_cache(maxsize=512)
+def _combined_insert(shape: tuple[tuple[str, int], ...]) -> str:
+    """Several multi-row INSERTs as one statement: all but the last in a WITH clause."""
+    parts = []
+    for sql, rows in shape:
+        head, _, values = sql.partition(" VALUES ")
+        parts.append(f"{head} VALUES " + ", ".join([values] * rows))
+    *ctes, main = parts
+    text = main
+    if ctes:
+        text = "WITH " + ", ".join(f"w{i} AS ({c})" for i, c in enumerate(ctes)) + " " + main
+    pieces = text.split("%s")
+    return "".join(f"{p}${i}" for i, p in enumerate(pieces[:-1], 1)) + pieces[-1]
 
 
 class PostgresPersistence(Persistence):
@@ -166,7 +184,7 @@ class PostgresPersistence(Persistence):
         """One transaction in one pipelined round trip: BEGIN, the inserts, COMMIT."""
         conn = self._writer_conn()
         try:
-            with conn.pipeline(), conn.cursor() as cur:
+            with conn.pipeline(), psycopg.RawCursor(conn) as cur:
                 cur.execute("BEGIN")
                 for sql, rows in statements:
                     for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -225,13 +243,33 @@ class PostgresPersistence(Persistence):
         entries: list[IndexEntry],
         tokens: list[tuple[str, int]] | None = None,
     ) -> None:
-        self._write(
-            [
-                (_INSERT_DOC, list(documents)),
-                (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
-                (_INSERT_TOKEN, list(tokens or [])),
-            ]
-        )
+        statements: list[tuple[str, list[tuple[Any, ...]]]] = [
+            (_INSERT_DOC, list(documents)),
+            (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
+            (_INSERT_TOKEN, list(tokens or [])),
+        ]
+        if all(len(rows) <= _ROWS_PER_INSERT for _, rows in statements):
+            self._write_one_statement([(sql, rows) for sql, rows in statements if rows])
+        else:
+            self._write(statements)
+
+    def _write_one_statement(self, inserts: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        """A commit of ordinary size as one autocommit statement (writable CTEs): one round
+        trip and far less client work than a pipelined BEGIN/INSERT.../COMMIT."""
+        if not inserts:
+            return
+        shape = tuple((sql, len(rows)) for sql, rows in inserts)
+        conn = self._writer_conn()
+        try:
+            with psycopg.RawCursor(conn) as cur:
+                cur.execute(
+                    _combined_insert(shape), [v for _, rows in inserts for r in rows for v in r]
+                )
+        except psycopg.Error:
+            if conn.closed or conn.broken:
+                self._writer = None
+                self._writer = self._connect_writer()
+            raise
 
     def token_ts(self, token: str) -> int | None:
         """Commit ts of a forwarded commit already applied under this token, if any."""

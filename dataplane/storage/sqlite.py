@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +40,10 @@ _SET_META_TS = (
 )
 
 
+class _Connection(sqlite3.Connection):
+    """Weak-referenceable, so a reader dies with the thread that opened it."""
+
+
 def parse_sqlite_url(url: str) -> tuple[Path, str]:
     """`sqlite:///abs/path?synchronous=normal` -> (path, PRAGMA synchronous value)."""
     parts = urlsplit(url)
@@ -58,7 +63,7 @@ class SqlitePersistence(Persistence):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = self._take_committer_lock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self._closed = False
         self._writer = self._connect()
@@ -79,23 +84,27 @@ class SqlitePersistence(Persistence):
             ) from None
         return fd
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=64
+    def _connect(self) -> _Connection:
+        conn: _Connection = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=64,
+            factory=_Connection,
         )
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute(f"PRAGMA synchronous={self._sync}")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _reader(self) -> _Connection:
+        conn: _Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
                 raise RuntimeError("database is closed")
             conn = self._connect()
             self._local.conn = conn
             with self._readers_lock:
-                self._readers.append(conn)
+                self._readers.add(conn)
         return conn
 
     def load_catalog(self) -> tuple[list[TableRow], list[IndexRow]]:
@@ -232,7 +241,7 @@ class SqlitePersistence(Persistence):
     def close(self) -> None:
         self._closed = True
         with self._readers_lock:
-            readers, self._readers = self._readers, []
+            readers, self._readers = list(self._readers), weakref.WeakSet()
         for conn in readers:
             conn.close()
         self._writer.close()

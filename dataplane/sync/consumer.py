@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 import structlog
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from ..auth import AuthError, Identity, admin_identity, identity_from_token
@@ -93,6 +95,24 @@ class SyncConsumer(AsyncWebsocketConsumer):
             self.session.close()
             self.service.sessions.discard(self.session)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' consumer loop for a consumer without a channel layer: await the next
+        message and dispatch it (no task and `asyncio.wait` per inbound frame)."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-message `close_old_connections` thread hop:
+        the data plane has no Django database connections to recycle."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def _send_frame(self, payload: bytes) -> None:
         if not self._closing:
             if TRACE:
@@ -160,7 +180,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
         base = self.session.identity_version
         try:
             identity = await asyncio.get_running_loop().run_in_executor(
-                None, self._identity_for, msg
+                self.service.functions, self._identity_for, msg
             )
         except AuthError as exc:
             await self.session.send(auth_error(str(exc), base, attempted=True))
@@ -187,14 +207,15 @@ class SyncConsumer(AsyncWebsocketConsumer):
             identity = self.session.identity
             identity_key = "" if identity is None else identity.key
             session_id = self.session.session_id
-            # In memory: a resend while the first run is in flight awaits it. Durable (the key,
+            # In memory: a resend while the first run is in flight awaits it. Durable (a key
             # recorded in the mutation's own commit): a resend after a crash replays it.
-            key = request_key(session_id, identity_key, msg.request_id) if session_id else None
             outcome = await self.service.dedup.run(
                 session_id,
                 identity_key,
                 msg.request_id,
-                functools.partial(self._execute_mutation, msg, key, not self._resumed),
+                functools.partial(
+                    self._execute_mutation, msg, session_id, identity_key, not self._resumed
+                ),
             )
             await self.session.send(
                 mutation_response(
@@ -211,24 +232,27 @@ class SyncConsumer(AsyncWebsocketConsumer):
             self.session.wait_for_ts(outcome.ts or 0)
 
     async def _execute_mutation(
-        self, msg: Mutation, key: str | None, first_send: bool
+        self, msg: Mutation, session_id: str, identity_key: str, first_send: bool
     ) -> MutationOutcome:
         """Run it; on a session's first socket every request id is new (clients resend only
         after reconnecting), so the durable record is written but need not be looked up."""
         backend = self.service.backend
         identity = self.session.identity
-        loop = asyncio.get_running_loop()
-        run_mutation = functools.partial(
-            backend.run_mutation, request_key=key, first_send=first_send
-        )
-        try:
-            run = await loop.run_in_executor(None, run_mutation, msg.udf_path, msg.args, identity)
-        except FunctionFailure as exc:
-            return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
-        except Exception as exc:
-            log.exception("mutation crashed", path=msg.udf_path)
-            return MutationOutcome(False, f"Server Error: {type(exc).__name__}", None, ())
-        return MutationOutcome(True, run.value, run.commit_ts, run.log_lines)
+
+        def run() -> MutationOutcome:  # on a worker thread, hashing included
+            key = request_key(session_id, identity_key, msg.request_id) if session_id else None
+            try:
+                out = backend.run_mutation(
+                    msg.udf_path, msg.args, identity, request_key=key, first_send=first_send
+                )
+            except FunctionFailure as exc:
+                return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
+            except Exception as exc:
+                log.exception("mutation crashed", path=msg.udf_path)
+                return MutationOutcome(False, f"Server Error: {type(exc).__name__}", None, ())
+            return MutationOutcome(True, out.value, out.commit_ts, out.log_lines)
+
+        return await asyncio.get_running_loop().run_in_executor(self.service.functions, run)
 
     async def _run_action(self, msg: Action) -> None:
         backend = self.service.backend
@@ -236,7 +260,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
         loop = asyncio.get_running_loop()
         try:
             run = await loop.run_in_executor(
-                None, backend.run_action, msg.udf_path, msg.args, identity
+                self.service.functions, backend.run_action, msg.udf_path, msg.args, identity
             )
             payload = action_response(
                 msg.request_id, success=True, result=run.value, log_lines=run.log_lines

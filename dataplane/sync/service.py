@@ -6,7 +6,9 @@ benchmarks may install one with another backend.
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,14 @@ class SyncService:
     dedup: MutationDedup = field(default_factory=MutationDedup)
     sessions: set[Any] = field(default_factory=set)
     bus: CommitBus | None = None  # when several processes serve the deployment (Redis)
+    # Mutations, actions and auth run here, off the event loop. asyncio's default executor
+    # has cpu+4 threads: fewer than the clients a deployment serves concurrently.
+    functions: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=int(os.environ.get("STRATA_DP_SYNC_THREADS", "32")),
+            thread_name_prefix="sync-fn",
+        )
+    )
 
     def __post_init__(self) -> None:
         self.manager = SubscriptionManager(self.db, self.backend)

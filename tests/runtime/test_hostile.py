@@ -150,3 +150,15 @@ def test_host_entry_points_cannot_be_tampered_with(fast_runner: FunctionRunner) 
     out = fast_runner.run_query("hostile:tamper", {}).value
     assert out == {"strata": "object", "convex": "object", "syscallReplaced": False}
     healthy(fast_runner)
+
+
+def test_write_from_a_dangling_promise_never_reaches_the_next_call(
+    fast_runner: FunctionRunner,
+) -> None:
+    for _ in range(20):  # the late write would land in whichever call runs next on the isolate
+        assert fast_runner.run_mutation("hostile:danglingWrite", {}).value == "returned"
+        fast_runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": "b"})
+    ghosts = fast_runner.run_query("messages:list", {"channel": "dangling"}).value
+    assert ghosts == []
+    assert len(fast_runner.run_query("messages:list", {"channel": "c"}).value) == 20
+    healthy(fast_runner)

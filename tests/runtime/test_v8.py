@@ -10,25 +10,23 @@ import time
 
 import pytest
 
-from dataplane.runtime.v8 import SAB_CHARS, EngineError, SyncRequest, TaskDone, V8Engine
+from dataplane.runtime.v8 import SAB_CHARS, EngineError, TaskDone, V8Engine
 
 
 def drive(engine: V8Engine, code: str, answer, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    """Run code; answer every sync request with answer(payload)."""
-    engine.listen(True)
+    """Run code; answer every sync request with answer(payload) (on the isolate thread)."""
+    engine.listen(answer)
     try:
         tag = engine.post_eval(code)
         while True:
             event = engine.next_event(timeout)
             assert event is not None, "no event"
-            if isinstance(event, SyncRequest):
-                engine.reply(answer(event.payload))
-            elif isinstance(event, TaskDone) and event.tag == tag:
+            if isinstance(event, TaskDone) and event.tag == tag:
                 if event.error is not None:
                     raise engine.translate_error(event.error)
                 return event.value
     finally:
-        engine.listen(False)
+        engine.listen(None)
 
 
 @pytest.fixture

@@ -62,6 +62,11 @@
     return err;
   }
   function call(op, args) {
+    // Between calls (after finish(), before the next invoke) the host may already serve the
+    // next call: a dangling promise of a finished call must not reach it.
+    if (betweenCalls && op !== "strata/request" && op !== "strata/done") {
+      throw new Error("This operation ran after its function finished");
+    }
     const out = rawCall(op + "\n" + args);
     if (out.charCodeAt(0) === 49) throw hostError(out.slice(1));
     return out.slice(1);
@@ -69,6 +74,7 @@
 
   // ------------------------------------------------------------------ per-call state
   let kind = null; // "query" | "mutation" | "action" | "http" while a call runs
+  let betweenCalls = false; // a call finished and the next has not started
   let frozenNow = null;
   let rng = [1, 2, 3, 4];
   let logLines = [];
@@ -825,6 +831,7 @@
     logCount = 0;
     const k = kind;
     kind = null;
+    betweenCalls = true;
     frozenNow = null;
     activeTimers.clear();
     streams.clear();
@@ -857,6 +864,7 @@
       envVars = Object.freeze(Object.assign({}, env));
     },
     invoke() {
+      betweenCalls = false;
       pending.clear();
       activeTimers.clear();
       streams.clear();
@@ -894,6 +902,7 @@
       );
     },
     pump() {
+      if (betweenCalls) return; // the call already finished
       const done = JSON.parse(call("strata/completions", ""));
       for (const [ticket, ok, payload] of done) {
         const p = pending.get(ticket);
@@ -904,6 +913,7 @@
       }
     },
     reset() {
+      betweenCalls = true;
       pending.clear();
       activeTimers.clear();
       streams.clear();

@@ -112,3 +112,17 @@ export const tamper = query({
     };
   },
 });
+
+// Returns at once and writes from a promise chain that outlives the call: the write must fail
+// (the transaction is gone), never land in the next call's transaction.
+export const danglingWrite = mutation({
+  args: {},
+  handler: async (ctx) => {
+    let p: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < 20; i++) p = p.then(() => undefined);
+    void p.then(() =>
+      ctx.db.insert("messages", { channel: "dangling", author: "ghost", body: "late" }),
+    );
+    return "returned";
+  },
+});
