@@ -71,12 +71,16 @@ class Identity:
     key: str
     user: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     admin: bool = False
+    # The token's `exp` (seconds since the epoch): sync sockets report expiry as AuthError.
+    expires_at: float | None = field(default=None, compare=False, hash=False)
 
     @classmethod
-    def for_user(cls, user: Mapping[str, Any], *, admin: bool = False) -> Identity:
+    def for_user(
+        cls, user: Mapping[str, Any], *, admin: bool = False, expires_at: float | None = None
+    ) -> Identity:
         prefix = "admin-as:" if admin else "user:"
         body = orjson.dumps(dict(user), option=orjson.OPT_SORT_KEYS).decode()
-        return cls(prefix + body, dict(user), admin)
+        return cls(prefix + body, dict(user), admin, expires_at)
 
     @classmethod
     def for_admin(cls, acting_as: Mapping[str, Any] | None = None) -> Identity:
@@ -355,4 +359,6 @@ def identity_from_token(
         raise AuthError("Token expired") from exc
     except jwt.PyJWTError as exc:
         raise AuthError(f"Could not verify token: {exc}") from exc
-    return Identity.for_user(user_identity_from_claims(claims))
+    exp = claims.get("exp")
+    expires_at = float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    return Identity.for_user(user_identity_from_claims(claims), expires_at=expires_at)

@@ -74,6 +74,7 @@ class QueryOutcome(_HasValue):
     logs: list[LogLine]
     read_set: ReadSet
     ts: int
+    journal: str | None = None  # where its paginate() ended (see runtime/journal.py)
 
 
 @dataclass(frozen=True)

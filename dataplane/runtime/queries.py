@@ -262,6 +262,7 @@ def query_page(txn: Transaction, args: dict[str, Any]) -> dict[str, Any]:
     filters = [op["filter"] for op in (query.get("operators") or []) if "filter" in op]
     page: list[Doc] = []
     rows_read = 0
+    to_the_end = end_cursor == END_CURSOR  # a journaled last page: take what follows too
     for key, doc in _scan(txn, table, index, ranges, order, after, end_key):
         rows_read += 1
         if all(_truthy(evaluate(f, doc)) for f in filters):
@@ -269,6 +270,8 @@ def query_page(txn: Transaction, args: dict[str, Any]) -> dict[str, Any]:
         if end_key is not None:
             if key == end_key:
                 return _page(page, False, encode_cursor(end_key))
+            continue
+        if to_the_end:
             continue
         if len(page) >= page_size or (max_rows is not None and rows_read >= max_rows):
             return _page(page, False, encode_cursor(key))

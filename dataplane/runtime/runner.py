@@ -33,6 +33,7 @@ from .isolate import (
     CallTimeout,
     Isolate,
 )
+from .journal import journal_end_cursor, make_journal
 from .limits import RuntimeLimits
 from .modules import Bundle
 from .node_worker import NodeWorker, NodeWorkerError
@@ -305,9 +306,13 @@ class FunctionRunner:
         ts: int | None = None,
         *,
         allow_internal: bool = False,
+        journal: str | None = None,
         _depth: int = 0,
     ) -> QueryOutcome:
-        """Run a query at snapshot `ts` (default latest); returns value, logs, read set, ts."""
+        """Run a query at snapshot `ts` (default latest); returns value, logs, read set, ts.
+
+        `journal` (from an earlier run of the same subscription) pins where its paginated
+        page ends; the outcome carries the journal to send with the result."""
         if path.startswith("_system/") and self.deployment is not None:
             from ..deploy.system_functions import system_query_outcome
 
@@ -323,14 +328,16 @@ class FunctionRunner:
         ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
         self._check_args(info, args, ctx)
         seed = _stable_seed(info.path, args, txn.snapshot_ts)
-        host = DatabaseSyscalls(ctx, txn, writable=False)
+        host = DatabaseSyscalls(ctx, txn, writable=False, journal_end=journal_end_cursor(journal))
         result = self._execute(active, ctx, "query", info, args, host, seed)
         try:
             value = self._finish(info, result, ctx, "query")
         except FunctionError as e:  # the code threw (deterministically, given what it read)
             e.read_set, e.read_ts = txn.read_set, txn.snapshot_ts
             raise
-        return QueryOutcome(value, _lines(result), txn.read_set, txn.snapshot_ts)
+        return QueryOutcome(
+            value, _lines(result), txn.read_set, txn.snapshot_ts, make_journal(host.paged_end)
+        )
 
     def run_query_in_transaction(
         self, path: str, args: dict[str, Any], identity: Any, txn: Transaction, depth: int

@@ -117,7 +117,13 @@ class CommonSyscalls:
 class DatabaseSyscalls(CommonSyscalls):
     """Serves one query or mutation's syscalls from its Transaction."""
 
-    def __init__(self, call: CallContext, txn: Transaction, writable: bool) -> None:
+    def __init__(
+        self,
+        call: CallContext,
+        txn: Transaction,
+        writable: bool,
+        journal_end: str | None = None,
+    ) -> None:
         super().__init__(call)
         self.txn = txn
         self.writable = writable
@@ -125,6 +131,11 @@ class DatabaseSyscalls(CommonSyscalls):
         self._ids = itertools.count(1)
         self.syscalls = 0
         self.scheduled = 0
+        # Stable reactive pagination: the first paginate() of a subscribed query re-runs with
+        # the end cursor its first run reached, so its page grows or shrinks in place.
+        self.journal_end = journal_end
+        self.paged_end: str | None = None
+        self._paged = False
 
     def syscall(self, op: str, raw_args: str) -> str:
         self.syscalls += 1
@@ -213,12 +224,18 @@ class DatabaseSyscalls(CommonSyscalls):
         if op == "1.0/queryCleanup":
             return self._streams.pop(a.get("queryId"), None) is not None  # type: ignore[arg-type]
         if op == "1.0/queryPage":
+            first_page = not self._paged
+            self._paged = True
+            if first_page and self.journal_end is not None and a.get("endCursor") is None:
+                a = {**a, "endCursor": self.journal_end}
             search = search_source(a.get("query"))
             if search is None:
                 result = query_page(txn, a)
             else:
                 result = search_page(search_documents(self.call, txn, search, 1024), a)
             result["page"] = [to_json(d) for d in result["page"]]
+            if first_page:
+                self.paged_end = str(result["continueCursor"])
             return result
         if op == "1.0/count":
             return float(txn.count(str(a.get("table"))))

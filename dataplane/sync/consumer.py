@@ -19,7 +19,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from ..auth import AuthError, Identity, admin_identity, identity_from_token
+from ..auth import CLOCK_LEEWAY_S, AuthError, Identity, admin_identity, identity_from_token
 from .backend import FunctionFailure
 from .dedup import MutationOutcome, request_key
 from .protocol import (
@@ -69,6 +69,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
         self._connected = False
         self._resumed = True  # until Connect says this is the session's first socket
         self._closing = False
+        self._expiry: asyncio.TimerHandle | None = None
         await self.accept()
         self._direct = direct_writer(self.base_send)
         self.service.sessions.add(self.session)
@@ -89,6 +90,8 @@ class SyncConsumer(AsyncWebsocketConsumer):
         if TRACE:
             log.info("sync socket closed", code=code)
         self._closing = True
+        if getattr(self, "_expiry", None) is not None:
+            self._expiry.cancel()  # type: ignore[union-attr]
         for task in list(self._tasks):
             task.cancel()
         if hasattr(self, "session"):
@@ -189,6 +192,29 @@ class SyncConsumer(AsyncWebsocketConsumer):
             await self.close(code=1000)
             return
         self.session.set_identity(identity, msg.base_version)
+        self._arm_expiry(identity)
+
+    def _arm_expiry(self, identity: Identity | None) -> None:
+        """When the token behind the identity expires, say so (AuthError) and close: the
+        client fetches a fresh token and reconnects."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        if identity is None or identity.expires_at is None:
+            return
+        version = self.session.identity_version
+        delay = max(0.0, identity.expires_at + CLOCK_LEEWAY_S - time.time())
+        self._expiry = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._token_expired(version))
+        )
+
+    async def _token_expired(self, version: int) -> None:
+        if self._closing or self.session.identity_version != version:
+            return
+        await self.session.send(auth_error("Token expired", version, attempted=False))
+        self.session.close()
+        self._closing = True
+        await self.close(code=1000)
 
     @staticmethod
     def _identity_for(msg: Authenticate) -> Identity | None:

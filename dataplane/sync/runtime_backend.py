@@ -61,13 +61,15 @@ class RuntimeBackend:
 
         admin = identity is not None and identity.admin
         try:
-            out = self._runner().run_query(path, _args(args), identity, ts, allow_internal=admin)
+            out = self._runner().run_query(
+                path, _args(args), identity, ts, allow_internal=admin, journal=journal
+            )
         except FunctionError as exc:
             if exc.read_set is not None and exc.read_ts is not None:
                 # The code threw: re-run only when something it read changes.
                 return QueryFailed(_failure(exc), exc.read_set, exc.read_ts)
             raise _failure(exc) from exc  # time-outs, bad arguments...: re-run on any commit
-        return QueryRun(to_json(out.value), _lines(out.logs), out.read_set, out.ts)
+        return QueryRun(to_json(out.value), _lines(out.logs), out.read_set, out.ts, out.journal)
 
     def run_mutation(
         self,

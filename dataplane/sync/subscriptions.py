@@ -282,4 +282,6 @@ class SubscriptionManager:
             log.exception("query execution crashed", path=sub.path)
             failure = FunctionFailure(f"Server Error: {type(exc).__name__}")
             return result_of(QueryFailed(failure, ReadSet(), ts)), None
+        if isinstance(outcome, QueryRun) and outcome.journal is not None:
+            sub.journal = outcome.journal  # later runs keep the page where this one ended
         return result_of(outcome), outcome.read_set

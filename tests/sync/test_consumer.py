@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,45 @@ def test_same_request_id_under_another_identity_is_not_replayed(service) -> None
 
     asyncio.run(scenario())
     assert backend.mutation_runs == 2
+
+
+def test_token_expiry_sends_auth_error_and_closes(service, monkeypatch) -> None:
+    from dataplane.auth import CLOCK_LEEWAY_S, Identity
+    from dataplane.sync.consumer import SyncConsumer
+
+    def identity_for(msg: Any) -> Identity:
+        # A token that expires (leeway included) a moment from now; a later one never does.
+        soon = time.time() - CLOCK_LEEWAY_S + (0.3 if msg.value == "short" else 3600)
+        return Identity.for_user({"subject": "u1", "issuer": "iss"}, expires_at=soon)
+
+    monkeypatch.setattr(SyncConsumer, "_identity_for", staticmethod(identity_for))
+
+    async def scenario() -> None:
+        c = Client()
+        await c.open()
+        await c.send(
+            {"type": "Authenticate", "tokenType": "User", "value": "short", "baseVersion": 0}
+        )
+        err = await c.recv_type("AuthError")
+        assert err["authUpdateAttempted"] is False
+        assert err["baseVersion"] == 1 and "expired" in err["error"]
+        assert (await c.recv())["type"] == "<closed>"
+
+        refreshed = Client()
+        await refreshed.open(session="sess-2")
+        await refreshed.send(
+            {"type": "Authenticate", "tokenType": "User", "value": "short", "baseVersion": 0}
+        )
+        # Re-authenticating in time with a fresh token disarms the first timer.
+        await refreshed.send(
+            {"type": "Authenticate", "tokenType": "User", "value": "long", "baseVersion": 1}
+        )
+        await refreshed.send(_add(0, 0, "auth:whoami", {}))
+        await asyncio.sleep(0.8)
+        t = await refreshed.recv_type("Transition")
+        while not t["modifications"]:
+            t = await refreshed.recv_type("Transition")
+        assert t["endVersion"]["identity"] == 2
+        await refreshed.close()
+
+    asyncio.run(scenario())
