@@ -11,7 +11,7 @@ from dataplane.auth import AuthError, require_admin
 from dataplane.deploy.web import api_view, error_response, in_thread, json_response, read_json
 from dataplane.deployment import current_deployment
 from dataplane.replication.codec import decode_transaction
-from dataplane.transactions import DatabaseError, OccConflict
+from dataplane.transactions import DatabaseError, DuplicateRequest, OccConflict
 from dataplane.transactions.catalog import IndexDefinition
 
 
@@ -39,6 +39,8 @@ async def commit(request: HttpRequest) -> HttpResponse:
         ts = await in_thread(run)
     except OccConflict as exc:
         return error_response("OccConflict", str(exc), 409)
+    except DuplicateRequest as exc:
+        return error_response("DuplicateRequest", exc.key, 409)
     except DatabaseError as exc:
         return error_response("BadCommit", str(exc), 400)
     return json_response({"ts": ts})

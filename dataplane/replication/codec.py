@@ -7,7 +7,7 @@ from typing import Any
 
 from ..ids import decode_id
 from ..transactions import Database, DatabaseError, ReadSet, Transaction
-from ..transactions.transaction import PendingWrite
+from ..transactions.transaction import MutationRequest, PendingWrite
 from ..values import from_json, to_json
 
 
@@ -42,6 +42,9 @@ def encode_transaction(txn: Transaction, token: str) -> dict[str, Any]:
             for w in txn.writes.values()
             if w.value is not w.base
         ],
+        "request": None
+        if txn.request is None
+        else [txn.request.key, txn.request.result_json, txn.request.check],
     }
 
 
@@ -75,6 +78,12 @@ def decode_transaction(db: Database, body: Any) -> tuple[Transaction, str]:
                 None if base is None else from_json(base),
                 None if value is None else from_json(value),
             )
+        request = body.get("request")
+        if request is not None:
+            key, result_json, check = request
+            if not isinstance(key, str) or not isinstance(result_json, str) or not key:
+                raise DatabaseError("request must be [key, result JSON, check]")
+            txn.request = MutationRequest(key, result_json, bool(check))
     except (KeyError, TypeError, ValueError) as exc:
         raise DatabaseError(f"Malformed forwarded commit: {exc}") from exc
     return txn, token

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import structlog
 
-from ..transactions import Database, DatabaseError, OccConflict, Transaction
+from ..transactions import Database, DatabaseError, DuplicateRequest, OccConflict, Transaction
 from ..transactions.catalog import IndexDefinition
 from .codec import encode_transaction
 
@@ -74,6 +74,8 @@ class HttpForwarder:
             if response.status_code == 200:
                 return reply
             if response.status_code == 409:
+                if reply.get("code") == "DuplicateRequest":
+                    raise DuplicateRequest(str(reply.get("message", "")))
                 raise OccConflict(str(reply.get("message", "conflict at the committer")))
             if response.status_code == 503 and time.monotonic() < deadline:
                 time.sleep(0.2)  # that process is no longer (or not yet) the committer

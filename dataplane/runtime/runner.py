@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import structlog
 
-from ..transactions import DatabaseError, Transaction
+from ..transactions import DatabaseError, DuplicateRequest, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
 from . import request_log
@@ -390,7 +390,7 @@ class FunctionRunner:
         With a `request_key` (an opaque string, see sync/dedup.request_key) it runs at most
         once per key, even across crashes: the result is recorded in its own commit, replayed.
         `first_send=True` skips looking the key up (a storage read) when the caller knows it
-        is new; a concurrent resend's own lookup still conflicts with this commit's record.
+        is new; a resend racing it is refused by the committer and replays the record.
         """
         if path.startswith("_system/") and self.deployment is not None:
             from ..deploy.system_functions import system_mutation_outcome
@@ -402,16 +402,13 @@ class FunctionRunner:
         info = self._lookup(active, path, "mutation", allow_internal)
         last_logs: list[LogLine] = []
         db = self.db
-        if request_key is not None:
-            request_log.ensure_table(db)
+        if request_key is not None and not first_send:
+            prior = request_log.lookup(db, request_key)
+            if prior is not None:  # committed before (maybe before a crash): replay it
+                return MutationOutcome(prior[0], [], prior[1])
 
         def attempt(txn: Transaction) -> Any:
             nonlocal last_logs
-            if request_key is not None and not first_send:
-                prior = request_log.lookup(txn, request_key)
-                if prior is not None:  # committed before (maybe before a crash): replay it
-                    last_logs = []
-                    return prior[0]
             ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
             self._check_args(info, args, ctx)
             host = DatabaseSyscalls(ctx, txn, writable=True)
@@ -419,11 +416,17 @@ class FunctionRunner:
             last_logs = _lines(result)
             value = self._finish(info, result, ctx, "mutation")
             if request_key is not None:
-                request_log.record(txn, request_key, value)
+                request_log.record(txn, request_key, value, check=not first_send)
             return value
 
         try:
             value, commit_ts = db.run_mutation(attempt)
+        except DuplicateRequest as e:  # a resend lost the race against its first run: replay
+            assert request_key is not None
+            prior = request_log.lookup(db, request_key)
+            if prior is None:
+                raise FunctionError(f"{info.path} could not commit: {e}") from e
+            return MutationOutcome(prior[0], [], prior[1])
         except DatabaseError as e:  # commit-time failures: OCC retries exhausted, limits
             raise FunctionError(f"{info.path} could not commit: {e}", logs=last_logs) from e
         if request_key is not None:

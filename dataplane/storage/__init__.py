@@ -8,6 +8,7 @@ from .base import (
     IndexRow,
     Persistence,
     PersistenceLocked,
+    RequestRecord,
     ScanRow,
     TableRow,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "IndexRow",
     "Persistence",
     "PersistenceLocked",
+    "RequestRecord",
     "ScanRow",
     "TableRow",
     "open_persistence",

@@ -32,6 +32,7 @@ class IndexRow:
 
 # (internal id, ts, table number, value JSON bytes or None for a delete)
 DocumentVersion = tuple[bytes, int, int, bytes | None]
+RequestRecord = tuple[str, int, str]  # (request key, commit ts, result JSON)
 # (index id, key, ts, internal doc id, deleted)
 IndexEntry = tuple[int, bytes, int, bytes, bool]
 # (key, value JSON) of a live entry
@@ -73,11 +74,21 @@ class Persistence(ABC):
         documents: list[DocumentVersion],
         entries: list[IndexEntry],
         tokens: list[tuple[str, int]] | None = None,
+        requests: list[RequestRecord] | None = None,
     ) -> None:
         """Durably write one or more commits' rows (each carries its ts), atomically.
 
-        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres only).
+        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres only);
+        `requests` (key, ts, result JSON) are the de-duplication records of sync mutations.
         """
+
+    @abstractmethod
+    def mutation_request(self, key: str) -> tuple[int, str] | None:
+        """(commit ts, result JSON) recorded for a mutation request key, if any."""
+
+    @abstractmethod
+    def prune_mutation_requests(self, before_ts: int) -> int:
+        """Delete request records committed before `before_ts`; returns how many."""
 
     @abstractmethod
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:

@@ -16,11 +16,22 @@ from .base import (
     IndexRow,
     Persistence,
     PersistenceLocked,
+    RequestRecord,
     ScanRow,
     TableRow,
 )
 from .replication import LogSlice
-from .sql import count_sql, gc_sql, get_sql, latest_sql, scan_sql, schema_sql
+from .sql import (
+    count_sql,
+    gc_sql,
+    get_request_sql,
+    get_sql,
+    insert_request_sql,
+    latest_sql,
+    prune_requests_sql,
+    scan_sql,
+    schema_sql,
+)
 
 _SCAN = {(d, b): scan_sql("%s", d, b) for d in (False, True) for b in (False, True)}
 _GET = get_sql("%s")
@@ -50,6 +61,9 @@ _REPLICATION_DDL = (
     "CREATE TABLE IF NOT EXISTS strata_committer (id INTEGER PRIMARY KEY, url TEXT NOT NULL)",
 )
 _INSERT_TOKEN = "INSERT INTO strata_commit_tokens (token, ts) VALUES (%s, %s)"
+_INSERT_REQUEST = insert_request_sql("%s")
+_GET_REQUEST = get_request_sql("%s")
+_PRUNE_REQUESTS = prune_requests_sql("%s")
 # A killed previous committer's backend may need a moment to notice and release its lock.
 _LOCK_WAIT_S = 3.0
 
@@ -242,11 +256,13 @@ class PostgresPersistence(Persistence):
         documents: list[DocumentVersion],
         entries: list[IndexEntry],
         tokens: list[tuple[str, int]] | None = None,
+        requests: list[RequestRecord] | None = None,
     ) -> None:
         statements: list[tuple[str, list[tuple[Any, ...]]]] = [
             (_INSERT_DOC, list(documents)),
             (_INSERT_ENTRY, [(i, k, t, d, int(x)) for i, k, t, d, x in entries]),
             (_INSERT_TOKEN, list(tokens or [])),
+            (_INSERT_REQUEST, list(requests or [])),
         ]
         if all(len(rows) <= _ROWS_PER_INSERT for _, rows in statements):
             self._write_one_statement([(sql, rows) for sql, rows in statements if rows])
@@ -270,6 +286,14 @@ class PostgresPersistence(Persistence):
                 self._writer = None
                 self._writer = self._connect_writer()
             raise
+
+    def mutation_request(self, key: str) -> tuple[int, str] | None:
+        rows = self._query(_GET_REQUEST, (key,))
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def prune_mutation_requests(self, before_ts: int) -> int:
+        with self._pool.connection() as conn:
+            return int(conn.execute(_PRUNE_REQUESTS, (before_ts,)).rowcount or 0)
 
     def token_ts(self, token: str) -> int | None:
         """Commit ts of a forwarded commit already applied under this token, if any."""

@@ -105,4 +105,20 @@ def schema_sql(blob: str, bigint: str, suffix: str = "") -> list[str]:
         f"key {blob} NOT NULL, "
         f"ts {bigint} NOT NULL, doc_id {blob} NOT NULL, deleted SMALLINT NOT NULL, "
         f"PRIMARY KEY (index_id, key, ts)){suffix}",
+        # Durable mutation de-duplication (runtime/request_log.py), written in the commit.
+        f"CREATE TABLE IF NOT EXISTS strata_mutation_requests (key TEXT PRIMARY KEY, "
+        f"ts {bigint} NOT NULL, result TEXT NOT NULL){suffix}",
     ]
+
+
+def insert_request_sql(placeholder: str) -> str:
+    p = placeholder
+    return f"INSERT INTO strata_mutation_requests (key, ts, result) VALUES ({p}, {p}, {p})"
+
+
+def get_request_sql(placeholder: str) -> str:
+    return f"SELECT ts, result FROM strata_mutation_requests WHERE key = {placeholder}"
+
+
+def prune_requests_sql(placeholder: str) -> str:
+    return f"DELETE FROM strata_mutation_requests WHERE ts < {placeholder}"

@@ -16,16 +16,30 @@ from .base import (
     IndexRow,
     Persistence,
     PersistenceLocked,
+    RequestRecord,
     ScanRow,
     TableRow,
 )
-from .sql import count_sql, gc_sql, get_sql, latest_sql, scan_sql, schema_sql
+from .sql import (
+    count_sql,
+    gc_sql,
+    get_request_sql,
+    get_sql,
+    insert_request_sql,
+    latest_sql,
+    prune_requests_sql,
+    scan_sql,
+    schema_sql,
+)
 
 _SYNC_MODES = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 _SCAN = {(d, b): scan_sql("?", d, b) for d in (False, True) for b in (False, True)}
 _GET = get_sql("?")
 _COUNT = count_sql("?")
 _LATEST = latest_sql("?")
+_INSERT_REQUEST = insert_request_sql("?")
+_GET_REQUEST = get_request_sql("?")
+_PRUNE_REQUESTS = prune_requests_sql("?")
 _INSERT_DOC = "INSERT INTO documents (id, ts, table_num, value) VALUES (?, ?, ?, ?)"
 _INSERT_ENTRY = (
     "INSERT INTO index_entries (index_id, key, ts, doc_id, deleted) VALUES (?, ?, ?, ?, ?)"
@@ -181,10 +195,25 @@ class SqlitePersistence(Persistence):
         documents: list[DocumentVersion],
         entries: list[IndexEntry],
         tokens: list[tuple[str, int]] | None = None,
+        requests: list[RequestRecord] | None = None,
     ) -> None:
         if tokens:
             raise ValueError("Forwarded commits need Postgres: SQLite serves from one process")
-        self._write([(_INSERT_DOC, list(documents)), (_INSERT_ENTRY, list(entries))])
+        self._write(
+            [
+                (_INSERT_DOC, list(documents)),
+                (_INSERT_ENTRY, list(entries)),
+                (_INSERT_REQUEST, list(requests or [])),
+            ]
+        )
+
+    def mutation_request(self, key: str) -> tuple[int, str] | None:
+        row = self._reader().execute(_GET_REQUEST, (key,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def prune_mutation_requests(self, before_ts: int) -> int:
+        """Called under the Database's commit lock (the writer connection is the committer's)."""
+        return int(self._writer.execute(_PRUNE_REQUESTS, (before_ts,)).rowcount or 0)
 
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:
         row = self._reader().execute(_GET, (internal_id, ts)).fetchone()

@@ -7,6 +7,7 @@ from .database import CommitListener, Database, open_database
 from .errors import (
     DatabaseError,
     DocumentNotFound,
+    DuplicateRequest,
     IndexNotFound,
     InvalidIdError,
     OccConflict,
@@ -15,7 +16,7 @@ from .errors import (
     WriteLogTruncated,
 )
 from .readset import CommitRecord, DocumentWrite, Interval, ReadSet
-from .transaction import Savepoint, Transaction
+from .transaction import MutationRequest, Savepoint, Transaction
 
 __all__ = [
     "BY_CREATION_TIME",
@@ -26,10 +27,12 @@ __all__ = [
     "DatabaseError",
     "DocumentNotFound",
     "DocumentWrite",
+    "DuplicateRequest",
     "IndexDefinition",
     "IndexNotFound",
     "Interval",
     "InvalidIdError",
+    "MutationRequest",
     "OccConflict",
     "ReadSet",
     "Savepoint",

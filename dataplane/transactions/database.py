@@ -25,6 +25,7 @@ from ..storage import (
     IndexRow,
     Persistence,
     PersistenceLocked,
+    RequestRecord,
     TableRow,
     open_persistence,
 )
@@ -43,7 +44,13 @@ from .catalog import (
     validate_table_name,
 )
 from .doccache import DocumentCache, Entry
-from .errors import DatabaseError, OccConflict, SchemaError, WriteLogTruncated
+from .errors import (
+    DatabaseError,
+    DuplicateRequest,
+    OccConflict,
+    SchemaError,
+    WriteLogTruncated,
+)
 from .groupcommit import GroupCommitQueue, QueuedCommit
 from .limits import (
     DOCUMENT_CACHE_BYTES,
@@ -105,6 +112,7 @@ class Database:
         self.forwarder: Forwarder | None = None
         self._follow_lock = threading.Lock()
         self._tokens: OrderedDict[str, int] = OrderedDict()
+        self._request_keys: OrderedDict[str, int] = OrderedDict()  # recently committed
         self._min_snapshot_ts = persistence.retention_ts()
         self.cache = DocumentCache(cache_bytes)
         self._stop = threading.Event()
@@ -209,6 +217,7 @@ class Database:
         all_entries: list[tuple[int, bytes, int, bytes, bool]] = []
         last = self._last_ts
         tokens: list[tuple[str, int]] = []
+        requests: list[RequestRecord] = []
         repeats: list[QueuedCommit] = []  # retried forwards: answered with the first ts
         for item in batch:
             if item.token is not None and (
@@ -216,7 +225,7 @@ class Database:
             ):
                 repeats.append(item)
                 continue
-            item.error = self._conflict(item.txn, records)
+            item.error = self._conflict(item.txn, records) or self._duplicate(item.txn, requests)
             if item.error is not None:
                 continue
             if item.catalog is not self.catalog:
@@ -231,11 +240,15 @@ class Database:
             records.append(commit_record(ts, item.txn, item.entries))
             if item.token is not None:
                 tokens.append((item.token, ts))
+            if item.txn.request is not None:
+                requests.append((item.txn.request.key, ts, item.txn.request.result_json))
             sizes.append(record_size(item.docs, item.entries))
             accepted.append(item)
         if accepted:
             try:
-                self.persistence.write_commit(all_docs, all_entries, tokens or None)
+                self.persistence.write_commit(
+                    all_docs, all_entries, tokens or None, requests or None
+                )
             except BaseException as exc:
                 for item in accepted + repeats:
                     item.error = exc
@@ -246,6 +259,10 @@ class Database:
             self._tokens[token] = ts
         while len(self._tokens) > _TOKENS_KEPT:
             self._tokens.popitem(last=False)
+        for key, ts, _ in requests:
+            self._request_keys[key] = ts
+        while len(self._request_keys) > _TOKENS_KEPT:
+            self._request_keys.popitem(last=False)
         for item in repeats:
             item.ts = self._tokens.get(item.token or "")
             if item.ts is None:
@@ -255,6 +272,34 @@ class Database:
         self._publish(records, sizes, last, all_docs)
         for item, record in zip(accepted, records, strict=True):
             item.ts = record.ts
+
+    def _duplicate(self, txn: Transaction, batch: list[RequestRecord]) -> DuplicateRequest | None:
+        """A resent mutation whose request key is already committed (or earlier in the batch)."""
+        request = txn.request
+        if request is None or not request.check:
+            return None
+        key = request.key
+        if (
+            key in self._request_keys
+            or any(k == key for k, _, _ in batch)
+            or self.persistence.mutation_request(key) is not None
+        ):
+            return DuplicateRequest(key)
+        return None
+
+    def mutation_request(self, key: str) -> tuple[int, str] | None:
+        """(commit ts, result JSON) of a committed mutation request (runtime/request_log)."""
+        return self.persistence.mutation_request(key)
+
+    def prune_mutation_requests(self, before_ts: int) -> int:
+        """Forget request records committed before `before_ts`."""
+        if self.replica:
+            return 0
+        with self._commit_lock:
+            keys = self._request_keys
+            while keys and next(iter(keys.values())) < before_ts:
+                keys.popitem(last=False)
+            return self.persistence.prune_mutation_requests(before_ts)
 
     def commit_forwarded(self, txn: Transaction, token: str) -> int:
         """Commit a replica's transaction exactly once per token (retries return the first ts)."""

@@ -33,3 +33,11 @@ class SchemaError(DatabaseError):
 
 class WriteLogTruncated(DatabaseError):
     """commits_since was asked about commits older than the in-memory write log keeps."""
+
+
+class DuplicateRequest(DatabaseError):
+    """A mutation request key was already committed: replay its recorded result instead."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"mutation request {key[:12]}... already committed")
+        self.key = key

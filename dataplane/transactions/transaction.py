@@ -73,6 +73,17 @@ class Savepoint:
     bytes_written: int
 
 
+@dataclass(frozen=True, slots=True)
+class MutationRequest:
+    """A sync mutation's de-duplication record, committed atomically with its writes.
+
+    `check`: the key may already be committed (a resend), so the committer must look."""
+
+    key: str
+    result_json: str
+    check: bool
+
+
 class Transaction:
     """Reads at `snapshot_ts`; writes become visible to others only through Database.commit."""
 
@@ -88,6 +99,7 @@ class Transaction:
         self.bytes_written = 0
         self.documents_written = 0
         self._last_creation_time = 0.0
+        self.request: MutationRequest | None = None  # recorded with the commit, if it writes
 
     # ----- limits -----------------------------------------------------------------------
 

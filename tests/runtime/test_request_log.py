@@ -6,12 +6,14 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from dataplane.runtime import FunctionRunner, request_log
 from dataplane.runtime.analysis import AppAnalysis
 from dataplane.runtime.modules import Bundle
 from dataplane.runtime.outcomes import FunctionError
+from dataplane.transactions import DuplicateRequest
 
 from .conftest import activate, make_deployment
 
@@ -94,10 +96,43 @@ def test_prune_drops_only_expired_records(runner: FunctionRunner) -> None:
 
 
 def test_record_holds_only_the_opaque_key_and_result(runner: FunctionRunner) -> None:
-    runner.run_mutation("messages:send", SEND, request_key="mine")
+    out = runner.run_mutation("messages:send", SEND, request_key="mine")
+    stored = runner.db.mutation_request("mine")
+    assert stored is not None
+    ts, result = stored
+    assert ts == out.commit_ts and orjson.loads(result) == out.value_json
+    # A side table of the commit, not a document table: nothing for queries or exports.
+    assert not any(name.startswith("_mutation") for name in runner.db.catalog.by_name)
+
+
+def test_resend_racing_its_first_run_is_refused_by_the_committer(runner: FunctionRunner) -> None:
+    """The resend misses the record (not committed yet), runs, and must not commit twice."""
     txn = runner.db.begin()
-    rows = list(txn.table_scan(request_log.TABLE))
-    assert len(rows) == 1 and set(rows[0]) == {"_id", "_creationTime", "key", "result"}
+    request_log.record(txn, "raced", "first-result", check=False)
+    txn.insert("messages", {"channel": "c", "author": "a", "body": "first", "likes": 0.0})
+    runner.db.commit(txn)
+    again = runner.db.begin()
+    request_log.record(again, "raced", "second-result", check=True)
+    again.insert("messages", {"channel": "c", "author": "a", "body": "second", "likes": 0.0})
+    with pytest.raises(DuplicateRequest):
+        runner.db.commit(again)
+    assert _count(runner) == 1.0
+    assert request_log.lookup(runner.db, "raced") == ("first-result", txn_ts(runner, "raced"))
+
+
+def txn_ts(runner: FunctionRunner, key: str) -> int:
+    stored = runner.db.mutation_request(key)
+    assert stored is not None
+    return stored[0]
+
+
+def test_mutation_without_writes_is_not_recorded(runner: FunctionRunner) -> None:
+    runner.run_mutation("messages:send", SEND, request_key="w")
+    assert runner.db.mutation_request("w") is not None
+    txn = runner.db.begin()
+    request_log.record(txn, "read-only", "x", check=False)
+    runner.db.commit(txn)
+    assert runner.db.mutation_request("read-only") is None
 
 
 def test_first_send_skips_lookup_but_a_resend_still_finds_it(runner: FunctionRunner) -> None:
