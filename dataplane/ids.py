@@ -8,9 +8,10 @@ random bytes do.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass
+
+from .fastrand import random_bytes
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 # Map our alphabet onto the digits int(..., 32) understands; other characters become "!".
@@ -37,7 +38,7 @@ def new_internal_id() -> bytes:
     Time-ordered ids make storage inserts append near the end of each B-tree (fewer dirty
     pages per commit); the random half keeps them unique and unguessable.
     """
-    return time.time_ns().to_bytes(8, "big") + os.urandom(INTERNAL_ID_LEN - 8)
+    return time.time_ns().to_bytes(8, "big") + random_bytes(INTERNAL_ID_LEN - 8)
 
 
 def _varint(n: int) -> bytes:

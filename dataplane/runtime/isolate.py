@@ -166,17 +166,26 @@ class _CallDriver:
         self.poisoned = False
         self.failure: BaseException | None = None
         self.stopping = False
+        self.invoke_tag = -1
         self.host_seconds = 0.0  # time the isolate thread spent inside syscalls
 
-    def _post(self, code: str) -> int:
-        tag = self.engine.post_eval(code)
+    def _post(self, code: str, quiet: Any = None) -> int:
+        tag = self.engine.post_eval(code, quiet)
         self.in_flight.add(tag)
         return tag
 
+    def _settled(self) -> bool:
+        """Whether a finished barrier can go unreported (never while stopping: _stop waits)."""
+        return self.outcome is not None and not self.stopping
+
     def drive(self) -> CallResult:
-        self._post("__strata.invoke()")
+        # Each thread hand-off costs a context switch, the largest cost of a small call. The
+        # invoke task reports only failures (the barrier behind it proves it finished), and
+        # the barrier only when the call has not settled by then; a settled call wakes this
+        # thread once, with Settled.
+        self.invoke_tag = self.engine.post_eval("__strata.invoke()", quiet=lambda: True)
         # Runs after invoke's microtask checkpoint: usually the call has settled by then.
-        self.barrier = self._post("0")
+        self.barrier = self._post("0", quiet=self._settled)
         running_since = time.monotonic()
         host_seen = 0.0
         while True:
@@ -220,9 +229,22 @@ class _CallDriver:
             # Settled: the loop's first check returns the outcome
 
     def _task_done(self, event: TaskDone) -> None:
+        if event.tag == self.invoke_tag:
+            self._record_failure(event)  # posted quiet: only a failed invoke reports
+            return
         if event.tag not in self.in_flight:
             return
         self.in_flight.discard(event.tag)
+        self._record_failure(event)
+        was_barrier = event.tag == self.barrier
+        if was_barrier:
+            self.barrier = None
+        if not self.in_flight and self.outcome is None and self.failure is None and not was_barrier:
+            # A task's result arrives before its microtasks finish: a barrier task runs only
+            # after that checkpoint, so once it completes the isolate is really idle.
+            self.barrier = self._post("0", quiet=self._settled)
+
+    def _record_failure(self, event: TaskDone) -> None:
         if event.error is not None and self.failure is None:
             err = self.engine.translate_error(event.error)
             if isinstance(err, OutOfMemoryError):
@@ -235,13 +257,6 @@ class _CallDriver:
                 # Our entry points never throw: the global state was damaged. Replace it.
                 self.poisoned = True
                 self.failure = err
-        was_barrier = event.tag == self.barrier
-        if was_barrier:
-            self.barrier = None
-        if not self.in_flight and self.outcome is None and self.failure is None and not was_barrier:
-            # A task's result arrives before its microtasks finish: a barrier task runs only
-            # after that checkpoint, so once it completes the isolate is really idle.
-            self.barrier = self._post("0")
 
     def _stop(self, failure: BaseException) -> None:
         """Terminate running JS; keep draining events until the isolate is idle again."""

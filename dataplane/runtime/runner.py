@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import structlog
 
+from ..fastrand import random_bytes
 from ..transactions import DatabaseError, DuplicateRequest, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
@@ -558,7 +558,7 @@ class FunctionRunner:
             raise FunctionError(
                 f"Too many nested function calls (limit {self.limits.max_nested_depth})"
             )
-        request_id = os.urandom(8).hex()
+        request_id = random_bytes(8).hex()
         return CallContext(self, active, info.path, identity, request_id, depth, txn, owns_txn)
 
     def _check_args(self, info: FunctionInfo, args: Any, ctx: CallContext) -> None:
@@ -776,7 +776,7 @@ def _stable_seed(path: str, args: dict[str, Any], ts: int) -> list[int]:
 
 def _random_seed() -> list[int]:
     """128 bits from the OS for mutations and actions."""
-    return _words(os.urandom(16))
+    return _words(random_bytes(16))
 
 
 def _b64(data: bytes) -> str:

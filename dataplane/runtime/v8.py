@@ -102,6 +102,28 @@ _PyGILState_Release.restype = None
 _PyGILState_Release.argtypes = [ctypes.c_int]
 
 
+_FAST_CALLS = ("mr_eval", "mr_free_value")
+
+
+def _keep_gil_for_quick_calls(dll: ctypes.CDLL) -> None:
+    """Call mini-racer's task-posting and handle-freeing functions without releasing the GIL.
+
+    ctypes releases the GIL around every foreign call; for these two, which only take
+    short-lived mutexes that the isolate thread never holds while it waits for the GIL, the
+    release buys nothing and invites a GIL hand-off (two context switches) per call. Applied
+    once to mini-racer's shared library object."""
+    if getattr(dll, "_strata_fast_calls", False):
+        return
+    holding = ctypes.PyDLL(dll._name, handle=dll._handle)
+    for name in _FAST_CALLS:
+        slow = getattr(dll, name)
+        fast = getattr(holding, name)
+        fast.restype = slow.restype
+        fast.argtypes = slow.argtypes
+        setattr(dll, name, fast)
+    dll._strata_fast_calls = True  # type: ignore[attr-defined]
+
+
 def _v8_function(lib: ctypes.CDLL, name: str, restype: Any, argtypes: list[Any]) -> Any:
     fn = getattr(lib, name)
     fn.restype = restype
@@ -118,6 +140,7 @@ class V8Engine:
         assert ctx is not None
         self._ctx = ctx
         lib = ctx._dll
+        _keep_gil_for_quick_calls(lib)
         self._try_get_current = _v8_function(
             lib, "_ZN2v87Isolate13TryGetCurrentEv", ctypes.c_void_p, []
         )
@@ -205,8 +228,11 @@ class V8Engine:
         struct.pack_into("<ii", self._mem, 4, len(head) // 2, flags)
 
     # ---------------------------------------------------------------- driver thread side
-    def post_eval(self, code: str) -> int:
-        """Start evaluating `code`; its TaskDone arrives through `next_event`. Returns a tag."""
+    def post_eval(self, code: str, quiet: Callable[[], bool] | None = None) -> int:
+        """Start evaluating `code`; its TaskDone arrives through `next_event`. Returns a tag.
+
+        `quiet` (called on the isolate thread when the task succeeds): True means nobody
+        needs the completion, so it is dropped instead of waking the driver thread."""
         ctx = self._ctx
         tag = next(ctx._next_async_callback_id)
 
@@ -217,6 +243,8 @@ class V8Engine:
                 value = ctx._value_handle_to_python(handle)
             except BaseException as e:
                 self._events.put(TaskDone(tag, None, e))
+                return
+            if quiet is not None and quiet():
                 return
             self._events.put(TaskDone(tag, value, None))
 

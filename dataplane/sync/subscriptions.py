@@ -107,6 +107,7 @@ class SubscriptionManager:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-query")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._wake_queued = False  # a commit wake-up is waiting to run on the loop
         self._task: asyncio.Task[None] | None = None
         self._step_listeners: list[Callable[[int], None]] = []
         self._remote: deque[CommitRecord] = deque()  # announced by other processes
@@ -140,10 +141,20 @@ class SubscriptionManager:
         self.notify_commit()
 
     def notify_commit(self) -> None:
-        """Thread-safe: new commits exist (local, or announced by another process)."""
+        """Thread-safe: new commits exist (local, or announced by another process).
+
+        Coalesced: while a wake-up is already queued on the loop, later commits ride on it
+        (each call_soon_threadsafe is a system call and a likely thread hand-off)."""
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+        if loop is None or wake is None or self._wake_queued or loop.is_closed():
+            return
+        self._wake_queued = True
+        loop.call_soon_threadsafe(self._wake_from_commit)
+
+    def _wake_from_commit(self) -> None:
+        self._wake_queued = False  # before set(): a commit arriving now queues a new wake-up
+        if self._wake is not None:
+            self._wake.set()
 
     def ingest_remote(self, record: CommitRecord) -> None:
         """Thread-safe: another process of this deployment committed `record`."""
