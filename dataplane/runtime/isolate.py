@@ -175,10 +175,19 @@ class _CallDriver:
         return tag
 
     def _settled(self) -> bool:
-        """Whether a finished barrier can go unreported (never while stopping: _stop waits)."""
-        return self.outcome is not None and not self.stopping
+        """Runs on the isolate thread when a barrier task finishes: collect an outcome JS left
+        in the shared buffer. True: the barrier's completion can go unreported (the call
+        settled; never while stopping, because _stop waits for it)."""
+        if self.stopping:
+            return False
+        if self.outcome is None:
+            text = self.engine.take_outcome()
+            if text is not None:
+                self._set_outcome(text)
+        return self.outcome is not None
 
     def drive(self) -> CallResult:
+        self.engine.preload(self.request)  # else JS asks for it with strata/request
         # Each thread hand-off costs a context switch, the largest cost of a small call. The
         # invoke task reports only failures (the barrier behind it proves it finished), and
         # the barrier only when the call has not settled by then; a settled call wakes this
@@ -300,18 +309,21 @@ class _CallDriver:
         self.host_seconds += time.monotonic() - started
         return reply
 
+    def _set_outcome(self, text: str) -> None:
+        out = orjson.loads(text)
+        self.outcome = CallResult(
+            ok=bool(out.get("ok")),
+            result=out.get("result"),
+            error=out.get("error"),
+            log_lines=list(out.get("logLines") or []),
+        )
+        self.engine.post_event(Settled())
+
     def _dispatch(self, op: str, args: str) -> str:
         if op == "strata/request":
             return self.request
         if op == "strata/done":
-            out = orjson.loads(args)
-            self.outcome = CallResult(
-                ok=bool(out.get("ok")),
-                result=out.get("result"),
-                error=out.get("error"),
-                log_lines=list(out.get("logLines") or []),
-            )
-            self.engine.post_event(Settled())
+            self._set_outcome(args)
             return "null"
         if op == "strata/start":
             req = orjson.loads(args)

@@ -34,10 +34,12 @@ from py_mini_racer import _context as _mr_context
 from py_mini_racer._exc import JSEvalException, JSTerminatedException
 
 SAB_CHARS = 1 << 20  # UTF-16 units in the shared buffer (2 MiB); larger messages are chunked
+REQ_CHARS = 1 << 16  # UTF-16 units for a preloaded request; larger ones go through a syscall
 _HDR = 16
 _FLAG_MORE_REQUEST = 1
 _FLAG_NEXT_CHUNK = 2
 _FLAG_MORE_RESPONSE = 4
+_FLAG_OUTCOME = 16  # JS left a finished call's outcome in the buffer (no callback made)
 
 _Handler = Callable[[Any], None]
 _HANDLERS: dict[tuple[int, int], _Handler] = {}
@@ -169,6 +171,10 @@ class V8Engine:
         )
         self._mr.eval(f"globalThis.__strataSab = new SharedArrayBuffer({_HDR + 2 * SAB_CHARS})")
         self._mem: memoryview = self._mr.eval("__strataSab")  # type: ignore[assignment]
+        # A second buffer carries each call's request into JS ahead of the call (`preload`),
+        # sparing a syscall round trip per call.
+        self._mr.eval(f"globalThis.__strataReqSab = new SharedArrayBuffer({_HDR + 2 * REQ_CHARS})")
+        self._req_mem: memoryview = self._mr.eval("__strataReqSab")  # type: ignore[assignment]
         glob: Any = self._mr.eval("globalThis")
         glob["__strataNotify"] = notify
         glob["__strataReleaseThread"] = release
@@ -257,6 +263,29 @@ class V8Engine:
         self._task_ids[tag] = ctx._dll.mr_eval(ctx._ctx, code_handle.raw, tag)
         return tag
 
+    def take_outcome(self) -> str | None:
+        """The outcome JS left in the shared buffer when its call finished, if any (read once).
+
+        Call on the isolate thread (from a task completion), where no JS runs meanwhile."""
+        mem = self._mem
+        n, _, flags = struct.unpack_from("<iii", mem, 0)
+        if not flags & _FLAG_OUTCOME:
+            return None
+        struct.pack_into("<i", mem, 8, 0)
+        return bytes(mem[_HDR : _HDR + 2 * n]).decode("utf-16-le", "surrogatepass")
+
+    def preload(self, text: str) -> bool:
+        """Place the next call's request where JS reads it at start; False if it is too big.
+
+        Only while the isolate is idle or finishing a settled call: JS reads this buffer
+        only at the start of __strata.invoke()."""
+        data = text.encode("utf-16-le", "surrogatepass")
+        if len(data) > 2 * REQ_CHARS:
+            return False
+        self._req_mem[_HDR : _HDR + len(data)] = data
+        struct.pack_into("<ii", self._req_mem, 0, len(data) // 2, 1)
+        return True
+
     def listen(self, handler: SyscallHandler | None) -> None:
         """Answer JS syscalls with `handler` (on the isolate thread); None: they fail fast.
 
@@ -333,4 +362,6 @@ class V8Engine:
         self._code_handles.clear()
         with contextlib.suppress(BufferError, ValueError):
             self._mem.release()
+        with contextlib.suppress(BufferError, ValueError):
+            self._req_mem.release()
         self._mr.close()

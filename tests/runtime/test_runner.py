@@ -283,3 +283,13 @@ def test_nested_actions_do_not_deadlock_and_depth_is_capped(runner: FunctionRunn
 def test_reading_at_a_future_ts_is_a_function_error(runner: FunctionRunner) -> None:
     with pytest.raises(FunctionError, match="Cannot read at ts"):
         runner.run_query("messages:count", {}, ts=runner.db.latest_ts() + 10**12)
+
+
+def test_request_too_big_to_preload_still_reaches_js(runner: FunctionRunner) -> None:
+    """Requests above the preload buffer (64K UTF-16 units) travel through a syscall."""
+    body = "é" * 100_000
+    runner.run_mutation("messages:send", {"channel": "big", "author": "a", "body": body})
+    small = runner.run_mutation("messages:send", {"channel": "big", "author": "a", "body": "s"})
+    assert small.value_json is not None
+    bodies = [d["body"] for d in runner.run_query("messages:list", {"channel": "big"}).value]
+    assert sorted(bodies, key=len) == ["s", body]
