@@ -9,10 +9,10 @@ from django.core.asgi import get_asgi_application
 
 http_application = get_asgi_application()
 
-from dataplane.sync import wsmask  # noqa: E402
+from dataplane.sync import wsaccel  # noqa: E402
 from dataplane.sync.routing import websocket_urlpatterns  # noqa: E402  (needs Django set up)
 
-wsmask.install()
+wsaccel.install()
 
 application = ProtocolTypeRouter(
     {"http": http_application, "websocket": URLRouter(websocket_urlpatterns)}

@@ -41,13 +41,21 @@ class FunctionLogStream:
     """A ring of recent executions with a monotonically increasing cursor."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
-        self._entries: deque[tuple[int, dict[str, Any]]] = deque(maxlen=capacity)
+        self._entries: deque[tuple[int, FunctionLog]] = deque(maxlen=capacity)
         self._seq = 0
         self._cond = threading.Condition()
 
     def on_function_log(self, log: FunctionLog) -> None:
-        """Runner log listener: one FunctionExecution entry per finished call."""
-        entry = {
+        """Runner log listener: keep the execution; it is formatted only when read."""
+        with self._cond:
+            self._seq += 1
+            self._entries.append((self._seq, log))
+            self._cond.notify_all()
+
+    @staticmethod
+    def _entry(log: FunctionLog) -> dict[str, Any]:
+        """One FunctionExecution entry as the CLI reads it."""
+        return {
             "kind": "Completion",
             "udfType": UDF_TYPES.get(log.kind, "Action"),
             "identifier": log.path,
@@ -61,10 +69,6 @@ class FunctionLogStream:
             "environment": "isolate",
             "usageStats": None,
         }
-        with self._cond:
-            self._seq += 1
-            self._entries.append((self._seq, entry))
-            self._cond.notify_all()
 
     def head(self) -> int:
         return self._seq
@@ -81,8 +85,9 @@ class FunctionLogStream:
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            entries = [e for seq, e in self._entries if seq > cursor]
-            return entries, self._seq
+            logs = [log for seq, log in self._entries if seq > cursor]
+            seq = self._seq
+        return [self._entry(log) for log in logs], seq
 
 
 _streams: weakref.WeakKeyDictionary[Deployment, FunctionLogStream] = weakref.WeakKeyDictionary()

@@ -62,7 +62,10 @@ class SyncConsumer(AsyncWebsocketConsumer):
         self.service = get_service()
         self.service.ensure_started()
         self.session = SyncSession(
-            self.service.manager, self._send_frame, supports_chunks=self._npm_client()
+            self.service.manager,
+            self._send_frame,
+            supports_chunks=self._npm_client(),
+            send_many=self._send_frames,
         )
         self._mutations: asyncio.Queue[Mutation] = asyncio.Queue(MAX_PENDING_MUTATIONS)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -122,6 +125,18 @@ class SyncConsumer(AsyncWebsocketConsumer):
                 log.info("sync frame out", frame=payload[:2000].decode(errors="replace"))
             if self._direct is None or not self._direct(payload):
                 await self.send(text_data=payload.decode())
+
+    async def _send_frames(self, payloads: list[bytes]) -> None:
+        """Several frames in order, in one socket write when the direct path is open."""
+        if self._closing:
+            return
+        if TRACE:
+            for payload in payloads:
+                log.info("sync frame out", frame=payload[:2000].decode(errors="replace"))
+        if self._direct is not None and self._direct(payloads):
+            return
+        for payload in payloads:
+            await self.send(text_data=payload.decode())
 
     async def _fatal(self, message: str) -> None:
         log.info("sync fatal error", error=message)
@@ -243,7 +258,10 @@ class SyncConsumer(AsyncWebsocketConsumer):
                     self._execute_mutation, msg, session_id, identity_key, not self._resumed
                 ),
             )
-            await self.session.send(
+            # Read-your-writes: the client resolves only once a Transition reaches the commit
+            # ts (the Python client also needs one after a failed mutation): the response
+            # leaves together with that Transition.
+            self.session.respond_then_flush(
                 mutation_response(
                     msg.request_id,
                     success=outcome.success,
@@ -251,11 +269,9 @@ class SyncConsumer(AsyncWebsocketConsumer):
                     ts=outcome.ts,
                     log_lines=outcome.log_lines,
                     error_data=outcome.error_data,
-                )
+                ),
+                outcome.ts or 0,
             )
-            # Read-your-writes: resolve only once a Transition reaches the commit ts; the
-            # Python client also needs a Transition after a failed mutation.
-            self.session.wait_for_ts(outcome.ts or 0)
 
     async def _execute_mutation(
         self, msg: Mutation, session_id: str, identity_key: str, first_send: bool

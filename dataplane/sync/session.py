@@ -28,6 +28,7 @@ from .protocol import (
 from .subscriptions import Subscription, SubscriptionManager
 
 Send = Callable[[bytes], Awaitable[None]]
+SendMany = Callable[[list[bytes]], Awaitable[None]]
 MAX_QUERIES = 10_000
 CHUNK_THRESHOLD = 5 * 1024 * 1024
 
@@ -48,9 +49,12 @@ class SyncSession:
         *,
         chunk_threshold: int = CHUNK_THRESHOLD,
         supports_chunks: bool = True,
+        send_many: SendMany | None = None,
     ) -> None:
         self.manager = manager
         self._send = send
+        self._send_many = send_many
+        self._held: list[bytes] = []  # sent just before the next Transition
         self.session_id = ""
         self.identity: Identity | None = None
         self.query_set_version = 0
@@ -117,6 +121,14 @@ class SyncSession:
         self._force = True
         self.manager.request_flush(self)
 
+    def respond_then_flush(self, payload: bytes, ts: int) -> None:
+        """Queue a MutationResponse to go out with the Transition that reaches `ts`.
+
+        The client resolves the mutation only once both arrived, so nothing is lost by
+        holding the response, and both leave in one socket write."""
+        self._held.append(payload)
+        self.wait_for_ts(ts)
+
     def wait_for_ts(self, ts: int) -> None:
         """The next Transition must reach `ts` (read-your-writes after a mutation)."""
         self._min_ts = max(self._min_ts, ts)
@@ -160,10 +172,18 @@ class SyncSession:
             if self._force and not self._closed:
                 self.manager.defer_flush(self)  # owed, but results or the ts are not there yet
             return
+        held, self._held = self._held, []
         if self.supports_chunks and len(payload) > self.chunk_threshold:
+            for frame in held:
+                await self.send(frame)
             for chunk in transition_chunks(payload, uuid.uuid4().hex, self.chunk_threshold):
                 await self.send(chunk)
+        elif held and self._send_many is not None and not self._closed:
+            self.last_send = time.monotonic()
+            await self._send_many([*held, payload])
         else:
+            for frame in held:
+                await self.send(frame)
             await self.send(payload)
 
     async def send(self, payload: bytes) -> None:

@@ -30,15 +30,16 @@ def text_frame(payload: bytes) -> bytes:
     return _H64(0x81, 127, n) + payload
 
 
-def direct_writer(base_send: Any) -> Callable[[bytes], bool] | None:
-    """A function writing a text frame straight to the daphne socket (False: use ASGI send)."""
+def direct_writer(base_send: Any) -> Callable[[bytes | list[bytes]], bool] | None:
+    """A function writing text frames (one payload or several, in order) straight to the
+    daphne socket in one write (False: use the ASGI send)."""
     if not isinstance(base_send, functools.partial) or not base_send.args:
         return None
     protocol = base_send.args[0]
     if not all(hasattr(protocol, a) for a in ("transport", "send_queue", "state", "STATE_OPEN")):
         return None
 
-    def write(payload: bytes) -> bool:
+    def write(payload: bytes | list[bytes]) -> bool:
         if (
             protocol.state != protocol.STATE_OPEN
             or protocol.send_queue
@@ -46,7 +47,10 @@ def direct_writer(base_send: Any) -> Callable[[bytes], bool] | None:
             or protocol.transport is None
         ):
             return False
-        frame = text_frame(payload)
+        if isinstance(payload, bytes):
+            frame = text_frame(payload)
+        else:
+            frame = b"".join(text_frame(p) for p in payload)
         transport = protocol.transport
         sock = getattr(transport, "socket", None)
         if (
