@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dataplane.config import DeploymentConfig
+from dataplane.deployment import Deployment
 from dataplane.transactions import Database, open_database
 
 from .pybackend import PyBackend
@@ -24,3 +26,16 @@ def db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def backend(db: Database) -> PyBackend:
     return PyBackend(db)
+
+
+def sqlite_deployment(tmp_path: Path, name: str, secret: str = "test-secret") -> Deployment:
+    """A deployment on a fresh SQLite file under tmp_path (the caller closes it)."""
+    return Deployment(
+        DeploymentConfig(
+            name=name,
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            instance_secret=secret,
+            public_url="http://127.0.0.1:1",
+        )
+    )

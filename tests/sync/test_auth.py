@@ -22,9 +22,9 @@ from dataplane.auth import (
     identity_from_headers,
     identity_from_token,
 )
-from dataplane.config import DeploymentConfig
 from dataplane.deployment import Deployment, set_current_deployment
 from tenants.keys import mint_key
+from tests.sync.conftest import sqlite_deployment
 
 
 def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
@@ -156,14 +156,7 @@ def test_oidc_provider_discovers_and_caches_jwks(rsa_key, oidc_server) -> None:
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    config = DeploymentConfig(
-        name="auth-test",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        instance_secret="s3cret",
-        public_url="http://127.0.0.1:1",
-    )
-    dep = Deployment(config)
+    dep = sqlite_deployment(tmp_path, "auth-test", "s3cret")
     set_current_deployment(dep)
     try:
         yield dep

@@ -15,12 +15,12 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment, set_current_deployment
+from dataplane.deployment import set_current_deployment
 from dataplane.sync.protocol import decode_ts
 from dataplane.sync.routing import websocket_urlpatterns
 from dataplane.sync.service import SyncService, install_service
 from tenants.keys import mint_key
+from tests.sync.conftest import sqlite_deployment
 
 from .pybackend import PyBackend
 
@@ -30,14 +30,7 @@ TIMEOUT = 10
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[SyncService]:
-    config = DeploymentConfig(
-        name="sync-test",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        instance_secret="secret",
-        public_url="http://127.0.0.1:1",
-    )
-    deployment = Deployment(config)
+    deployment = sqlite_deployment(tmp_path, "sync-test", "secret")
     set_current_deployment(deployment)
     svc = SyncService(deployment.db, PyBackend(deployment.db))
     install_service(svc)

@@ -8,27 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.config import DeploymentConfig
 from dataplane.deployment import Deployment
 from dataplane.runtime import analyze_bundle, build_bundle
 from dataplane.sync.backend import QueryFailed
 from dataplane.sync.runtime_backend import RuntimeBackend
 from dataplane.sync.subscriptions import SubscriptionManager
 from tests.apps.cli_bundle import cli_modules
+from tests.sync.conftest import sqlite_deployment
 
 from .test_subscriptions import Wire
 
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    config = DeploymentConfig(
-        name="failing-queries",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        instance_secret="test-secret",
-        public_url="http://127.0.0.1:0",
-    )
-    dep = Deployment(config)
+    dep = sqlite_deployment(tmp_path, "failing-queries", "test-secret")
     bundle = build_bundle(cli_modules("failing"))
     dep.runner.activate(bundle, analyze_bundle(bundle), {})
     try:

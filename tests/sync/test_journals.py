@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from dataplane.config import DeploymentConfig
 from dataplane.deployment import Deployment
 from dataplane.runtime import analyze_bundle, build_bundle
 from dataplane.runtime.journal import journal_end_cursor, make_journal
@@ -23,6 +22,7 @@ from dataplane.sync.runtime_backend import RuntimeBackend
 from dataplane.sync.subscriptions import SubscriptionManager
 from dataplane.transactions import IndexDefinition
 from tests.apps.cli_bundle import cli_modules
+from tests.sync.conftest import sqlite_deployment
 
 from .test_subscriptions import Wire
 
@@ -31,14 +31,7 @@ FIRST_PAGE = {"channel": "c", "paginationOpts": {"numItems": 2.0, "cursor": None
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    config = DeploymentConfig(
-        name="journals",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        instance_secret="test-secret",
-        public_url="http://127.0.0.1:0",
-    )
-    dep = Deployment(config)
+    dep = sqlite_deployment(tmp_path, "journals", "test-secret")
     bundle = build_bundle(cli_modules("messages"))
     analysis = analyze_bundle(bundle)
     for table in (analysis.schema or {}).get("tables", []):
