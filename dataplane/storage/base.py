@@ -112,6 +112,10 @@ class Persistence(ABC):
     def retention_ts(self) -> int:
         """Oldest ts snapshots may still read at (history before it was collected)."""
 
+    def prune_commit_tokens(self, before_ts: int) -> int:
+        """Forget forwarded-commit tokens older than `before_ts` (only Postgres keeps them)."""
+        return 0
+
     @abstractmethod
     def set_retention_ts(self, cutoff: int) -> None:
         """Record that snapshots before cutoff may no longer be read."""

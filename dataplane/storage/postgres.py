@@ -295,6 +295,12 @@ class PostgresPersistence(Persistence):
         with self._pool.connection() as conn:
             return int(conn.execute(_PRUNE_REQUESTS, (before_ts,)).rowcount or 0)
 
+    def prune_commit_tokens(self, before_ts: int) -> int:
+        """Replicas retry a forward for seconds, not minutes: older tokens are dead weight."""
+        with self._pool.connection() as conn:
+            cur = conn.execute("DELETE FROM strata_commit_tokens WHERE ts < %s", (before_ts,))
+            return int(cur.rowcount or 0)
+
     def token_ts(self, token: str) -> int | None:
         """Commit ts of a forwarded commit already applied under this token, if any."""
         rows = self._query("SELECT ts FROM strata_commit_tokens WHERE token = %s", (token,))

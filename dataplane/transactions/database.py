@@ -579,6 +579,7 @@ class Database:
                 return 0
             self._min_snapshot_ts = cutoff
             self.persistence.set_retention_ts(cutoff)
+            self.persistence.prune_commit_tokens(cutoff)
             scopes: list[tuple[str, tuple[int, ...]]] = [
                 ("index", (index.index_id,))
                 for meta in self.catalog.by_name.values()

@@ -162,3 +162,16 @@ def test_committer_that_lost_its_session_demotes_itself(
     assert _role(committer) == "replica"  # no longer the committer: it follows the new one
     committer.follow()
     assert committer.begin().get(doc_id)["v"] == 2.0  # type: ignore[index]
+
+
+def test_history_collection_forgets_old_forward_tokens(pair: tuple[Database, Database]) -> None:
+    committer, replica = pair
+    replica.run_mutation(lambda t: t.insert("c", {"v": 1.0}))  # forwarded: leaves a token
+    tokens = committer.persistence._query(  # type: ignore[attr-defined]
+        "SELECT token FROM strata_commit_tokens", ()
+    )
+    assert tokens
+    committer.run_mutation(lambda t: t.insert("c", {"v": 2.0}))
+    committer.collect_garbage(retention_ns=0)
+    for (token,) in tokens:
+        assert committer.persistence.token_ts(token) is None  # type: ignore[attr-defined]
