@@ -273,9 +273,9 @@ class SyncConsumer(AsyncWebsocketConsumer):
                 outcome.ts or 0,
             )
 
-    async def _execute_mutation(
+    def _execute_mutation(
         self, msg: Mutation, session_id: str, identity_key: str, first_send: bool
-    ) -> MutationOutcome:
+    ) -> asyncio.Future[MutationOutcome]:
         """Run it; on a session's first socket every request id is new (clients resend only
         after reconnecting), so the durable record is written but need not be looked up."""
         backend = self.service.backend
@@ -294,7 +294,9 @@ class SyncConsumer(AsyncWebsocketConsumer):
                 return MutationOutcome(False, f"Server Error: {type(exc).__name__}", None, ())
             return MutationOutcome(True, out.value, out.commit_ts, out.log_lines)
 
-        return await asyncio.get_running_loop().run_in_executor(self.service.functions, run)
+        # A plain future (no task of its own): the dedup table keeps it, so the mutation
+        # still completes and answers a resend if this socket closes meanwhile.
+        return asyncio.get_running_loop().run_in_executor(self.service.functions, run)
 
     async def _run_action(self, msg: Action) -> None:
         backend = self.service.backend

@@ -72,7 +72,8 @@ class MutationDedup:
         entry = self._entries.get(key)
         task: asyncio.Future[Any]
         if entry is None:
-            # A task of its own: the socket that sent it may close before it finishes.
+            # Its own task or future, shielded below: the socket that sent it may close
+            # before it finishes.
             task = asyncio.ensure_future(execute())
             self._entries[key] = (now, task)
             self.executions += 1
