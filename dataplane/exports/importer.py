@@ -26,7 +26,7 @@ from ..transactions.errors import SchemaError
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, validate_document
 from .reader import ImportFormatError, Source, open_zip, sources, storage_blob_names
-from .tables import ensure_table_numbered, stage_insert
+from .tables import stage_insert
 from .writer import user_tables
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ def perform(deployment: Deployment, req: ImportRequest, progress: Progress) -> i
         if src.table == STORAGE_TABLE:
             metas[src.table] = db.ensure_table(STORAGE_TABLE)
         else:
-            metas[src.table] = ensure_table_numbered(db, src.table, old)
+            metas[src.table] = db.ensure_table(src.table, number=old)
         if old is not None and old != metas[src.table].number:
             moves[old] = metas[src.table].number
     written = 0

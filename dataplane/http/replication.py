@@ -11,25 +11,31 @@ from dataplane.auth import AuthError, require_admin
 from dataplane.deploy.web import api_view, error_response, in_thread, json_response, read_json
 from dataplane.deployment import current_deployment
 from dataplane.replication.codec import decode_transaction
-from dataplane.transactions import DatabaseError, DuplicateRequest, OccConflict
+from dataplane.transactions import Database, DatabaseError, DuplicateRequest, OccConflict
 from dataplane.transactions.catalog import IndexDefinition
 
 
-def _checked(request: HttpRequest) -> Any:
-    require_admin(request.headers)
-    return read_json(request)
-
-
-@api_view("POST")
-async def commit(request: HttpRequest) -> HttpResponse:
-    """Validate (OCC) and apply a replica's transaction; answers its commit ts."""
+def _for_committer(request: HttpRequest) -> tuple[Any, Database] | HttpResponse:
+    """The admin-authenticated body and this process's Database, or the error response
+    (401, or 503 when this process is not the committer)."""
     try:
-        body = _checked(request)
+        require_admin(request.headers)
+        body = read_json(request)
     except AuthError as exc:
         return error_response("Unauthorized", str(exc), 401)
     db = current_deployment().db
     if db.replica:
         return error_response("NotCommitter", "This process is not the committer", 503)
+    return body, db
+
+
+@api_view("POST")
+async def commit(request: HttpRequest) -> HttpResponse:
+    """Validate (OCC) and apply a replica's transaction; answers its commit ts."""
+    checked = _for_committer(request)
+    if isinstance(checked, HttpResponse):
+        return checked
+    body, db = checked
 
     def run() -> int:
         txn, token = decode_transaction(db, body)
@@ -49,13 +55,10 @@ async def commit(request: HttpRequest) -> HttpResponse:
 @api_view("POST")
 async def schema(request: HttpRequest) -> HttpResponse:
     """Create a table or set a table's indexes for a replica; answers the resulting ts."""
-    try:
-        body = _checked(request)
-    except AuthError as exc:
-        return error_response("Unauthorized", str(exc), 401)
-    db = current_deployment().db
-    if db.replica:
-        return error_response("NotCommitter", "This process is not the committer", 503)
+    checked = _for_committer(request)
+    if isinstance(checked, HttpResponse):
+        return checked
+    body, db = checked
 
     def run() -> int:
         if not isinstance(body, dict) or not isinstance(body.get("table"), str):

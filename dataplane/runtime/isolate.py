@@ -174,7 +174,7 @@ class _CallDriver:
         self.in_flight.add(tag)
         return tag
 
-    def _settled(self) -> bool:
+    def _barrier_quiet(self) -> bool:
         """Runs on the isolate thread when a barrier task finishes: collect an outcome JS left
         in the shared buffer. True: the barrier's completion can go unreported (the call
         settled; never while stopping, because _stop waits for it)."""
@@ -194,7 +194,7 @@ class _CallDriver:
         # thread once, with Settled.
         self.invoke_tag = self.engine.post_eval("__strata.invoke()", quiet=lambda: True)
         # Runs after invoke's microtask checkpoint: usually the call has settled by then.
-        self.barrier = self._post("0", quiet=self._settled)
+        self.barrier = self._post("0", quiet=self._barrier_quiet)
         running_since = time.monotonic()
         host_seen = 0.0
         while True:
@@ -251,7 +251,7 @@ class _CallDriver:
         if not self.in_flight and self.outcome is None and self.failure is None and not was_barrier:
             # A task's result arrives before its microtasks finish: a barrier task runs only
             # after that checkpoint, so once it completes the isolate is really idle.
-            self.barrier = self._post("0", quiet=self._settled)
+            self.barrier = self._post("0", quiet=self._barrier_quiet)
 
     def _record_failure(self, event: TaskDone) -> None:
         if event.error is not None and self.failure is None:

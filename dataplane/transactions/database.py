@@ -477,8 +477,11 @@ class Database:
     def table_names(self) -> list[str]:
         return sorted(self.catalog.by_name)
 
-    def ensure_table(self, name: str) -> TableMeta:
-        """The table, created with its built-in indexes on first use."""
+    def ensure_table(self, name: str, *, number: int | None = None) -> TableMeta:
+        """The table, created with its built-in indexes on first use.
+
+        `number`: create it under that table number when it is free and in the right range
+        (imports keep a snapshot's numbers, which its document ids encode); else the next."""
         meta = self.catalog.by_name.get(name)
         if meta is not None:
             return meta
@@ -487,17 +490,25 @@ class Database:
             self.forwarder.schema(name, None)
             return self.catalog.by_name[name]
         with self._commit_lock:
-            return self._create_table_locked(name)
+            return self._create_table_locked(name, number)
 
-    def _create_table_locked(self, name: str) -> TableMeta:
+    def _number_fits(self, name: str, number: int | None) -> bool:
+        if number is None or number < 1 or number in self.catalog.by_number:
+            return False
+        return name.startswith("_") == (number < FIRST_USER_TABLE)
+
+    def _create_table_locked(self, name: str, preferred: int | None = None) -> TableMeta:
         meta = self.catalog.by_name.get(name)
         if meta is not None:
             return meta
         if len(self.catalog.by_name) >= MAX_TABLES:
             raise SchemaError(f"Cannot create table {name}: the limit is {MAX_TABLES} tables")
-        number = self.catalog.next_table_number(system=name.startswith("_"))
-        if name.startswith("_") == (number >= FIRST_USER_TABLE):
-            raise SchemaError("Too many system tables")
+        if preferred is not None and self._number_fits(name, preferred):
+            number = preferred
+        else:
+            number = self.catalog.next_table_number(system=name.startswith("_"))
+            if name.startswith("_") == (number >= FIRST_USER_TABLE):
+                raise SchemaError("Too many system tables")
         first = self.catalog.next_index_id
         indexes = {
             index_name: IndexRow(first + i, number, index_name, fields)

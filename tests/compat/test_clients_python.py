@@ -99,7 +99,7 @@ def test_postgres_server_with_redis_commit_bus(tmp_path, postgres_url) -> None:
         assert next(sub) == 0
         writer.mutation("messages:send", {"channel": "pg", "body": "hello"})
         assert next(sub) == 1
-        announced = []  # system commits (e.g. creating `_mutation_requests`) may come first
+        announced = []  # system commits (e.g. creating a table) may come first
         deadline = time.monotonic() + 10
         while not any("messages" in a["t"] for a in announced) and time.monotonic() < deadline:
             message = listener.get_message(timeout=1)
