@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,3 +87,35 @@ def team_owner(make_user: Any, local_driver: LocalDriver) -> tuple[Caller, int]:
     r = caller.post("teams/create_team", {"name": "Alpha"})
     assert r.status_code == 201, r.content
     return caller, r.json()["id"]
+
+
+@pytest.fixture
+def create_project(
+    team_owner: tuple[Caller, int], django_capture_on_commit_callbacks: Any
+) -> Callable[[str, str], tuple[str, str]]:
+    """Create a project through the API with its deployment provisioned (on-commit work run
+    now): returns (deployment name, deployment URL)."""
+
+    def create(project_name: str, deployment_type: str) -> tuple[str, str]:
+        caller, team_id = team_owner
+        with django_capture_on_commit_callbacks(execute=True):
+            created = caller.post(
+                f"teams/{team_id}/create_project",
+                {"projectName": project_name, "deploymentType": deployment_type},
+            ).json()
+        return created["deploymentName"], created["deploymentUrl"]
+
+    return create
+
+
+def kill_and_await_restart(driver: LocalDriver, name: str, timeout: float = 60.0) -> None:
+    """SIGKILL a deployment's process; return once the supervisor restarted it, healthy."""
+    pid = driver.state(name).pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while driver.state(name).restarts < 1:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} was not restarted within {timeout}s")
+        time.sleep(0.1)
+    driver.wait_healthy(name)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from convex import ConvexClient
 from tenants.drivers.local import LocalDriver
 from tests.compat.conftest import CLI, copy_app
 
-from .conftest import Caller
+from .conftest import Caller, kill_and_await_restart
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -43,16 +42,13 @@ def cli(app_dir: Path, url: str, key: str, *args: str) -> str:
 
 def test_api_deployment_serves_official_clients_and_survives_a_kill(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
     tmp_path: Path,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        created = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "tasks", "deploymentType": "prod"}
-        ).json()
-    name, url = created["deploymentName"], created["deploymentUrl"]
+    caller, _ = team_owner
+    name, url = create_project("tasks", "prod")
     key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()["deployKey"]
     app = copy_app("deploy_app", tmp_path / "work")
     cli(app, url, key, "deploy", "--yes", "--typecheck", "disable")
@@ -64,13 +60,7 @@ def test_api_deployment_serves_official_clients_and_survives_a_kill(
     expected.append({"text": "and another", "done": False, "priority": None})
     assert client.query("tasks:list", {"owner": "ada"}) == expected
 
-    pid = local_driver.state(name).pid
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while local_driver.state(name).restarts < 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    local_driver.wait_healthy(name)
+    kill_and_await_restart(local_driver, name)
 
     assert json.loads(cli(app, url, key, "run", "tasks:list", '{"owner": "ada"}')) == expected
     assert ConvexClient(url).query("tasks:list", {"owner": "ada"}) == expected
@@ -78,16 +68,13 @@ def test_api_deployment_serves_official_clients_and_survives_a_kill(
 
 def test_deploy_key_scoped_to_env_cannot_deploy(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
     tmp_path: Path,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        created = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "scoped", "deploymentType": "dev"}
-        ).json()
-    name, url = created["deploymentName"], created["deploymentUrl"]
+    caller, _ = team_owner
+    name, url = create_project("scoped", "dev")
     key = caller.post(
         f"deployments/{name}/create_deploy_key",
         {"name": "env-only", "allowedActions": ["deployment:env:view"]},

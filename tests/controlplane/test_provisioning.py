@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,40 +13,24 @@ from controlplane.deployments.models import Deployment
 from tenants.drivers.local import LocalDriver
 from tenants.revocation import RevokedKeys
 
-from .conftest import Caller
+from .conftest import Caller, kill_and_await_restart
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def wait_for(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
-
-
 def test_created_deployment_runs_and_survives_a_kill(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        created = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "live", "deploymentType": "prod"}
-        ).json()
-    name, url = created["deploymentName"], created["deploymentUrl"]
+    caller, _ = team_owner
+    name, url = create_project("live", "prod")
     assert caller.get(f"deployments/{name}").json()["status"] == "running"
     assert httpx.get(f"{url}/instance_name", timeout=5).text == name
     assert httpx.get(f"{url}/version", timeout=5).status_code == 200
 
-    pid = local_driver.state(name).pid
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: local_driver.state(name).restarts >= 1)
-    local_driver.wait_healthy(name)
+    kill_and_await_restart(local_driver, name)
     assert httpx.get(f"{url}/instance_name", timeout=5).text == name
 
     # Pause stops the process; unpause brings it back on the same URL.
@@ -65,14 +47,12 @@ def test_created_deployment_runs_and_survives_a_kill(
 
 def test_revoked_key_is_published_to_the_running_deployment(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        name = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "keys", "deploymentType": "dev"}
-        ).json()["deploymentName"]
+    caller, _ = team_owner
+    name, _url = create_project("keys", "dev")
     key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()
     deployment = Deployment.objects.get(name=name)
     revoked = RevokedKeys(local_driver.data_dir(name), deployment.instance_secret)
@@ -84,15 +64,13 @@ def test_revoked_key_is_published_to_the_running_deployment(
 
 def test_delete_stops_now_and_purges_after_grace(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
     settings: Any,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        name = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "gone", "deploymentType": "dev"}
-        ).json()["deploymentName"]
+    caller, _ = team_owner
+    name, _url = create_project("gone", "dev")
     data_dir = local_driver.data_dir(name)
     assert local_driver.state(name).healthy
     with django_capture_on_commit_callbacks(execute=True):
@@ -110,15 +88,12 @@ def test_delete_stops_now_and_purges_after_grace(
 
 def test_revoked_key_is_refused_by_the_running_data_plane(
     team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
     local_driver: LocalDriver,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    caller, team_id = team_owner
-    with django_capture_on_commit_callbacks(execute=True):
-        created = caller.post(
-            f"teams/{team_id}/create_project", {"projectName": "rvk", "deploymentType": "dev"}
-        ).json()
-    name, url = created["deploymentName"], created["deploymentUrl"]
+    caller, _ = team_owner
+    name, url = create_project("rvk", "dev")
     key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "ci"}).json()
     auth = {"Authorization": f"Convex {key['deployKey']}"}
     assert httpx.get(f"{url}/api/check_admin_key", headers=auth, timeout=10).status_code == 200
