@@ -270,9 +270,8 @@ async def _mutation_rate(url: str, clients: int, seconds: float) -> float:
 
 def _runner_rate(db_url: str, threads: int, seconds: float) -> float:
     """The V8 runner's own mutation rate in-process, on the pushed app (server stopped)."""
+    from dataplane.app import DeploymentApp
     from dataplane.config import DeploymentConfig
-    from dataplane.deploy.activation import active_app
-    from dataplane.deployment import Deployment
 
     with tempfile.TemporaryDirectory(prefix="strata-runner-") as tmp:
         config = DeploymentConfig(
@@ -282,9 +281,9 @@ def _runner_rate(db_url: str, threads: int, seconds: float) -> float:
             instance_secret="bench",
             public_url="http://127.0.0.1:9",
         )
-        dep = Deployment(config)
+        dep = DeploymentApp(config)
         try:
-            active_app(dep)
+            dep.code.current()
             runner = dep.runner
 
             def make(t: int) -> Any:

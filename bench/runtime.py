@@ -15,8 +15,8 @@ from pathlib import Path
 import orjson
 from py_mini_racer import MiniRacer
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.runtime import RuntimeLimits, analyze_bundle, build_bundle
 from dataplane.runtime.isolate import Isolate
 from dataplane.transactions import IndexDefinition
@@ -25,7 +25,7 @@ from tests.apps.cli_bundle import cli_modules
 from .common import Result, print_table, rate
 
 
-def _deployment(tmp: Path) -> Deployment:
+def _deployment(tmp: Path) -> DeploymentApp:
     config = DeploymentConfig(
         name="bench-runtime",
         data_dir=tmp,
@@ -33,7 +33,7 @@ def _deployment(tmp: Path) -> Deployment:
         instance_secret="bench",
         public_url="http://127.0.0.1:0",
     )
-    return Deployment(config)
+    return DeploymentApp(config)
 
 
 def main() -> None:

@@ -8,35 +8,45 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    from dataplane.config import ConfigError, DeploymentConfig
+
     parser = argparse.ArgumentParser(prog="python -m dataplane")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve one deployment over HTTP and WebSocket")
-    serve.add_argument("--host", default=os.environ.get("STRATA_DP_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("STRATA_DP_PORT", "3210")))
+    serve.add_argument("--host", help="interface to bind (default STRATA_DP_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default STRATA_DP_PORT or 3210)")
     args = parser.parse_args(argv)
 
-    os.environ["STRATA_DP_PORT"] = str(args.port)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataplane.settings")
-    from daphne.cli import CommandLineInterface
-
-    from dataplane.deploy.activation import active_app
-    from dataplane.deployment import current_deployment
-    from dataplane.usage import start_usage_reporting
-
-    # Fail fast on bad configuration and restore the deployed code before binding the port,
-    # so WebSocket-only clients find their functions right after a restart.
-    deployment = current_deployment()
-    active_app(deployment)
-    start_usage_reporting(deployment)  # no-op unless STRATA_DP_USAGE_URL is set
-    # Re-scans pending jobs left by a previous process; on a replica, once it takes over.
-    deployment.when_committer(deployment.scheduler.start)
+    environ = dict(os.environ)
+    if args.port is not None:
+        environ["STRATA_DP_PORT"] = str(args.port)
+    if args.host is not None:
+        environ["STRATA_DP_HOST"] = args.host
     try:
-        CommandLineInterface().run(
-            ["-b", args.host, "-p", str(args.port), "--proxy-headers", "dataplane.asgi:application"]
-        )
+        config = DeploymentConfig.from_env(environ)
+    except ConfigError as exc:
+        parser.exit(2, f"python -m dataplane: {exc}\n")
+
+    from daphne.access import AccessLogGenerator
+    from daphne.server import Server
+
+    from dataplane.app import DeploymentApp
+    from dataplane.asgi import application_for
+
+    # Fail fast on bad configuration and restore the deployed code before binding the port.
+    app = DeploymentApp(config).start()
+    try:
+        Server(
+            application=application_for(app),
+            endpoints=[f"tcp:port={config.port}:interface={config.host}"],
+            action_logger=AccessLogGenerator(sys.stdout),
+            proxy_forwarded_address_header="X-Forwarded-For",
+            proxy_forwarded_port_header="X-Forwarded-Port",
+            proxy_forwarded_proto_header="X-Forwarded-Proto",
+        ).run()
     finally:
         # A graceful stop saves vector indexes and flushes the scheduler and storage cleanly.
-        deployment.close()
+        app.close()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import base64
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +21,7 @@ import jwt
 import orjson
 
 from tenants.keys import KeyClaims, verify_key
-from tenants.revocation import is_revoked
-
-from .deployment import current_deployment
+from tenants.revocation import RevokedKeys
 
 CLOCK_LEEWAY_S = 5
 JWKS_TTL_S = 300.0
@@ -116,55 +115,6 @@ def bearer_from_headers(headers: Mapping[str, str]) -> tuple[str, str] | None:
     return scheme.lower(), token.strip()
 
 
-def admin_claims(token: str) -> KeyClaims | None:
-    """The claims of an admin/deploy key minted for this deployment, or None."""
-    config = current_deployment().config
-    claims = verify_key(token, config.name, config.instance_secret)
-    if claims is not None and is_revoked(config.data_dir, config.instance_secret, claims.key_id):
-        return None
-    return claims
-
-
-def require_admin(headers: Mapping[str, str], action: str = "*") -> KeyClaims:
-    """Claims of a valid admin key allowed to do `action`; raises AuthError otherwise."""
-    creds = bearer_from_headers(headers)
-    if creds is None:
-        raise AuthError("Missing admin key: send 'Authorization: Convex <admin key>'")
-    claims = admin_claims(creds[1])
-    if claims is None:
-        raise AuthError("The admin key is invalid for this deployment")
-    if not claims.allows(action):
-        raise AuthError(f"The key may not perform '{action}'")
-    return claims
-
-
-def admin_identity(admin_key: str, acting_as: Any = None) -> Identity:
-    """The identity of an admin key (optionally acting as a user); raises AuthError."""
-    if admin_claims(admin_key) is None:
-        raise AuthError("The admin key is invalid for this deployment")
-    return Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
-
-
-def identity_from_headers(headers: Mapping[str, str]) -> Identity | None:
-    """Identity of an HTTP request: `Bearer <jwt>`, `Convex <key>[:<b64 acting-as>]`, or None."""
-    creds = bearer_from_headers(headers)
-    if creds is None:
-        return None
-    scheme, token = creds
-    if scheme == "bearer":
-        return identity_from_token(token)
-    if scheme == "convex":
-        key, sep, encoded = token.partition(":")
-        acting_as = None
-        if sep:
-            try:
-                acting_as = orjson.loads(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
-            except (ValueError, orjson.JSONDecodeError) as exc:
-                raise AuthError("The acting-as part of the admin key is not base64 JSON") from exc
-        return admin_identity(key, acting_as)
-    raise AuthError(f"Unsupported Authorization scheme '{scheme}': use Bearer or Convex")
-
-
 # ----- user JWTs -------------------------------------------------------------------------
 
 
@@ -250,9 +200,6 @@ def _fetch_json(url: str) -> Any:
         raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
 
 
-JWKS_CACHE = JwksCache()
-
-
 def _normalize_issuer(issuer: str) -> str:
     issuer = issuer.rstrip("/")
     if "://" not in issuer:
@@ -290,15 +237,6 @@ def _matching_provider(
     return None
 
 
-def deployed_auth_providers() -> list[dict[str, Any]]:
-    """The auth providers of the active push (empty before any push or without auth.config)."""
-    from .deploy.store import load_config
-
-    db = current_deployment().db
-    config = load_config(db.begin())
-    return [] if config is None else list(config.auth_info)
-
-
 def user_identity_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
     """Convex's UserIdentity: tokenIdentifier, subject, issuer, standard and custom claims."""
     user: dict[str, Any] = {
@@ -314,12 +252,9 @@ def user_identity_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def identity_from_token(
-    token: str, providers: list[dict[str, Any]] | None = None, *, cache: JwksCache | None = None
+    token: str, providers: list[dict[str, Any]], *, cache: JwksCache
 ) -> Identity:
     """Verify a user JWT against the deployed auth providers; raises AuthError if unacceptable."""
-    cache = cache or JWKS_CACHE
-    if providers is None:
-        providers = deployed_auth_providers()
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -362,3 +297,79 @@ def identity_from_token(
     exp = claims.get("exp")
     expires_at = float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
     return Identity.for_user(user_identity_from_claims(claims), expires_at=expires_at)
+
+
+# ----- one deployment's authenticator -----------------------------------------------------
+
+
+class Authenticator:
+    """Checks admin/deploy keys and user JWTs for one deployment.
+
+    `providers` returns the active push's auth providers (auth.config.ts); the JWKS cache
+    belongs to this deployment alone.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        instance_secret: str,
+        revocation_dir: Path,
+        providers: Callable[[], list[dict[str, Any]]],
+        jwks: JwksCache | None = None,
+    ) -> None:
+        self.name = name
+        self.instance_secret = instance_secret
+        # The control plane writes revoked key ids there (on Kubernetes: a mounted ConfigMap).
+        self.revoked = RevokedKeys(revocation_dir, instance_secret)
+        self.providers = providers
+        self.jwks = jwks or JwksCache()
+
+    def admin_claims(self, token: str) -> KeyClaims | None:
+        """The claims of an admin/deploy key minted for this deployment, or None."""
+        claims = verify_key(token, self.name, self.instance_secret)
+        if claims is not None and self.revoked.is_revoked(claims.key_id):
+            return None
+        return claims
+
+    def require_admin(self, headers: Mapping[str, str], action: str = "*") -> KeyClaims:
+        """Claims of a valid admin key allowed to do `action`; raises AuthError otherwise."""
+        creds = bearer_from_headers(headers)
+        if creds is None:
+            raise AuthError("Missing admin key: send 'Authorization: Convex <admin key>'")
+        claims = self.admin_claims(creds[1])
+        if claims is None:
+            raise AuthError("The admin key is invalid for this deployment")
+        if not claims.allows(action):
+            raise AuthError(f"The key may not perform '{action}'")
+        return claims
+
+    def admin_identity(self, admin_key: str, acting_as: Any = None) -> Identity:
+        """The identity of an admin key (optionally acting as a user); raises AuthError."""
+        if self.admin_claims(admin_key) is None:
+            raise AuthError("The admin key is invalid for this deployment")
+        return Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+
+    def identity_from_token(self, token: str) -> Identity:
+        """A user JWT verified against the deployed auth providers."""
+        return identity_from_token(token, self.providers(), cache=self.jwks)
+
+    def identity_from_headers(self, headers: Mapping[str, str]) -> Identity | None:
+        """Identity of an HTTP request: `Bearer <jwt>`, `Convex <key>[:<b64 acting-as>]`, None."""
+        creds = bearer_from_headers(headers)
+        if creds is None:
+            return None
+        scheme, token = creds
+        if scheme == "bearer":
+            return self.identity_from_token(token)
+        if scheme == "convex":
+            key, sep, encoded = token.partition(":")
+            acting_as = None
+            if sep:
+                try:
+                    acting_as = orjson.loads(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
+                except (ValueError, orjson.JSONDecodeError) as exc:
+                    raise AuthError(
+                        "The acting-as part of the admin key is not base64 JSON"
+                    ) from exc
+            return self.admin_identity(key, acting_as)
+        raise AuthError(f"Unsupported Authorization scheme '{scheme}': use Bearer or Convex")

@@ -9,18 +9,17 @@ every transaction a call owns and, for actions, compute as isolate heap MiB x wa
 from __future__ import annotations
 
 import atexit
-import math
-import os
 from typing import TYPE_CHECKING
 
-import orjson
 import structlog
 
 from tenants.usage import COUNTERS, UsageMeter, UsageReport, UsageReporter
 
 if TYPE_CHECKING:
-    from .deployment import Deployment
+    from .config import DeploymentConfig
+    from .runtime import FunctionRunner
     from .runtime.outcomes import FunctionLog
+    from .transactions import Database
 
 STORAGE_TABLE = "_storage"
 ACTION_KINDS = frozenset({"action", "http"})
@@ -32,16 +31,20 @@ log = structlog.get_logger(__name__)
 class DeploymentMeter:
     """Feeds a UsageMeter from one deployment's executions and file storage."""
 
-    def __init__(self, deployment: Deployment, meter: UsageMeter | None = None) -> None:
-        self.deployment = deployment
+    def __init__(
+        self, name: str, db: Database, runner: FunctionRunner, meter: UsageMeter | None = None
+    ) -> None:
+        self.name = name
+        self.db = db
+        self.runner = runner
         self.meter = meter or UsageMeter()
-        self.memory_mb = max(1, deployment.runner.limits.heap_bytes >> 20)
+        self.memory_mb = max(1, runner.limits.heap_bytes >> 20)
 
     def attach(self) -> None:
-        self.deployment.runner.add_log_listener(self.on_execution)
+        self.runner.add_log_listener(self.on_execution)
 
     def detach(self) -> None:
-        self.deployment.runner.remove_log_listener(self.on_execution)
+        self.runner.remove_log_listener(self.on_execution)
 
     def on_execution(self, entry: FunctionLog) -> None:
         compute = round(self.memory_mb * entry.duration_ms) if entry.kind in ACTION_KINDS else 0
@@ -54,20 +57,16 @@ class DeploymentMeter:
 
     def refresh_storage(self) -> int:
         """Recount the stored file bytes (sum of `_storage` sizes) and record the gauge."""
-        total = storage_bytes(self.deployment)
+        total = storage_bytes(self.db)
         self.meter.set_storage_bytes(total)
         return total
 
 
-def storage_bytes(deployment: Deployment) -> int:
+def storage_bytes(db: Database) -> int:
     """Bytes of every live file: read from storage directly, so no transaction limits apply."""
-    db = deployment.db
-    meta = db.catalog.by_name.get(STORAGE_TABLE)
-    if meta is None:
-        return 0
     total = 0
-    for _, _, raw in db.persistence.latest_documents(meta.by_id.index_id):
-        size = orjson.loads(raw).get("size", 0)
+    for doc in db.latest_documents(STORAGE_TABLE):
+        size = doc.get("size", 0)
         if isinstance(size, int | float) and not isinstance(size, bool):
             total += int(size)
     return total
@@ -76,9 +75,8 @@ def storage_bytes(deployment: Deployment) -> int:
 class DeploymentReporter(UsageReporter):
     """A UsageReporter that refreshes the storage gauge right before every push."""
 
-    def __init__(self, source: DeploymentMeter, url: str, interval: float) -> None:
-        config = source.deployment.config
-        super().__init__(source.meter, config.name, config.instance_secret, url, interval)
+    def __init__(self, source: DeploymentMeter, secret: str, url: str, interval: float) -> None:
+        super().__init__(source.meter, source.name, secret, url, interval)
         self.source = source
         self._stopped = False
         self._delivered_storage: int | None = None  # None: tell the gauge at least once
@@ -113,32 +111,21 @@ class DeploymentReporter(UsageReporter):
         return delivered
 
 
-def start_usage_reporting(deployment: Deployment) -> DeploymentReporter | None:
-    """Meter and report when STRATA_DP_USAGE_URL is set (the server calls this at start-up).
-
-    STRATA_DP_USAGE_INTERVAL sets the push period in seconds (default 30); the counts still
-    pending are pushed once more when the process exits.
-    """
-    url = os.environ.get("STRATA_DP_USAGE_URL", "").strip()
-    if not url:
+def start_usage_reporting(
+    config: DeploymentConfig, db: Database, runner: FunctionRunner
+) -> DeploymentReporter | None:
+    """Meter and report when the config names a usage URL (STRATA_DP_USAGE_URL; the server
+    calls this at start-up). The counts still pending are pushed once more at exit."""
+    if not config.usage_url:
         return None
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"STRATA_DP_USAGE_URL must be an http(s) URL, got {url!r}")
-    raw_interval = os.environ.get("STRATA_DP_USAGE_INTERVAL", "") or str(DEFAULT_INTERVAL)
-    try:
-        interval = float(raw_interval)
-    except ValueError:
-        raise ValueError(
-            f"STRATA_DP_USAGE_INTERVAL must be seconds, got {raw_interval!r}"
-        ) from None
-    if not math.isfinite(interval) or interval <= 0:
-        raise ValueError(f"STRATA_DP_USAGE_INTERVAL must be positive, got {raw_interval!r}")
-    if not deployment.config.instance_secret:
+    if not config.instance_secret:
         raise ValueError("usage reports are signed: STRATA_DP_INSTANCE_SECRET must be set")
-    source = DeploymentMeter(deployment)
+    source = DeploymentMeter(config.name, db, runner)
     source.attach()
-    reporter = DeploymentReporter(source, url, interval)
+    reporter = DeploymentReporter(
+        source, config.instance_secret, config.usage_url, config.usage_interval
+    )
     reporter.start()
     atexit.register(reporter.stop)
-    log.info("usage reporting started", url=url, interval=interval)
+    log.info("usage reporting started", url=config.usage_url, interval=config.usage_interval)
     return reporter

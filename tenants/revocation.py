@@ -77,23 +77,3 @@ class RevokedKeys:
                 self._ids = read_revoked_keys(self._data_dir, self._secret)
                 self._stamp = stamp
             return key_id in self._ids
-
-
-_checkers: dict[tuple[Path, str], RevokedKeys] = {}
-_checkers_lock = threading.Lock()
-
-
-def is_revoked(data_dir: Path, instance_secret: str, key_id: str) -> bool:
-    """Data-plane hook: whether `key_id` is revoked for the deployment stored in `data_dir`.
-
-    STRATA_DP_REVOCATION_DIR overrides the directory (the Kubernetes driver mounts the list
-    from a ConfigMap there). One cached checker per directory re-reads only on change.
-    """
-    directory = Path(os.environ.get("STRATA_DP_REVOCATION_DIR") or data_dir)
-    with _checkers_lock:
-        checker = _checkers.get((directory, instance_secret))
-        if checker is None:
-            checker = _checkers[(directory, instance_secret)] = RevokedKeys(
-                directory, instance_secret
-            )
-    return checker.is_revoked(key_id)

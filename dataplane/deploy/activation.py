@@ -1,28 +1,28 @@
 """The code a deployment is serving right now, and swapping it in at finish_push or start-up.
 
-The active app lives in the database (see store.py); this module keeps the built bundle and its
-analysis in memory per Deployment, hands them to the runner, and rebuilds them from the
-database when a process starts (or after env vars change).
+The active app lives in the database (see store.py); `ActiveCode` keeps the built bundle and
+its analysis in memory for one deployment, hands them to the runner and the search indexes,
+and rebuilds them from the database when a process starts (or after env vars change).
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from . import store
 from .analysis import analyze
 from .envvars import builtin_env
-from .logs import log_stream
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
-    from ..runtime import Bundle
+    from ..files import FileService
+    from ..runtime import Bundle, FunctionRunner
     from ..runtime.analysis import AppAnalysis
+    from ..search import SearchService
+    from ..transactions import Database
 
 log = structlog.get_logger(__name__)
 
@@ -37,69 +37,84 @@ class ActiveApp:
     env: dict[str, str]
 
 
-_active: weakref.WeakKeyDictionary[Deployment, ActiveApp | None] = weakref.WeakKeyDictionary()
-_lock = threading.RLock()
+class ActiveCode:
+    """One deployment's live code: which push is active in this process, and activating it."""
 
+    def __init__(
+        self,
+        db: Database,
+        runner: FunctionRunner,
+        search: SearchService,
+        files: FileService,
+        *,
+        public_url: str,
+        site_url: str,
+    ) -> None:
+        self.db = db
+        self.runner = runner
+        self.search = search
+        self.files = files
+        self.builtin_env = builtin_env(public_url, site_url)
+        self._active: ActiveApp | None = None
+        self._loaded = False
+        self._lock = threading.RLock()
 
-def site_url(deployment: Deployment) -> str:
-    """Where HTTP actions are served: `<deployment url>/http` (the self-hosted layout)."""
-    return deployment.config.public_url.rstrip("/") + "/http"
+    def function_env(self, env: dict[str, str]) -> dict[str, str]:
+        """User env vars plus the built-in CONVEX_CLOUD_URL / CONVEX_SITE_URL."""
+        return {**env, **self.builtin_env}
 
+    def activate(
+        self, bundle: Bundle, app: AppAnalysis, config: store.DeployedConfig, env: dict[str, str]
+    ) -> ActiveApp:
+        """Make this code live in this process (the database already says it is the active push)."""
+        active = ActiveApp(bundle, app, config, env)
+        with self._lock:
+            # Vector/text indexes follow the schema (kept ones are untouched, new ones built).
+            self.search.set_schema(config.schema)
+            self.files.ensure_table()  # so db.system.query("_storage") works before any upload
+            self.runner.activate(bundle, app, self.function_env(env))
+            self._active, self._loaded = active, True
+        log.info("activated code", push=config.push_id)
+        return active
 
-def function_env(deployment: Deployment, env: dict[str, str]) -> dict[str, str]:
-    """User env vars plus the built-in CONVEX_CLOUD_URL / CONVEX_SITE_URL."""
-    return {**env, **builtin_env(deployment.config.public_url, site_url(deployment))}
+    def current(self) -> ActiveApp | None:
+        """The active app, restored from the database on first use in this process."""
+        with self._lock:
+            if self._loaded:
+                return self._active
+            return self.restore()
 
+    def restore(self) -> ActiveApp | None:
+        """Rebuild and activate the deployed code from the database (None before the first push)."""
+        with self._lock:
+            if store.CONFIG_TABLE not in self.db.table_names():
+                self._loaded = True
+                return None
+            txn = self.db.begin()
+            config = store.load_config(txn)
+            if config is None:
+                self._loaded = True
+                return None
+            modules = store.load_modules(txn)
+            env = store.load_env(txn)
+            bundle, app, _ = analyze(modules, env, self.runner.limits)
+            return self.activate(bundle, app, config, env)
 
-def activate(
-    deployment: Deployment,
-    bundle: Bundle,
-    app: AppAnalysis,
-    config: store.DeployedConfig,
-    env: dict[str, str],
-) -> ActiveApp:
-    """Make this code live in this process (the database already says it is the active push)."""
-    active = ActiveApp(bundle, app, config, env)
-    with _lock:
-        log_stream(deployment)  # start collecting function logs before any call runs
-        # Vector/text indexes follow the schema (kept ones are untouched, new ones built).
-        deployment.search.set_schema(config.schema)
-        deployment.files  # noqa: B018 - creates `_storage`, so db.system.query("_storage") works
-        deployment.runner.activate(bundle, app, function_env(deployment, env))
-        _active[deployment] = active
-    log.info("activated code", deployment=deployment.config.name, push=config.push_id)
-    return active
+    def env_changed(self, env: dict[str, str]) -> None:
+        """Re-activate the current code with new env vars (functions read process.env)."""
+        with self._lock:
+            current = self._active
+            if current is not None:
+                self.activate(current.bundle, current.app, current.config, env)
 
+    def auth_providers(self) -> list[dict[str, Any]]:
+        """The auth providers of the active push (empty before any push or without auth.config)."""
+        if store.CONFIG_TABLE not in self.db.table_names():
+            return []
+        config = store.load_config(self.db.begin())
+        return [] if config is None else list(config.auth_info)
 
-def active_app(deployment: Deployment) -> ActiveApp | None:
-    """The active app, restored from the database on first use in this process."""
-    with _lock:
-        if deployment in _active:
-            return _active[deployment]
-        return restore(deployment)
-
-
-def restore(deployment: Deployment) -> ActiveApp | None:
-    """Rebuild and activate the deployed code from the database (None before the first push)."""
-    with _lock:
-        db = deployment.db
-        if store.CONFIG_TABLE not in db.table_names():
-            _active[deployment] = None
-            return None
-        txn = db.begin()
-        config = store.load_config(txn)
-        if config is None:
-            _active[deployment] = None
-            return None
-        modules = store.load_modules(txn)
-        env = store.load_env(txn)
-        bundle, app, _ = analyze(modules, env)
-        return activate(deployment, bundle, app, config, env)
-
-
-def env_changed(deployment: Deployment, env: dict[str, str]) -> None:
-    """Re-activate the current code with new env vars (functions read process.env)."""
-    with _lock:
-        current = _active.get(deployment)
-        if current is not None:
-            activate(deployment, current.bundle, current.app, current.config, env)
+    def schema(self) -> dict[str, Any] | None:
+        """The active push's exported schema (None before a push or without schema.ts)."""
+        active = self.current()
+        return None if active is None else active.config.schema

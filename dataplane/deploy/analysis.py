@@ -18,7 +18,7 @@ import orjson
 from .errors import DeployError
 
 if TYPE_CHECKING:
-    from ..runtime import Bundle
+    from ..runtime import Bundle, RuntimeLimits
     from ..runtime.analysis import AppAnalysis
     from .schema import Schema
     from .store import DeployedConfig, StoredModule
@@ -58,7 +58,9 @@ def parse_auth_config(config: Any) -> list[dict[str, Any]]:
 
 
 def analyze(
-    modules: list[StoredModule], env: dict[str, str] | None = None
+    modules: list[StoredModule],
+    env: dict[str, str] | None = None,
+    limits: RuntimeLimits | None = None,
 ) -> tuple[Bundle, AppAnalysis, list[dict[str, Any]]]:
     """Bundle the modules and run them once to learn what they export, plus the validated
     auth providers; DeployError (shown by the CLI) on any failure."""
@@ -71,7 +73,7 @@ def analyze(
     ]
     try:
         bundle = build_bundle(sources)
-        app = analyze_bundle(bundle, env)
+        app = analyze_bundle(bundle, env, limits)
     except (BundleError, AnalyzeError) as e:
         raise DeployError(str(e)) from e
     return bundle, app, parse_auth_config(app.auth_config)

@@ -24,8 +24,9 @@ from .errors import DeployError, PushNotFound, PushRaced
 from .schema import Schema, apply_indexes, index_diff, parse_schema, validate_documents
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
     from ..runtime import Bundle
+    from ..transactions import Database
+    from .activation import ActiveCode
 
 log = structlog.get_logger(__name__)
 PUSH_TTL_SECONDS = 3600.0
@@ -63,8 +64,9 @@ class PendingPush:
 class PushManager:
     """Pending pushes of one deployment (in memory: a restarted server asks the CLI to retry)."""
 
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
+    def __init__(self, db: Database, code: ActiveCode) -> None:
+        self.db = db
+        self.code = code
         self._pending: dict[str, PendingPush] = {}
         self._lock = threading.Lock()
         self._finish_lock = threading.Lock()
@@ -76,7 +78,7 @@ class PushManager:
 
         `park=False` (evaluate_push) only reports; nothing is kept for a later finish_push.
         """
-        db = self.deployment.db
+        db = self.db
         store.ensure_tables(db)
         app_def = _require_dict(request, "appDefinition")
         if request.get("componentDefinitions"):
@@ -89,7 +91,7 @@ class PushManager:
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
-        bundle, analysed, auth = app_analysis.analyze(all_modules, env)
+        bundle, analysed, auth = app_analysis.analyze(all_modules, env, self.code.runner.limits)
         try:
             check_crons(analysed.crons)
         except CronError as e:
@@ -139,14 +141,14 @@ class PushManager:
 
     def evaluate_schema(self, request: dict[str, Any]) -> dict[str, Any]:
         """The CLI's pre-push check: per-table document counts and predicted index changes."""
-        db = self.deployment.db
+        db = self.db
         app_def = _require_dict(request, "appDefinition")
         if request.get("componentDefinitions"):
             raise DeployError("Components are not supported by this deployment yet")
         schema = None
         if app_def.get("schema") is not None:
             module = _module_from_json(app_def["schema"], "schema")
-            _, analysed, _ = app_analysis.analyze([module])
+            _, analysed, _ = app_analysis.analyze([module], None, self.code.runner.limits)
             if analysed.schema is not None:
                 schema = parse_schema(analysed.schema)
         txn = db.begin()
@@ -280,7 +282,7 @@ class PushManager:
         s = pending.status
         try:
             if pending.schema is not None:
-                violation = validate_documents(self.deployment.db, pending.schema)
+                violation = validate_documents(self.db, pending.schema)
                 if violation is not None:
                     s.failure = {
                         "error": violation.message,
@@ -306,7 +308,7 @@ class PushManager:
 
     def _backfill(self, pending: PendingPush) -> None:
         """Create indexes whose names are new, keeping the old ones until finish_push."""
-        db = self.deployment.db
+        db = self.db
         assert pending.schema is not None
         for table in pending.schema.tables:
             current = {i.name: i for i in db.indexes(table.name)}
@@ -316,11 +318,11 @@ class PushManager:
                 pending.status.indexes_complete += len(new)
 
     def _active_push_id(self) -> str:
-        config = store.load_config(self.deployment.db.begin()) if self._has_tables() else None
+        config = store.load_config(self.db.begin()) if self._has_tables() else None
         return config.push_id if config else ""
 
     def _has_tables(self) -> bool:
-        return store.CONFIG_TABLE in self.deployment.db.table_names()
+        return store.CONFIG_TABLE in self.db.table_names()
 
     # ----- finish_push -------------------------------------------------------------------
 
@@ -338,7 +340,7 @@ class PushManager:
                 pending.worker.join()
         if pending.status.failure is not None:
             raise DeployError(f"Schema validation failed: {pending.status.failure['error']}")
-        db = self.deployment.db
+        db = self.db
         with self._finish_lock:
             previous = store.load_config(db.begin())
             if (previous.push_id if previous else "") != pending.base_push_id:
@@ -361,9 +363,7 @@ class PushManager:
 
                 (added, removed), _ = db.run_mutation(write)
                 env = store.load_env(db.begin())
-                from .activation import activate
-
-                activate(self.deployment, pending.bundle, pending.analysis, pending.config, env)
+                self.code.activate(pending.bundle, pending.analysis, pending.config, env)
                 apply_indexes(db, pending.schema)  # drop removed indexes once nothing uses them
             pending.finished = True
         return app_analysis.finish_diff(

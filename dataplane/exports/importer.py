@@ -16,9 +16,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..files import STORAGE_TABLE, files_for
+from ..files import STORAGE_TABLE, FileService
 from ..ids import MAX_ID_LEN, MIN_ID_LEN, decode_id, encode_id, new_internal_id
 from ..transactions import Database, OccConflict, Transaction
 from ..transactions.catalog import TableMeta, validate_table_name
@@ -28,9 +28,6 @@ from ..values import ConvexValueError, validate_document
 from .reader import ImportFormatError, Source, open_zip, sources, storage_blob_names
 from .tables import stage_insert
 from .writer import user_tables
-
-if TYPE_CHECKING:
-    from ..deployment import Deployment
 
 MODES = ("requireEmpty", "append", "replace", "replaceAll")
 BATCH_DOCS = 2000
@@ -134,11 +131,7 @@ def clear_table(db: Database, table: str) -> int:
 class SchemaCheck:
     """The active schema's document validators (a no-op without schema validation)."""
 
-    def __init__(self, deployment: Deployment) -> None:
-        from ..deploy.activation import active_app
-
-        active = active_app(deployment)
-        schema = None if active is None else active.config.schema
+    def __init__(self, schema: dict[str, Any] | None) -> None:
         self.enabled = bool(schema) and bool(schema.get("schemaValidation", True))  # type: ignore[union-attr]
         self.tables: dict[str, Any] = {}
         if schema:
@@ -169,8 +162,8 @@ def _identity(db: Database, txn: Transaction, doc_id: Any) -> bytes:
     parts = decode_id(doc_id) if isinstance(doc_id, str) else None
     if parts is None or parts.internal in txn.writes:
         return new_internal_id()
-    found = db.persistence.get_document(parts.internal, txn.snapshot_ts)
-    return new_internal_id() if found is not None and found[2] is not None else parts.internal
+    taken = db.document_exists(parts.internal, txn.snapshot_ts)
+    return new_internal_id() if taken else parts.internal
 
 
 def _creation_time(value: Any) -> float:
@@ -252,10 +245,9 @@ def insert_documents(
     return written
 
 
-def import_storage(deployment: Deployment, req: ImportRequest, src: Source) -> int:
+def import_storage(db: Database, files: FileService, req: ImportRequest, src: Source) -> int:
     """Import `_storage` documents with their bytes from `_storage/<id>` ZIP entries."""
-    db = deployment.db
-    blobs = files_for(deployment).blobs
+    blobs = files.blobs
     meta = db.ensure_table(STORAGE_TABLE)
     names = storage_blob_names(req.path)
     count = 0
@@ -302,17 +294,21 @@ def _chunks(zf: zipfile.ZipFile, entry: str) -> Any:
             yield chunk
 
 
-def perform(deployment: Deployment, req: ImportRequest, progress: Progress) -> int:
-    """Run the import; returns the number of documents written."""
+def perform(
+    db: Database,
+    files: FileService,
+    schema: dict[str, Any] | None,
+    req: ImportRequest,
+    progress: Progress,
+) -> int:
+    """Run the import into `db` (validated against the active `schema`); returns the number
+    of documents written."""
     req.check()
-    db = deployment.db
     srcs = sources(req.path, req.fmt, req.table)
     if req.mode == "requireEmpty":
         for src in srcs:
             if n := _live_count(db, src.table):
                 raise ImportFormatError(_not_empty(src.table, n))
-    if STORAGE_TABLE in {s.table for s in srcs}:
-        files_for(deployment)  # its commit listener removes blobs of replaced files
     if req.mode in ("replace", "replaceAll"):
         doomed = {s.table for s in srcs}
         if req.mode == "replaceAll":
@@ -321,8 +317,8 @@ def perform(deployment: Deployment, req: ImportRequest, progress: Progress) -> i
             progress(f"Clearing {table}", None)
             clear_table(db, table)
         if STORAGE_TABLE in doomed and STORAGE_TABLE in db.catalog.by_name:
-            files_for(deployment).flush()  # old blobs are gone before ids are reused
-    check = SchemaCheck(deployment)
+            files.flush()  # old blobs are gone before ids are reused
+    check = SchemaCheck(schema)
     metas: dict[str, TableMeta] = {}
     moves: dict[int, int] = {}  # exported table number -> number here, where they differ
     for src in srcs:
@@ -337,7 +333,7 @@ def perform(deployment: Deployment, req: ImportRequest, progress: Progress) -> i
     for src in srcs:
         progress(f'Importing "{src.table}"', None)
         if src.table == STORAGE_TABLE:
-            n = import_storage(deployment, req, src)
+            n = import_storage(db, files, req, src)
         else:
             n = insert_documents(db, metas[src.table], src, check, progress, moves)
         written += n

@@ -10,21 +10,22 @@ import re
 import secrets
 import shutil
 import threading
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ..files import files_for
 from . import state
 from .importer import ImportRequest, perform, plan
 from .reader import ImportFormatError
 from .writer import write_snapshot
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
+    from ..files import FileService
+    from ..transactions import Database
+
+SchemaSource = Callable[[], "dict[str, Any] | None"]
 
 log = structlog.get_logger(__name__)
 KEEP_EXPORTS = 3
@@ -35,16 +36,22 @@ MAX_PARTS = 10_000
 class Jobs:
     """Runs this deployment's export/import jobs; at most one export at a time."""
 
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
-        self.export_dir = deployment.config.data_dir / "exports"
-        self.import_dir = deployment.config.data_dir / "imports"
+    def __init__(
+        self, db: Database, files: FileService, schema: SchemaSource, data_dir: Path
+    ) -> None:
+        self.db = db
+        self.files = files
+        self.schema = schema
+        self.export_dir = data_dir / "exports"
+        self.import_dir = data_dir / "imports"
         self._lock = threading.Lock()
         self._export: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
-        # `_storage` before our own tables: system table numbers follow creation order, and
-        # the same number on both sides keeps storage ids unchanged across export/import.
-        files_for(deployment)
+
+    def _ensure_storage_first(self) -> None:
+        """`_storage` before our own tables: system table numbers follow creation order, and
+        the same number on both sides keeps storage ids unchanged across export/import."""
+        self.files.ensure_table()
 
     def _spawn(self, name: str, fn: Callable[[], None]) -> threading.Thread:
         thread = threading.Thread(target=fn, name=name, daemon=True)
@@ -65,9 +72,10 @@ class Jobs:
 
     def request_export(self, include_storage: bool) -> str:
         """Record and start an export; state.ExportInProgress if one is running."""
+        self._ensure_storage_first()
         with self._lock:
             running = self._export is not None and self._export.is_alive()
-            export_id = state.request_export(self.deployment.db, include_storage, running=running)
+            export_id = state.request_export(self.db, include_storage, running=running)
             self._export = threading.Thread(
                 target=self._run_export,
                 args=(export_id, include_storage),
@@ -79,7 +87,7 @@ class Jobs:
         return export_id
 
     def _run_export(self, export_id: str, include_storage: bool) -> None:
-        db = self.deployment.db
+        db = self.db
         self.export_dir.mkdir(parents=True, exist_ok=True)
         ts = db.latest_ts()
         tmp = self.export_dir / f".partial-{export_id}.zip"
@@ -89,7 +97,7 @@ class Jobs:
                 export_id,
                 {"state": "in_progress", "start_ts": ts, "progress_message": "Beginning backup"},
             )
-            blobs = files_for(self.deployment).blobs if include_storage else None
+            blobs = self.files.blobs if include_storage else None
 
             def progress(message: str) -> None:
                 state.patch_doc(db, export_id, {"progress_message": message})
@@ -123,7 +131,7 @@ class Jobs:
         if not ts_text.isdigit():
             return None
         ts = int(ts_text)
-        for doc in state.exports_newest_first(self.deployment.db.begin()):
+        for doc in state.exports_newest_first(self.db.begin()):
             if doc.get("state") == "completed" and ts in (
                 doc.get("start_ts"),
                 doc.get("complete_ts"),
@@ -177,10 +185,11 @@ class Jobs:
 
     def create_import(self, path: Path, fmt: str, mode: str, table: str | None) -> str:
         """Record an uploaded import and start checking it (-> waiting_for_confirmation)."""
+        self._ensure_storage_first()
         fields: dict[str, Any] = {"format": fmt, "mode": mode, "upload": path.name}
         if table is not None:
             fields["tableName"] = table
-        import_id = state.create_import(self.deployment.db, fields)
+        import_id = state.create_import(self.db, fields)
         req = ImportRequest(path, fmt, mode, table)
         self._spawn("strata-import-plan", lambda: self._plan(import_id, req))
         return import_id
@@ -188,14 +197,14 @@ class Jobs:
     def _fail(self, import_id: str, req: ImportRequest, message: str) -> None:
         req.path.unlink(missing_ok=True)
         state.patch_doc(
-            self.deployment.db,
+            self.db,
             import_id,
             {"state": {"state": "failed", "error_message": message}},
         )
 
     def _plan(self, import_id: str, req: ImportRequest) -> None:
         try:
-            message = plan(self.deployment.db, req)
+            message = plan(self.db, req)
         except (ImportFormatError, ValueError) as exc:
             self._fail(import_id, req, str(exc))
             return
@@ -204,7 +213,7 @@ class Jobs:
             self._fail(import_id, req, f"Import failed: {exc}")
             return
         state.patch_doc(
-            self.deployment.db,
+            self.db,
             import_id,
             {
                 "state": {
@@ -217,7 +226,7 @@ class Jobs:
 
     def confirm_import(self, import_id: Any) -> None:
         """Start a checked import; ImportFormatError unless it awaits confirmation."""
-        db = self.deployment.db
+        db = self.db
 
         def claim(txn: Any) -> dict[str, Any]:
             doc = state.get_import(txn, import_id)
@@ -238,7 +247,7 @@ class Jobs:
         self._spawn("strata-import", lambda: self._perform(doc["_id"], req))
 
     def _perform(self, import_id: str, req: ImportRequest) -> None:
-        db = self.deployment.db
+        db = self.db
         checkpoints: list[str] = []
 
         def progress(message: str, checkpoint: str | None) -> None:
@@ -257,7 +266,7 @@ class Jobs:
             )
 
         try:
-            written = perform(self.deployment, req, progress)
+            written = perform(self.db, self.files, self.schema(), req, progress)
         except (ImportFormatError, ValueError) as exc:
             self._fail(import_id, req, str(exc))
             return
@@ -269,16 +278,3 @@ class Jobs:
         state.patch_doc(
             db, import_id, {"state": {"state": "completed", "num_rows_written": written}}
         )
-
-
-_jobs: weakref.WeakKeyDictionary[Deployment, Jobs] = weakref.WeakKeyDictionary()
-_jobs_lock = threading.Lock()
-
-
-def jobs_for(deployment: Deployment) -> Jobs:
-    """The deployment's job runner, created on first use."""
-    with _jobs_lock:
-        jobs = _jobs.get(deployment)
-        if jobs is None:
-            jobs = _jobs[deployment] = Jobs(deployment)
-        return jobs

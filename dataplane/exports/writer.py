@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import mimetypes
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from ..files import STORAGE_TABLE, BlobStore
-from ..transactions import BY_ID, Database
+from ..transactions import Database
 from ..transactions.catalog import FIRST_USER_TABLE, TableMeta
-from ..transactions.transaction import decode_document
 from .cleanjson import INFER, context_of, context_to_json, to_clean
 from .inference import TableShape, trim_context
 
@@ -35,19 +34,6 @@ Documents for each table are listed as lines of JSON in
 Restore it with `npx convex import <this file>`.
 """
 Progress = Callable[[str], None]
-
-
-def scan_table(db: Database, meta: TableMeta, ts: int) -> Iterator[dict[str, Any]]:
-    """Documents of a table at `ts` in id order, fetched PAGE_ROWS at a time."""
-    index_id = meta.indexes[BY_ID].index_id
-    lo = b""
-    while True:
-        rows = db.persistence.scan_index(index_id, lo, None, ts, False, PAGE_ROWS)
-        for _, raw in rows:
-            yield decode_document(raw)
-        if len(rows) < PAGE_ROWS:
-            return
-        lo = rows[-1][0] + b"\x00"
 
 
 def user_tables(db: Database) -> list[TableMeta]:
@@ -103,20 +89,20 @@ def write_snapshot(
         for meta in tables:
             progress(f"Backing up {meta.name}")
             shape = TableShape(meta.number)
-            for doc in scan_table(db, meta, ts):
+            for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                 shape.add(doc)
             unambiguous = shape.unambiguous_fields()
             with _entry(zf, f"{meta.name}/generated_schema.jsonl") as f:
                 lines = _Lines(f)
                 lines.add(shape.shape())
-                for doc in scan_table(db, meta, ts):
+                for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                     ctx = trim_context(context_of(doc), unambiguous)
                     if ctx != INFER:
                         lines.add({doc["_id"]: context_to_json(ctx)})
                 lines.flush()
             with _entry(zf, f"{meta.name}/documents.jsonl") as f:
                 lines = _Lines(f)
-                for doc in scan_table(db, meta, ts):
+                for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                     lines.add(to_clean(doc))
                     written += 1
                 lines.flush()
@@ -134,7 +120,7 @@ class SnapshotExpired(RuntimeError):
 
 def check_snapshot_kept(db: Database, ts: int) -> None:
     """Fail rather than ship a ZIP whose later pages may have lost versions to GC."""
-    if db.persistence.retention_ts() > ts:
+    if db.retention_ts() > ts:
         raise SnapshotExpired(
             "The export took longer than the history retention window, so its snapshot "
             "was garbage-collected while being read; please try again"
@@ -147,7 +133,7 @@ def _write_storage(
     count = 0
     with _entry(zf, f"{STORAGE_TABLE}/documents.jsonl") as f:
         lines = _Lines(f)
-        for doc in scan_table(db, meta, ts):
+        for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
             line: dict[str, Any] = {
                 "_id": doc["_id"],
                 "_creationTime": doc["_creationTime"],
@@ -159,7 +145,7 @@ def _write_storage(
             lines.add(line)
             count += 1
         lines.flush()
-    for doc in scan_table(db, meta, ts):
+    for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
         ext = mimetypes.guess_extension(doc.get("contentType") or "") or ""
         with _entry(zf, f"{STORAGE_TABLE}/{doc['_id']}{ext}") as f:
             for chunk in blobs.get(doc["_id"]):

@@ -223,21 +223,3 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-
-
-def blob_store_from_env(data_dir: Path, environ: dict[str, str] | None = None) -> BlobStore:
-    """STRATA_DP_BLOB_STORE=s3://bucket/prefix selects S3 (endpoint and keys from the usual
-    AWS_* variables plus STRATA_DP_S3_ENDPOINT_URL); anything else is <data_dir>/files."""
-    env = dict(os.environ if environ is None else environ)
-    spec = env.get("STRATA_DP_BLOB_STORE", "")
-    if spec.startswith("s3://"):
-        import boto3
-
-        bucket, _, prefix = spec[5:].partition("/")
-        if not bucket:
-            raise ValueError("STRATA_DP_BLOB_STORE=s3://... needs a bucket name")
-        client = boto3.client("s3", endpoint_url=env.get("STRATA_DP_S3_ENDPOINT_URL") or None)
-        return S3BlobStore(bucket, client, prefix)
-    if spec not in ("", "local"):
-        raise ValueError(f"Unknown STRATA_DP_BLOB_STORE {spec!r}: use 'local' or 's3://bucket'")
-    return LocalBlobStore(data_dir / "files")

@@ -92,11 +92,14 @@ class FileService:
         self.public_url = public_url.rstrip("/")
         self.deployment = deployment
         self.upload_ttl = upload_ttl
-        db.ensure_table(STORAGE_TABLE)
         self._doomed: queue.Queue[str | None] = queue.Queue()
         self._worker = threading.Thread(target=self._delete_blobs, daemon=True)
         self._worker.start()
         db.add_commit_listener(self._on_commit)
+
+    def ensure_table(self) -> None:
+        """Create `_storage` (so `db.system.query("_storage")` works before any upload)."""
+        self.db.ensure_table(STORAGE_TABLE)
 
     # ----- ids ------------------------------------------------------------------------
 

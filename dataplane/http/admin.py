@@ -5,18 +5,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from dataplane.deploy import activation, envvars, store
+from dataplane.deploy import envvars, store
 from dataplane.deploy.errors import DeployError
-from dataplane.deploy.logs import log_stream
-from dataplane.deploy.web import (
+from dataplane.http.web import (
     api_view,
+    app_of,
     check_admin,
     in_thread,
     json_response,
     poll_until,
     read_json,
 )
-from dataplane.deployment import current_deployment
 
 LOG_POLL_SECONDS = 10.0
 
@@ -26,27 +25,27 @@ async def update_environment_variables(request: HttpRequest) -> HttpResponse:
     body = read_json(request)
     check_admin(request, body, "env")
     changes = envvars.parse_changes(body)
-    deployment = current_deployment()
+    app = app_of(request)
 
     def apply() -> None:
-        env = envvars.update(deployment.db, changes)
-        activation.env_changed(deployment, env)
+        env = envvars.update(app.db, changes)
+        app.code.env_changed(env)
 
-    await in_thread(apply)
+    await in_thread(request, apply)
     return json_response({})
 
 
 @api_view("GET", "POST")
 async def list_environment_variables(request: HttpRequest) -> HttpResponse:
     check_admin(request, None, "env")
-    deployment = current_deployment()
+    db = app_of(request).db
 
     def load() -> dict[str, str]:
-        if store.ENV_TABLE not in deployment.db.table_names():
+        if store.ENV_TABLE not in db.table_names():
             return {}
-        return store.load_env(deployment.db.begin())
+        return store.load_env(db.begin())
 
-    return json_response({"environmentVariables": await in_thread(load)})
+    return json_response({"environmentVariables": await in_thread(request, load)})
 
 
 @api_view("GET")
@@ -58,7 +57,7 @@ async def stream_function_logs(request: HttpRequest) -> HttpResponse:
         cursor = int(float(raw))
     except ValueError as e:
         raise DeployError(f"Invalid cursor {raw!r}: expected a number") from e
-    stream = log_stream(current_deployment())
+    stream = app_of(request).logs
     if cursor != 0:
         await poll_until(lambda: stream.head() != cursor, LOG_POLL_SECONDS, 0.2)
     entries, new_cursor = stream.since(cursor, 0)
@@ -83,13 +82,8 @@ async def echo(request: HttpRequest) -> HttpResponse:
 async def canonical_urls(request: HttpRequest) -> HttpResponse:
     """`npx convex deploy --cmd` asks where the deployment and its HTTP actions live."""
     check_admin(request, None)
-    deployment = current_deployment()
-    return json_response(
-        {
-            "convexCloudUrl": deployment.config.public_url,
-            "convexSiteUrl": activation.site_url(deployment),
-        }
-    )
+    config = app_of(request).config
+    return json_response({"convexCloudUrl": config.public_url, "convexSiteUrl": config.site_url})
 
 
 @api_view("GET")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -11,28 +9,17 @@ from django.urls import path
 
 from dataplane.deploy import store
 from dataplane.deploy.errors import DeployError
-from dataplane.deploy.push import PushManager, schema_timeout_s
-from dataplane.deploy.web import (
+from dataplane.deploy.push import schema_timeout_s
+from dataplane.http.web import (
     api_view,
+    app_of,
     check_admin,
     in_thread,
     json_response,
     poll_until,
     read_json,
 )
-from dataplane.deployment import Deployment, current_deployment
-
-_managers: weakref.WeakKeyDictionary[Deployment, PushManager] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def push_manager(deployment: Deployment) -> PushManager:
-    """The deployment's push state machine (pending pushes live in this process)."""
-    with _lock:
-        manager = _managers.get(deployment)
-        if manager is None:
-            manager = _managers[deployment] = PushManager(deployment)
-        return manager
+from dataplane.transactions import Database
 
 
 async def _admin_body(request: HttpRequest) -> dict[str, Any]:
@@ -43,9 +30,7 @@ async def _admin_body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _config_hashes() -> dict[str, Any]:
-    deployment = current_deployment()
-    db = deployment.db
+def _config_hashes(db: Database) -> dict[str, Any]:
     if store.CONFIG_TABLE not in db.table_names():
         return {
             "config": {"functions": "convex/", "authInfo": []},
@@ -76,47 +61,47 @@ def _config_hashes() -> dict[str, Any]:
 @api_view("POST")
 async def get_config_hashes(request: HttpRequest) -> HttpResponse:
     await _admin_body(request)
-    return json_response(await in_thread(_config_hashes))
+    return json_response(await in_thread(request, _config_hashes, app_of(request).db))
 
 
 @api_view("POST")
 async def evaluate_schema(request: HttpRequest) -> HttpResponse:
     """Document counts and index changes the CLI checks before pushing (large deletions...)."""
     body = await _admin_body(request)
-    manager = push_manager(current_deployment())
-    return json_response(await in_thread(manager.evaluate_schema, body))
+    manager = app_of(request).pushes
+    return json_response(await in_thread(request, manager.evaluate_schema, body))
 
 
 @api_view("POST")
 async def evaluate_push(request: HttpRequest) -> HttpResponse:
     """The index changes a push would make, without keeping anything."""
     body = await _admin_body(request)
-    manager = push_manager(current_deployment())
-    response = await in_thread(manager.start_push, {**body, "dryRun": True}, park=False)
+    manager = app_of(request).pushes
+    response = await in_thread(request, manager.start_push, {**body, "dryRun": True}, park=False)
     return json_response({"schemaChange": response["schemaChange"]})
 
 
 @api_view("POST")
 async def start_push(request: HttpRequest) -> HttpResponse:
     body = await _admin_body(request)
-    manager = push_manager(current_deployment())
-    return json_response(await in_thread(manager.start_push, body))
+    manager = app_of(request).pushes
+    return json_response(await in_thread(request, manager.start_push, body))
 
 
 @api_view("POST")
 async def wait_for_schema(request: HttpRequest) -> HttpResponse:
     body = await _admin_body(request)
-    manager = push_manager(current_deployment())
-    pending = await in_thread(manager.begin_schema_check, body)
+    manager = app_of(request).pushes
+    pending = await in_thread(request, manager.begin_schema_check, body)
     await poll_until(pending.status.done.is_set, schema_timeout_s(body))
-    return json_response(await in_thread(manager.schema_status, pending))
+    return json_response(await in_thread(request, manager.schema_status, pending))
 
 
 @api_view("POST")
 async def finish_push(request: HttpRequest) -> HttpResponse:
     body = await _admin_body(request)
-    manager = push_manager(current_deployment())
-    return json_response(await in_thread(manager.finish_push, body))
+    manager = app_of(request).pushes
+    return json_response(await in_thread(request, manager.finish_push, body))
 
 
 @api_view("POST")

@@ -17,17 +17,11 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 from dataplane.deploy.errors import DeployError
-from dataplane.deploy.web import api_view, check_admin, in_thread, json_response, read_json
-from dataplane.deployment import current_deployment
-from dataplane.exports.jobs import Jobs, jobs_for
 from dataplane.exports.reader import FORMATS, ImportFormatError
 from dataplane.exports.state import ExportInProgress
+from dataplane.http.web import api_view, app_of, check_admin, in_thread, json_response, read_json
 
 READ_CHUNK = 1 << 20
-
-
-def _jobs() -> Jobs:
-    return jobs_for(current_deployment())
 
 
 def _invalid(exc: Exception) -> DeployError:
@@ -39,7 +33,7 @@ async def request_export(request: HttpRequest) -> HttpResponse:
     check_admin(request, None, "data")
     include = request.GET.get("includeStorage", "false").lower() == "true"
     try:
-        await in_thread(_jobs().request_export, include)
+        await in_thread(request, app_of(request).exports.request_export, include)
     except ExportInProgress as exc:
         raise DeployError(str(exc), code="ExportInProgress", status=400) from exc
     return json_response({})
@@ -57,7 +51,7 @@ async def _file_chunks(file_path: Path) -> AsyncIterator[bytes]:
 @api_view("GET")
 async def download_export(request: HttpRequest, snapshot_ts: str) -> HttpResponse:
     check_admin(request, None, "data")
-    found = await in_thread(_jobs().export_file, snapshot_ts)
+    found = await in_thread(request, app_of(request).exports.export_file, snapshot_ts)
     if found is None:
         raise DeployError(
             f"No completed export with timestamp {snapshot_ts}", code="ExportNotFound", status=404
@@ -82,7 +76,7 @@ def _save_body(request: HttpRequest, target: Path) -> int:
 @api_view("POST")
 async def start_upload(request: HttpRequest) -> HttpResponse:
     check_admin(request, None, "data")
-    token = await in_thread(_jobs().start_upload)
+    token = await in_thread(request, app_of(request).exports.start_upload)
     return json_response({"uploadToken": token})
 
 
@@ -92,10 +86,10 @@ async def upload_part(request: HttpRequest) -> HttpResponse:
     raw_number = request.GET.get("partNumber", "")
     number = int(raw_number) if raw_number.isdigit() else None
     try:
-        target = _jobs().part_path(request.GET.get("uploadToken"), number)
+        target = app_of(request).exports.part_path(request.GET.get("uploadToken"), number)
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
-    size = await in_thread(_save_body, request, target)
+    size = await in_thread(request, _save_body, request, target)
     return json_response({"partNumber": number, "size": size})
 
 
@@ -123,13 +117,13 @@ async def finish_upload(request: HttpRequest) -> HttpResponse:
     check_admin(request, body, "data")
     if not isinstance(body, dict):
         raise DeployError("Expected a JSON object body", code="BadJsonBody")
-    jobs = _jobs()
+    jobs = app_of(request).exports
     try:
         fmt, mode, table = _import_args(body.get("import"))
         upload = await in_thread(
-            jobs.finish_upload, body.get("uploadToken"), body.get("partTokens")
+            request, jobs.finish_upload, body.get("uploadToken"), body.get("partTokens")
         )
-        import_id = await in_thread(jobs.create_import, upload, fmt, mode, table)
+        import_id = await in_thread(request, jobs.create_import, upload, fmt, mode, table)
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
     return json_response({"importId": import_id})
@@ -139,7 +133,7 @@ async def finish_upload(request: HttpRequest) -> HttpResponse:
 async def one_shot_import(request: HttpRequest) -> HttpResponse:
     """POST /api/import?format=&mode=&tableName= with the file as the body."""
     check_admin(request, None, "data")
-    jobs = _jobs()
+    jobs = app_of(request).exports
     try:
         fmt, mode, table = _import_args(
             {
@@ -149,8 +143,8 @@ async def one_shot_import(request: HttpRequest) -> HttpResponse:
             }
         )
         upload = jobs.new_upload_file()
-        await in_thread(_save_body, request, upload)
-        import_id = await in_thread(jobs.create_import, upload, fmt, mode, table)
+        await in_thread(request, _save_body, request, upload)
+        import_id = await in_thread(request, jobs.create_import, upload, fmt, mode, table)
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
     return json_response({"importId": import_id})
@@ -163,7 +157,7 @@ async def perform_import(request: HttpRequest) -> HttpResponse:
     if not isinstance(body, dict):
         raise DeployError("Expected {importId}", code="BadJsonBody")
     try:
-        await in_thread(_jobs().confirm_import, body.get("importId"))
+        await in_thread(request, app_of(request).exports.confirm_import, body.get("importId"))
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
     return json_response({})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
@@ -18,20 +18,18 @@ from django.urls import path, re_path
 from dataplane.auth import (
     AuthError,
     Identity,
-    admin_claims,
     bearer_from_headers,
-    identity_from_headers,
 )
-from dataplane.deploy.activation import active_app
 from dataplane.deploy.errors import DeployError
 from dataplane.deploy.paths import display_path, is_system, parse_udf_path
-from dataplane.deploy.system_functions import run_system_query
-from dataplane.deploy.timestamps import decode_ts, encode_ts
-from dataplane.deploy.valueformat import format_value, parse_args
-from dataplane.deploy.web import api_view, in_thread, json_response, read_json
-from dataplane.deployment import Deployment, current_deployment
+from dataplane.http.timestamps import decode_ts, encode_ts
+from dataplane.http.valueformat import format_value, parse_args
+from dataplane.http.web import api_view, app_of, in_thread, json_response, read_json
 from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
 from tenants.keys import KeyClaims
+
+if TYPE_CHECKING:
+    from dataplane.app import DeploymentApp
 
 KINDS = {"query": "Query", "mutation": "Mutation", "action": "Action"}
 MAX_BATCH = 64
@@ -59,7 +57,7 @@ class Call:
 
 def _identity(request: HttpRequest) -> Identity | None:
     try:
-        return identity_from_headers(request.headers)
+        return app_of(request).auth.identity_from_headers(request.headers)
     except AuthError as e:
         raise DeployError(str(e), code="Unauthenticated", status=401) from e
 
@@ -68,7 +66,7 @@ def _claims(request: HttpRequest) -> KeyClaims | None:
     creds = bearer_from_headers(request.headers)
     if creds is None or creds[0] != "convex":
         return None
-    return admin_claims(creds[1].partition(":")[0])
+    return app_of(request).auth.admin_claims(creds[1].partition(":")[0])
 
 
 def _call(
@@ -100,21 +98,21 @@ def _request_id() -> str:
 
 
 def run_call(
-    deployment: Deployment, call: Call, kind: str | None, ts: int | None = None
+    app: DeploymentApp, call: Call, kind: str | None, ts: int | None = None
 ) -> dict[str, Any]:
     """Run one call and build its UdfResponse; `kind` restricts the function type (None = any)."""
     request_id = _request_id()
-    if ts is not None and ts > deployment.db.latest_ts():
+    if ts is not None and ts > app.db.latest_ts():
         raise DeployError("`ts` is newer than the latest commit of this deployment")
     if is_system(call.module):
         if not call.is_admin:
             return _not_found(call)
         if kind not in (None, "query"):
             return _wrong_kind(call, kind, "query")
-        txn = deployment.db.begin(ts)
-        value = run_system_query(deployment, txn, call.module, call.name, call.args, call.claims)
+        txn = app.db.begin(ts)
+        value = app.system.run_query(txn, call.module, call.name, call.args, call.claims)
         return {"status": "success", "value": format_value(value, call.fmt)}
-    active = active_app(deployment)
+    active = app.code.current()
     info = None if active is None else active.app.function(f"{call.module}:{call.name}")
     if (
         info is None
@@ -124,7 +122,7 @@ def run_call(
         return _not_found(call)
     if kind is not None and info.kind != kind:
         return _wrong_kind(call, kind, info.kind)
-    runner = deployment.runner
+    runner = app.runner
     path = f"{call.module}:{call.name}"
     admin = call.is_admin
     outcome: QueryOutcome | MutationOutcome | ActionOutcome
@@ -170,8 +168,8 @@ async def _run(
     request: HttpRequest, body: Any, kind: str | None, default_format: str
 ) -> dict[str, Any]:
     call = _call(body, _identity(request), default_format, _claims(request))
-    deployment = current_deployment()
-    result: dict[str, Any] = await in_thread(run_call, deployment, call, kind)
+    app = app_of(request)
+    result: dict[str, Any] = await in_thread(request, run_call, app, call, kind)
     return result
 
 
@@ -219,8 +217,8 @@ async def run_by_url(request: HttpRequest, function_path: str) -> HttpResponse:
 
 @api_view("POST")
 async def query_ts(request: HttpRequest) -> HttpResponse:
-    deployment = current_deployment()
-    return json_response({"ts": encode_ts(deployment.db.latest_ts())})
+    app = app_of(request)
+    return json_response({"ts": encode_ts(app.db.latest_ts())})
 
 
 @api_view("POST")
@@ -230,8 +228,8 @@ async def query_at_ts(request: HttpRequest) -> HttpResponse:
         raise DeployError("Expected a JSON object body", code="BadJsonBody")
     ts = decode_ts(body.get("ts"))
     call = _call(body, _identity(request), claims=_claims(request))
-    deployment = current_deployment()
-    return json_response(await in_thread(run_call, deployment, call, "query", ts))
+    app = app_of(request)
+    return json_response(await in_thread(request, run_call, app, call, "query", ts))
 
 
 @api_view("POST")
@@ -245,13 +243,13 @@ async def query_batch(request: HttpRequest) -> HttpResponse:
         raise DeployError(f"At most {MAX_BATCH} queries per batch")
     identity, claims = _identity(request), _claims(request)
     calls = [_call(q, identity, claims=claims) for q in queries]
-    deployment = current_deployment()
+    app = app_of(request)
 
     def run_all() -> list[dict[str, Any]]:
-        ts = deployment.db.latest_ts()
-        return [run_call(deployment, c, "query", ts) for c in calls]
+        ts = app.db.latest_ts()
+        return [run_call(app, c, "query", ts) for c in calls]
 
-    return json_response({"results": await in_thread(run_all)})
+    return json_response({"results": await in_thread(request, run_all)})
 
 
 urlpatterns = [
@@ -269,24 +267,22 @@ urlpatterns = [
 @api_view("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", preflight=False)
 async def http_action(request: HttpRequest, rest: str) -> HttpResponse:
     """Serve convex/http.js routes at /http/<path> (the self-hosted site URL layout)."""
-    deployment = current_deployment()
+    app = app_of(request)
     # The router sees the path after /http, with the raw (still encoded) query string.
     url = request.build_absolute_uri(request.get_full_path()[len("/http") :])
     headers = [(k, v) for k, v in request.headers.items()]
     body = request.body or None  # GET/HEAD requests must reach user code without a body
 
     def run() -> Any:
-        if active_app(deployment) is None:
+        if app.code.current() is None:
             return None
         try:
             identity = _identity(request)
         except DeployError:
             identity = None  # the route sees the raw header; ctx.auth just has no user
-        return deployment.runner.run_http_action(
-            request.method or "GET", url, headers, body, identity
-        )
+        return app.runner.run_http_action(request.method or "GET", url, headers, body, identity)
 
-    outcome = await in_thread(run)
+    outcome = await in_thread(request, run)
     if outcome is None:
         return HttpResponse("This deployment has no HTTP actions", status=404)
     response = HttpResponse(outcome.body, status=outcome.status)

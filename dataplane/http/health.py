@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
-from dataplane.deployment import current_deployment
+from dataplane.http.web import app_of
 
 
 def version(request: HttpRequest) -> HttpResponse:
@@ -12,11 +12,11 @@ def version(request: HttpRequest) -> HttpResponse:
 
 
 def instance_name(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(current_deployment().config.name, content_type="text/plain")
+    return HttpResponse(app_of(request).config.name, content_type="text/plain")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok", "deployment": current_deployment().config.name})
+    return JsonResponse({"status": "ok", "deployment": app_of(request).config.name})
 
 
 urlpatterns = [

@@ -3,14 +3,14 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from dataplane.deployment import current_deployment
+from dataplane.http.web import app_of
 from dataplane.runtime.jwt_signing import SignJwtError, jwks
 
 
 def jwks_json(request: HttpRequest) -> JsonResponse:
     """Convex documents this URL (under CONVEX_CLOUD_URL) for verifying signJwt tokens."""
     try:
-        keys = jwks(current_deployment().config.instance_secret)
+        keys = jwks(app_of(request).config.instance_secret)
     except SignJwtError as e:
         return JsonResponse({"code": "NoSigningKey", "message": str(e)}, status=404)
     response = JsonResponse(keys)

@@ -7,9 +7,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from dataplane.auth import AuthError, require_admin
-from dataplane.deploy.web import api_view, error_response, in_thread, json_response, read_json
-from dataplane.deployment import current_deployment
+from dataplane.auth import AuthError
+from dataplane.http.web import api_view, app_of, error_response, in_thread, json_response, read_json
 from dataplane.replication.codec import decode_transaction
 from dataplane.transactions import Database, DatabaseError, DuplicateRequest, OccConflict
 from dataplane.transactions.catalog import IndexDefinition
@@ -19,11 +18,11 @@ def _for_committer(request: HttpRequest) -> tuple[Any, Database] | HttpResponse:
     """The admin-authenticated body and this process's Database, or the error response
     (401, or 503 when this process is not the committer)."""
     try:
-        require_admin(request.headers)
+        app_of(request).auth.require_admin(request.headers)
         body = read_json(request)
     except AuthError as exc:
         return error_response("Unauthorized", str(exc), 401)
-    db = current_deployment().db
+    db = app_of(request).db
     if db.replica:
         return error_response("NotCommitter", "This process is not the committer", 503)
     return body, db
@@ -42,7 +41,7 @@ async def commit(request: HttpRequest) -> HttpResponse:
         return db.commit_forwarded(txn, token)
 
     try:
-        ts = await in_thread(run)
+        ts = await in_thread(request, run)
     except OccConflict as exc:
         return error_response("OccConflict", str(exc), 409)
     except DuplicateRequest as exc:
@@ -71,7 +70,7 @@ async def schema(request: HttpRequest) -> HttpResponse:
         return db.latest_ts()
 
     try:
-        ts = await in_thread(run)
+        ts = await in_thread(request, run)
     except (DatabaseError, TypeError, ValueError) as exc:
         return error_response("BadSchemaChange", str(exc), 400)
     return json_response({"ts": ts})

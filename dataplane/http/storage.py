@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from dataplane.deployment import current_deployment
 from dataplane.files import (
     BlobNotFound,
     FileService,
@@ -25,6 +24,7 @@ from dataplane.files import (
     UploadTokenError,
     parse_digest_header,
 )
+from dataplane.http.web import app_of
 from dataplane.transactions import DatabaseError
 
 UPLOAD_CHUNK = 256 * 1024
@@ -37,8 +37,8 @@ _CORS = {
 }
 
 
-def _service() -> FileService:
-    return current_deployment().files
+def _service(request: HttpRequest) -> FileService:
+    return app_of(request).files
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -70,7 +70,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _error(405, "MethodNotAllowed", "Upload files with POST")
     try:
         expected = parse_digest_header(request.headers.get("Digest"))
-        storage_id = _service().accept_upload(
+        storage_id = _service(request).accept_upload(
             request.GET.get("token"),
             _body_chunks(request),
             request.headers.get("Content-Type") or None,
@@ -130,7 +130,7 @@ def serve(request: HttpRequest, storage_id: str) -> HttpResponse:
         return _preflight()
     if request.method not in ("GET", "HEAD"):
         return _error(405, "MethodNotAllowed", "Fetch files with GET")
-    service = _service()
+    service = _service(request)
     try:
         head = service.stat(storage_id)
     except (FileStorageError, DatabaseError) as exc:

@@ -10,7 +10,8 @@ import structlog
 from ..transactions import CommitRecord
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
+    from ..deploy.activation import ActiveCode
+    from ..transactions import Database
 
 log = structlog.get_logger(__name__)
 
@@ -22,8 +23,9 @@ class CodeFollower:
     the stored push or env differs from what this process runs (its own pushes are skipped).
     """
 
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
+    def __init__(self, db: Database, code: ActiveCode) -> None:
+        self.db = db
+        self.code = code
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="strata-code-sync", daemon=True)
@@ -47,17 +49,17 @@ class CodeFollower:
                 log.exception("re-activating pushed code failed")
 
     def sync(self) -> None:
-        from ..deploy import activation, store
+        from ..deploy import store
 
-        db = self.deployment.db
+        db = self.db
         txn = db.begin()
         config = store.load_config(txn)
         if config is None:
             return
         env = store.load_env(txn)
-        current = activation.active_app(self.deployment)
+        current = self.code.current()
         if current is None or current.config.push_id != config.push_id or current.env != env:
-            activation.restore(self.deployment)
+            self.code.restore()
 
     def stop(self) -> None:
         self._stop.set()

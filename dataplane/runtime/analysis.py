@@ -143,7 +143,7 @@ def analyze_bundle(
     Raises AnalyzeError if the code throws while loading (e.g. a top-level exception), runs
     out of time or memory. `env_vars` matter because auth.config.js reads process.env.
     """
-    limits = limits or RuntimeLimits.from_env()
+    limits = limits or RuntimeLimits()
     try:
         iso = Isolate(bundle, dict(env_vars or {}), limits)
     except Exception as e:

@@ -29,17 +29,17 @@ ACTION_ASYNC_OPS = frozenset({*STORAGE_OPS, VECTOR_SEARCH_OP})
 
 
 def _files(call: CallContext) -> FileService:
-    deployment = call.runner.deployment
-    if deployment is None:
+    files = call.runner.files
+    if files is None:
         raise SyscallFailure("File storage needs a deployment")
-    return deployment.files
+    return files
 
 
 def _search(call: CallContext) -> SearchService:
-    deployment = call.runner.deployment
-    if deployment is None:
+    search = call.runner.search
+    if search is None:
         raise SyscallFailure("Search needs a deployment")
-    return deployment.search
+    return search
 
 
 def storage_in_transaction(

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -102,3 +103,14 @@ def sign_jwt(instance_secret: str, issuer: str, options: dict[str, Any]) -> str:
     }
     key = signing_key(instance_secret)
     return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": _public_jwk(key)["kid"]})
+
+
+@dataclass(frozen=True)
+class JwtSigner:
+    """`ctx.auth.signJwt` for one deployment: its instance secret and issuer (public URL)."""
+
+    instance_secret: str
+    issuer: str
+
+    def sign(self, options: dict[str, Any]) -> str:
+        return sign_jwt(self.instance_secret, self.issuer, options)

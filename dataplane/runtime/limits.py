@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw else default
 
 
 @dataclass(frozen=True)
 class RuntimeLimits:
-    """Time is user-code time (syscalls excluded); heap is per isolate."""
+    """Time is user-code time (syscalls excluded); heap is per isolate. Operators override
+    them through STRATA_DP_QUERY_SECONDS etc. (read by dataplane/config.py)."""
 
     query_seconds: float = 1.0
     mutation_seconds: float = 1.0
@@ -25,16 +20,5 @@ class RuntimeLimits:
     pool_size: int = 4
     max_nested_depth: int = 8
     fetch_allow_private: bool = True  # loopback/private targets for fetch(); cloud: set False
-
-    @classmethod
-    def from_env(cls) -> RuntimeLimits:
-        """Defaults, overridable with STRATA_DP_QUERY_SECONDS etc. (operators, slow machines)."""
-        base = cls()
-        return cls(
-            query_seconds=_env_float("STRATA_DP_QUERY_SECONDS", base.query_seconds),
-            mutation_seconds=_env_float("STRATA_DP_MUTATION_SECONDS", base.mutation_seconds),
-            action_seconds=_env_float("STRATA_DP_ACTION_SECONDS", base.action_seconds),
-            heap_bytes=int(_env_float("STRATA_DP_HEAP_BYTES", base.heap_bytes)),
-            pool_size=int(_env_float("STRATA_DP_ISOLATE_POOL", base.pool_size)),
-            fetch_allow_private=os.environ.get("STRATA_DP_FETCH_ALLOW_PRIVATE", "1") != "0",
-        )
+    node_binary: str = "node"  # runs "use node" actions
+    node_heap_mb: int = 512  # Convex gives Node actions 512 MB

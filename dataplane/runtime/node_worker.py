@@ -36,9 +36,7 @@ from .workers import THREADS
 
 log = structlog.get_logger(__name__)
 HOST_SCRIPT = Path(__file__).resolve().parent / "node" / "host.mjs"
-NODE_BINARY = os.environ.get("STRATA_NODE_BINARY", "node")
 START_TIMEOUT_SECONDS = 30.0
-NODE_HEAP_MB = int(os.environ.get("STRATA_NODE_HEAP_MB", "512"))  # Convex gives Node actions 512 MB
 _ACTION_OPS = frozenset({"1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"})
 
 
@@ -65,7 +63,11 @@ class NodeWorker:
         env: dict[str, str],
         *,
         allow_private: bool = False,
+        node_binary: str = "node",
+        heap_mb: int = 512,
     ) -> None:
+        self.node_binary = node_binary
+        self.heap_mb = heap_mb
         self.allow_private = allow_private  # loopback/private network targets (as for fetch)
         self.name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:40] or "deployment"
         self.modules = [m for m in modules if m.environment == "node"]
@@ -168,14 +170,14 @@ class NodeWorker:
             **self.env,
         }
         cmd = [
-            NODE_BINARY,
+            self.node_binary,
             "--experimental-permission",
             f"--allow-fs-read={workdir}",
             f"--allow-fs-read={HOST_SCRIPT}",
             f"--allow-fs-write={tmp}",
             "--no-warnings",
             "--enable-source-maps",
-            f"--max-old-space-size={NODE_HEAP_MB}",
+            f"--max-old-space-size={self.heap_mb}",
             str(HOST_SCRIPT),
             str(workdir / "modules"),
             "allow-private" if self.allow_private else "deny-private",
@@ -192,7 +194,7 @@ class NodeWorker:
                 start_new_session=True,
             )
         except OSError as e:
-            raise NodeWorkerError(f"Could not start Node.js ({NODE_BINARY}): {e}") from None
+            raise NodeWorkerError(f"Could not start Node.js ({self.node_binary}): {e}") from None
         finally:
             stderr.close()
         ready = threading.Event()

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import structlog
@@ -51,10 +51,25 @@ from .syscalls import DatabaseSyscalls
 from .v8 import EngineError
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
+    from ..files import FileService
+    from ..search import SearchService
+    from ..transactions import Database
+    from .jwt_signing import JwtSigner
 
 log = structlog.get_logger(__name__)
 LogListener = Callable[[FunctionLog], None]
+
+
+class SystemFunctions(Protocol):
+    """Built-in `_system/` functions served beside user code (dashboard/ implements it)."""
+
+    def query_outcome(
+        self, path: str, args: dict[str, Any], identity: Any, ts: int | None
+    ) -> QueryOutcome | None: ...
+
+    def mutation_outcome(
+        self, path: str, args: dict[str, Any], identity: Any
+    ) -> MutationOutcome | None: ...
 
 
 #: Idle isolates kept beyond `pool_size` when that many calls really ran at once.
@@ -219,30 +234,27 @@ def _tables_of(analysis: AppAnalysis) -> tuple[dict[str, dict[str, Any]], bool]:
 class FunctionRunner:
     """Runs functions of the deployment's active code. Thread-safe."""
 
-    def __init__(self, deployment: Deployment | None, limits: RuntimeLimits | None = None) -> None:
-        self.deployment = deployment
-        self.limits = limits or RuntimeLimits.from_env()
+    def __init__(
+        self,
+        db: Database,
+        *,
+        name: str = "local",
+        limits: RuntimeLimits | None = None,
+        files: FileService | None = None,
+        search: SearchService | None = None,
+        signer: JwtSigner | None = None,
+    ) -> None:
+        self.db = db
+        self.deployment_name = name
+        self.limits = limits or RuntimeLimits()
+        self.files = files
+        self.search = search
+        self.signer = signer
+        # `_system/` functions (the CLI's and the dashboard's); installed by the app.
+        self.system: SystemFunctions | None = None
         self._active: _Active | None = None
         self._swap_lock = threading.Lock()
         self._listeners: list[LogListener] = []
-        self._db: Any = None
-
-    # ---------------------------------------------------------------- configuration
-    @property
-    def deployment_name(self) -> str:
-        return self.deployment.config.name if self.deployment is not None else "local"
-
-    @property
-    def db(self) -> Any:
-        if self._db is not None:
-            return self._db
-        if self.deployment is None:
-            raise RuntimeError("FunctionRunner has no deployment database")
-        return self.deployment.db
-
-    def use_database(self, db: Any) -> None:
-        """Serve storage syscalls from `db` instead of deployment.db (tests, tools)."""
-        self._db = db
 
     def activate(
         self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
@@ -262,6 +274,8 @@ class FunctionRunner:
                 bundle.sources,
                 dict(env_vars or {}),
                 allow_private=self.limits.fetch_allow_private,
+                node_binary=self.limits.node_binary,
+                heap_mb=self.limits.node_heap_mb,
             )
         with self._swap_lock:
             old, self._active = self._active, new
@@ -313,10 +327,8 @@ class FunctionRunner:
 
         `journal` (from an earlier run of the same subscription) pins where its paginated
         page ends; the outcome carries the journal to send with the result."""
-        if path.startswith("_system/") and self.deployment is not None:
-            from ..deploy.system_functions import system_query_outcome
-
-            system = system_query_outcome(self.deployment, path, args, identity, ts)
+        if path.startswith("_system/") and self.system is not None:
+            system = self.system.query_outcome(path, args, identity, ts)
             if system is not None:
                 return system
         active = self._require_active()
@@ -392,10 +404,8 @@ class FunctionRunner:
         `first_send=True` skips looking the key up (a storage read) when the caller knows it
         is new; a resend racing it is refused by the committer and replays the record.
         """
-        if path.startswith("_system/") and self.deployment is not None:
-            from ..deploy.system_functions import system_mutation_outcome
-
-            system = system_mutation_outcome(self.deployment, path, args, identity)
+        if path.startswith("_system/") and self.system is not None:
+            system = self.system.mutation_outcome(path, args, identity)
             if system is not None:
                 return system
         active = self._require_active()

@@ -21,7 +21,7 @@ from ..values import ConvexValueError, from_json, to_json
 from .handles import FunctionHandleError, address_path, create_handle
 from .host_services import STORAGE_OPS, VECTOR_SEARCH_OP, search_documents, storage_in_transaction
 from .isolate import SyscallFailure
-from .jwt_signing import SignJwtError, sign_jwt
+from .jwt_signing import SignJwtError
 from .outcomes import FunctionError
 from .queries import (
     open_search_stream,
@@ -338,12 +338,11 @@ class DatabaseSyscalls(CommonSyscalls):
             raise SyscallFailure(str(e)) from None
 
     def _sign_jwt(self, a: dict[str, Any]) -> str:
-        deployment = self.call.runner.deployment
-        if deployment is None:
+        signer = self.call.runner.signer
+        if signer is None:
             raise SyscallFailure("ctx.auth.signJwt needs a deployment")
-        config = deployment.config
         try:
-            return sign_jwt(config.instance_secret, config.public_url, a)
+            return signer.sign(a)
         except SignJwtError as e:
             raise SyscallFailure(str(e)) from None
 

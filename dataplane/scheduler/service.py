@@ -10,7 +10,6 @@ lease is dispatched again (the executor makes duplicates harmless).
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,6 @@ from .delivery import CeleryDelivery
 from .tables import CRON_JOBS, SCHEDULED, ensure_tables
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
     from ..runtime import FunctionRunner
 
 log = structlog.get_logger(__name__)
@@ -71,19 +69,6 @@ class Scheduler:
                 broker_url, name, self.execute, concurrency=workers, data_dir=data_dir
             )
         self.dispatched = 0
-
-    @classmethod
-    def for_deployment(cls, deployment: Deployment) -> Scheduler:
-        """Configured from the environment: STRATA_DP_CELERY_BROKER (redis://..., or
-        filesystem:// for a serverless broker) selects Celery delivery; unset = in-process."""
-        return cls(
-            deployment.db,
-            deployment.runner,
-            name=deployment.config.name,
-            broker_url=os.environ.get("STRATA_DP_CELERY_BROKER", ""),
-            workers=int(os.environ.get("STRATA_DP_SCHEDULER_WORKERS", "4")),
-            data_dir=deployment.config.data_dir,
-        )
 
     # ----- lifecycle ---------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 """Vector (hnswlib) and full-text (tantivy) search over a deployment's committed documents.
 
 Entry points for the runtime and deploy:
-  search_for(dep).set_schema(schema_json)    deploy: build/drop indexes to match schema.js
-  search_for(dep).vector.search("table.index", vector, limit, filter_expr)
+  app.search.set_schema(schema_json)    deploy: build/drop indexes to match schema.js
+  app.search.vector.search("table.index", vector, limit, filter_expr)
       1.0/actions/vectorSearch: query = {indexName, vector, limit, expressions};
       returns [VectorHit]; hit.to_convex() -> {"_id", "_score"}
-  search_for(dep).text.search(txn, "table.index", source["filters"], limit)
+  app.search.text.search(txn, "table.index", source["filters"], limit)
       SerializedQuery source {type: "Search", indexName, filters}: documents in relevance
       order at txn's snapshot; the table is added to txn.read_set
 Errors are SearchError (a ValueError) with a developer-facing message;
@@ -14,18 +14,13 @@ SearchSnapshotUnavailable means "retry the query at a newer snapshot".
 
 from __future__ import annotations
 
-import threading
-import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..transactions import Database
 from .specs import SearchError, SearchIndexSpec, VectorIndexSpec, specs_from_schema
 from .text import SearchSnapshotUnavailable, TextSearchEngine
 from .vector import VectorHit, VectorSearchEngine
-
-if TYPE_CHECKING:
-    from ..deployment import Deployment
 
 
 class SearchService:
@@ -46,20 +41,6 @@ class SearchService:
         self.text.close()
 
 
-_services: weakref.WeakKeyDictionary[Deployment, SearchService] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def search_for(deployment: Deployment) -> SearchService:
-    """The deployment's SearchService, created on first use (indexes come from set_schema)."""
-    with _lock:
-        service = _services.get(deployment)
-        if service is None:
-            service = SearchService(deployment.db, deployment.config.data_dir)
-            _services[deployment] = service
-        return service
-
-
 __all__ = [
     "SearchError",
     "SearchIndexSpec",
@@ -69,6 +50,5 @@ __all__ = [
     "VectorHit",
     "VectorIndexSpec",
     "VectorSearchEngine",
-    "search_for",
     "specs_from_schema",
 ]

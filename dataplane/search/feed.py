@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from typing import Any
 
 import structlog
 
-from ..transactions import BY_ID, CommitRecord, Database
-from ..transactions.transaction import decode_document
+from ..transactions import CommitRecord, Database
 
 _SCAN_PAGE = 1024
 log = structlog.get_logger(__name__)
@@ -50,22 +48,6 @@ class CommitWatermark:
         with self._cond:
             if not self._cond.wait_for(lambda: self._seen >= ts, self._timeout):
                 log.warning("commit listener lagging", wanted=ts, seen=self._seen)
-
-
-def snapshot_documents(db: Database, table: str, ts: int) -> Iterator[dict[str, Any]]:
-    """Every document of a table at ts, page by page, outside per-function read limits."""
-    meta = db.catalog.by_name.get(table)
-    if meta is None or BY_ID not in meta.indexes:
-        return
-    index_id = meta.indexes[BY_ID].index_id
-    lo = b""
-    while True:
-        rows = db.persistence.scan_index(index_id, lo, None, ts, False, _SCAN_PAGE)
-        for _, raw in rows:
-            yield decode_document(raw)
-        if len(rows) < _SCAN_PAGE:
-            return
-        lo = rows[-1][0] + b"\x00"
 
 
 class LiveIndex(ABC):
@@ -155,7 +137,7 @@ class LiveIndex(ABC):
                 with self.lock:
                     self.clear()
             seen: set[str] = set()
-            for doc in snapshot_documents(db, self.table, ts):
+            for doc in db.scan_table(self.table, ts, _SCAN_PAGE):
                 with self.lock:
                     self.upsert(doc["_id"], doc)
                 seen.add(doc["_id"])

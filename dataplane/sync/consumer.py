@@ -19,7 +19,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from ..auth import CLOCK_LEEWAY_S, AuthError, Identity, admin_identity, identity_from_token
+from ..auth import CLOCK_LEEWAY_S, AuthError, Identity
 from .backend import FunctionFailure
 from .dedup import MutationOutcome, request_key
 from .protocol import (
@@ -38,7 +38,7 @@ from .protocol import (
     mutation_response,
     parse_client_message,
 )
-from .service import SyncService, get_service
+from .service import SCOPE_KEY, SyncService
 from .session import SyncSession
 from .wsframe import direct_writer
 
@@ -59,7 +59,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
     session: SyncSession
 
     async def connect(self) -> None:
-        self.service = get_service()
+        self.service = self.scope[SCOPE_KEY]
         self.service.ensure_started()
         self.session = SyncSession(
             self.service.manager,
@@ -231,14 +231,16 @@ class SyncConsumer(AsyncWebsocketConsumer):
         self._closing = True
         await self.close(code=1000)
 
-    @staticmethod
-    def _identity_for(msg: Authenticate) -> Identity | None:
+    def _identity_for(self, msg: Authenticate) -> Identity | None:
         if msg.token_type == "None":
             return None
         assert msg.value is not None
+        auth = self.service.auth
+        if auth is None:
+            raise AuthError("This deployment accepts no credentials")
         if msg.token_type == "Admin":
-            return admin_identity(msg.value, msg.impersonating)
-        return identity_from_token(msg.value)
+            return auth.admin_identity(msg.value, msg.impersonating)
+        return auth.identity_from_token(msg.value)
 
     # ----- mutations and actions ------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from ..values import ConvexValueError, from_json, to_json
 from .backend import ActionRun, FunctionFailure, MutationRun, QueryFailed, QueryRun
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
     from ..runtime import FunctionRunner
     from ..runtime.outcomes import FunctionError, LogLine
 
@@ -36,18 +35,11 @@ def _args(args: dict[str, Any]) -> dict[str, Any]:
 class RuntimeBackend:
     """Runs sync sessions' functions in the deployment's runtime; admins may call internals."""
 
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
-
-    def _runner(self) -> FunctionRunner:
-        """The runner, with the deployed code restored first after a process restart."""
-        from ..deploy.activation import active_app
-
-        active_app(self.deployment)
-        return self.deployment.runner
+    def __init__(self, runner: FunctionRunner) -> None:
+        self.runner = runner
 
     def latest_ts(self) -> int:
-        return self.deployment.db.latest_ts()
+        return self.runner.db.latest_ts()
 
     def run_query(
         self,
@@ -61,7 +53,7 @@ class RuntimeBackend:
 
         admin = identity is not None and identity.admin
         try:
-            out = self._runner().run_query(
+            out = self.runner.run_query(
                 path, _args(args), identity, ts, allow_internal=admin, journal=journal
             )
         except FunctionError as exc:
@@ -83,7 +75,7 @@ class RuntimeBackend:
 
         admin = identity is not None and identity.admin
         try:
-            out = self._runner().run_mutation(
+            out = self.runner.run_mutation(
                 path,
                 _args(args),
                 identity,
@@ -100,7 +92,7 @@ class RuntimeBackend:
 
         admin = identity is not None and identity.admin
         try:
-            out = self._runner().run_action(path, _args(args), identity, allow_internal=admin)
+            out = self.runner.run_action(path, _args(args), identity, allow_internal=admin)
         except FunctionError as exc:
             raise _failure(exc) from exc
         return ActionRun(to_json(out.value), _lines(out.logs))

@@ -1,22 +1,27 @@
-"""The per-process sync service: one subscription manager and dedup table per deployment.
+"""The sync service of one deployment: one subscription manager and dedup table per process.
 
-Built on first use from the current deployment (its Database and FunctionRunner); tests and
-benchmarks may install one with another backend.
+Built by the deployment's composition root (dataplane/app.py) from its Database, a
+SyncBackend over its runner, its authenticator and, when several processes serve the
+deployment, a Redis commit bus. Sync consumers find it in their ASGI scope (`SCOPE_KEY`).
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..transactions import CommitRecord, Database
+from ..transactions import Database
 from .backend import SyncBackend
 from .bus import CommitBus
 from .dedup import MutationDedup
 from .subscriptions import SubscriptionManager
+
+if TYPE_CHECKING:
+    from ..auth import Authenticator
+
+#: Where the ASGI application puts the deployment's SyncService for its consumers.
+SCOPE_KEY = "strata.sync"
 
 
 @dataclass
@@ -25,21 +30,19 @@ class SyncService:
 
     db: Database
     backend: SyncBackend
+    auth: Authenticator | None = None  # None: only anonymous sessions (tests)
+    threads: int = 32
     manager: SubscriptionManager = field(init=False)
     dedup: MutationDedup = field(default_factory=MutationDedup)
     sessions: set[Any] = field(default_factory=set)
     bus: CommitBus | None = None  # when several processes serve the deployment (Redis)
     # Mutations, actions and auth run here, off the event loop. asyncio's default executor
     # has cpu+4 threads: fewer than the clients a deployment serves concurrently.
-    functions: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(
-            max_workers=int(os.environ.get("STRATA_DP_SYNC_THREADS", "32")),
-            thread_name_prefix="sync-fn",
-        )
-    )
+    functions: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.manager = SubscriptionManager(self.db, self.backend)
+        self.functions = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="sync-fn")
 
     def ensure_started(self) -> None:
         """Start the manager (and commit bus) on the running loop, once."""
@@ -47,40 +50,5 @@ class SyncService:
         if self.bus is not None:
             self.bus.start()
 
-
-_lock = threading.Lock()
-_service: SyncService | None = None
-
-
-def get_service() -> SyncService:
-    """The installed service, or one built from the current deployment."""
-    global _service
-    with _lock:
-        if _service is None:
-            from ..deployment import current_deployment
-            from .runtime_backend import RuntimeBackend
-
-            deployment = current_deployment()
-            _service = SyncService(deployment.db, RuntimeBackend(deployment))
-            if deployment.config.redis_url:
-                manager = _service.manager
-                db = deployment.db
-
-                def on_remote(record: CommitRecord) -> None:
-                    manager.ingest_remote(record)
-                    deployment.commit_announced()  # a replica reads the log right away
-
-                def on_local(record: CommitRecord) -> None:
-                    if not db.replica:  # a replica's records came from the committer
-                        bus.publish(record)
-
-                bus = CommitBus(deployment.config.redis_url, deployment.config.name, on_remote)
-                db.add_commit_listener(on_local)
-                _service.bus = bus
-        return _service
-
-
-def install_service(service: SyncService | None) -> None:
-    global _service
-    with _lock:
-        _service = service
+    def close(self) -> None:
+        self.functions.shutdown(wait=False, cancel_futures=True)

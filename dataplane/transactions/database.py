@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
@@ -471,6 +471,41 @@ class Database:
                 out.append(record)
         out.reverse()
         return out
+
+    # ----- whole-table reads (exports, search indexes, usage) --------------------------
+
+    def scan_table(self, table: str, ts: int, page_rows: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every document of `table` at `ts` in id order, fetched `page_rows` at a time and
+        outside per-function read limits (a missing table has none)."""
+        meta = self.catalog.by_name.get(table)
+        if meta is None or BY_ID not in meta.indexes:
+            return
+        index_id = meta.indexes[BY_ID].index_id
+        lo = b""
+        while True:
+            rows = self.persistence.scan_index(index_id, lo, None, ts, False, page_rows)
+            for _, raw in rows:
+                yield decode_document(raw)
+            if len(rows) < page_rows:
+                return
+            lo = rows[-1][0] + b"\x00"
+
+    def latest_documents(self, table: str) -> Iterator[dict[str, Any]]:
+        """The newest version of every live document of `table`, read from storage directly."""
+        meta = self.catalog.by_name.get(table)
+        if meta is None:
+            return
+        for _, _, raw in self.persistence.latest_documents(meta.by_id.index_id):
+            yield orjson.loads(raw)
+
+    def document_exists(self, internal_id: bytes, ts: int) -> bool:
+        """Whether a live document holds `internal_id` at `ts` (in any table)."""
+        found = self.persistence.get_document(internal_id, ts)
+        return found is not None and found[2] is not None
+
+    def retention_ts(self) -> int:
+        """Snapshots older than this may have lost versions to history collection."""
+        return self.persistence.retention_ts()
 
     # ----- tables and indexes ----------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Fixtures: a real Deployment (SQLite file or real Postgres) and CLI-shaped push requests."""
+"""Fixtures: a real DeploymentApp (SQLite file or real Postgres) and CLI-shaped push requests."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from tests.apps.cli_bundle import APPS, _bundle_json
 
 PushRequest = Callable[..., dict[str, Any]]
 
 
-def make_deployment(tmp_path: Path, database_url: str) -> Deployment:
+def make_deployment(tmp_path: Path, database_url: str) -> DeploymentApp:
     config = DeploymentConfig(
         name="deploy-test",
         data_dir=tmp_path / "data",
@@ -25,7 +25,7 @@ def make_deployment(tmp_path: Path, database_url: str) -> Deployment:
         instance_secret="s" * 64,
         public_url="http://127.0.0.1:3210",
     )
-    return Deployment(config)
+    return DeploymentApp(config)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -37,7 +37,7 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     """A deployment on a fresh SQLite database."""
     dep = make_deployment(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}")
     try:

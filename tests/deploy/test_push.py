@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deploy import activation, store
+from dataplane.app import DeploymentApp
+from dataplane.deploy import store
 from dataplane.deploy.errors import DeployError, PushNotFound, PushRaced
 from dataplane.deploy.push import PushManager
-from dataplane.deployment import Deployment
 from dataplane.runtime import FunctionError
 
 from .conftest import app_variant, make_deployment, push_request
@@ -23,7 +23,7 @@ def deploy(manager: PushManager, request: dict) -> tuple[dict, dict]:
     return start, diff
 
 
-def test_push_analyses_then_activates_atomically(deployment: Deployment) -> None:
+def test_push_analyses_then_activates_atomically(deployment: DeploymentApp) -> None:
     manager = PushManager(deployment)
     start = manager.start_push(push_request())
 
@@ -67,7 +67,7 @@ def test_push_analyses_then_activates_atomically(deployment: Deployment) -> None
     assert report == {"mine": 1.0, "total": 1.0, "written": float(len("ann has 1 of 1 tasks"))}
 
 
-def test_unchanged_modules_are_reused_by_hash(deployment: Deployment) -> None:
+def test_unchanged_modules_are_reused_by_hash(deployment: DeploymentApp) -> None:
     manager = PushManager(deployment)
     first = push_request()
     deploy(manager, first)
@@ -113,7 +113,7 @@ export default defineSchema({
 
 
 def test_schema_violation_fails_push_and_keeps_old_code(
-    deployment: Deployment, tmp_path: Path
+    deployment: DeploymentApp, tmp_path: Path
 ) -> None:
     manager = PushManager(deployment)
     deploy(manager, push_request())
@@ -150,7 +150,7 @@ export default defineSchema({
 """
 
 
-def test_index_changes_backfill_and_drop(deployment: Deployment, tmp_path: Path) -> None:
+def test_index_changes_backfill_and_drop(deployment: DeploymentApp, tmp_path: Path) -> None:
     manager = PushManager(deployment)
     deploy(manager, push_request())
     for text in ("b", "a", "c"):
@@ -177,7 +177,7 @@ export const sorted = query({
 """
 
 
-def test_evaluate_schema_predicts_index_changes(deployment: Deployment, tmp_path: Path) -> None:
+def test_evaluate_schema_predicts_index_changes(deployment: DeploymentApp, tmp_path: Path) -> None:
     manager = PushManager(deployment)
     deploy(manager, push_request())
     for text in ("a", "b"):
@@ -196,7 +196,7 @@ def test_evaluate_schema_predicts_index_changes(deployment: Deployment, tmp_path
     assert {i.name for i in deployment.db.indexes("tasks")} == {"by_owner", "by_owner_done"}
 
 
-def test_concurrent_push_is_detected(deployment: Deployment) -> None:
+def test_concurrent_push_is_detected(deployment: DeploymentApp) -> None:
     manager = PushManager(deployment)
     first = manager.start_push(push_request())
     second = manager.start_push(push_request())
@@ -208,7 +208,7 @@ def test_concurrent_push_is_detected(deployment: Deployment) -> None:
         manager.finish_push({"startPush": second, "dryRun": False})
 
 
-def test_unknown_push_and_bad_requests(deployment: Deployment) -> None:
+def test_unknown_push_and_bad_requests(deployment: DeploymentApp) -> None:
     manager = PushManager(deployment)
     with pytest.raises(PushNotFound):
         manager.wait_for_schema({"schemaChange": {"schemaIds": {"": "nope"}}})
@@ -244,7 +244,7 @@ def test_unknown_push_and_bad_requests(deployment: Deployment) -> None:
         manager.start_push(request)
 
 
-def test_dry_run_changes_nothing(deployment: Deployment) -> None:
+def test_dry_run_changes_nothing(deployment: DeploymentApp) -> None:
     manager = PushManager(deployment)
     start = manager.start_push(push_request(dryRun=True))
     manager.wait_for_schema({"schemaChange": start["schemaChange"], "timeoutMs": 30_000})
@@ -264,7 +264,7 @@ def test_restart_restores_active_code(tmp_path: Path, any_db_url: str) -> None:
         first.close()
     second = make_deployment(tmp_path, any_db_url)
     try:
-        active = activation.active_app(second)
+        active = second.code.current()
         assert active is not None
         assert active.app.function("tasks:list") is not None
         assert second.runner.run_query("tasks:open", {"owner": "bo"}).value == ["persist"]

@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from dataplane.deploy.errors import DeployError
-from dataplane.deploy.logs import FunctionLogStream
 from dataplane.deploy.paths import display_path, parse_udf_path
-from dataplane.deploy.timestamps import decode_ts, encode_ts
-from dataplane.deploy.valueformat import clean_json, format_value, parse_args
+from dataplane.http.timestamps import decode_ts, encode_ts
+from dataplane.http.valueformat import clean_json, format_value, parse_args
 from dataplane.runtime import FunctionLog, LogLine
+from dataplane.runtime.logs import FunctionLogStream
 
 
 @pytest.mark.parametrize(

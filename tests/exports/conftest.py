@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
-from dataplane.exports.jobs import jobs_for
-from dataplane.files import files_for
 from tests.compat.conftest import Server, start_server
 
 
-def make_deployment(data_dir: Path, database_url: str = "") -> Deployment:
-    return Deployment(
+def make_deployment(data_dir: Path, database_url: str = "") -> DeploymentApp:
+    return DeploymentApp(
         DeploymentConfig(
             name="exports-test",
             data_dir=data_dir,
@@ -31,19 +29,19 @@ def make_deployment(data_dir: Path, database_url: str = "") -> Deployment:
 
 
 @pytest.fixture
-def new_deployment(tmp_path: Path) -> Iterator[Callable[[str], Deployment]]:
+def new_deployment(tmp_path: Path) -> Iterator[Callable[[str], DeploymentApp]]:
     """Factory of fresh deployments under tmp_path; all closed afterwards."""
-    made: list[Deployment] = []
+    made: list[DeploymentApp] = []
 
-    def make(name: str, database_url: str = "") -> Deployment:
+    def make(name: str, database_url: str = "") -> DeploymentApp:
         dep = make_deployment(tmp_path / name, database_url)
         made.append(dep)
         return dep
 
     yield make
     for dep in made:
-        jobs_for(dep).wait()
-        files_for(dep).close()
+        dep.exports.wait()
+        dep.files.close()
         dep.close()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.exports.cleanjson import context_from_json, context_of, from_clean, to_clean
 from dataplane.exports.shapes import ShapeParseError, parse_shape
 from dataplane.ids import encode_id
@@ -90,7 +90,7 @@ def test_hint_mismatch_is_an_error() -> None:
 
 
 def test_import_of_a_convex_style_export(
-    new_deployment: Callable[[str], Deployment], tmp_path: Path
+    new_deployment: Callable[[str], DeploymentApp], tmp_path: Path
 ) -> None:
     """A ZIP laid out as Convex writes it: real shape line, no hints, ids of table 10001."""
     posts_id = encode_id(10001, os.urandom(16))
@@ -136,7 +136,7 @@ def test_import_of_a_convex_style_export(
 
 
 def test_replace_all_clears_tables_missing_from_the_import(
-    new_deployment: Callable[[str], Deployment], tmp_path: Path
+    new_deployment: Callable[[str], DeploymentApp], tmp_path: Path
 ) -> None:
     dep = new_deployment("dep")
     txn = dep.db.begin()

@@ -18,8 +18,6 @@ import httpx
 import pytest
 
 from dataplane.exports import state
-from dataplane.exports.jobs import jobs_for
-from dataplane.files import files_for
 from tests.compat.conftest import Server, start_server
 
 from .conftest import make_deployment
@@ -84,7 +82,7 @@ def big_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     populate(base / "source")
     dep = make_deployment(base / "source")
     try:
-        jobs = jobs_for(dep)
+        jobs = dep.exports
         jobs.request_export(False)
         jobs.wait(600)
         latest = state.latest_export(dep.db.begin())
@@ -94,7 +92,7 @@ def big_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         zip_path = base / "big.zip"
         shutil.copyfile(found[0], zip_path)
     finally:
-        files_for(dep).close()
+        dep.files.close()
         dep.close()
     return base / "source", zip_path
 

@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.exports import state
-from dataplane.exports.jobs import jobs_for
 from dataplane.exports.writer import SnapshotExpired, write_snapshot
-from dataplane.files import files_for
 from dataplane.ids import decode_id
 
 from .conftest import same_value, wait_for
@@ -37,10 +35,10 @@ SPECIAL = {
 }
 
 
-def seed(dep: Deployment) -> dict[str, dict[str, Any]]:
+def seed(dep: DeploymentApp) -> dict[str, dict[str, Any]]:
     """Users, posts referencing users, a file; returns every document by id."""
     db = dep.db
-    file_id = files_for(dep).store([b"hello ", b"file"], "text/plain")
+    file_id = dep.files.store([b"hello ", b"file"], "text/plain")
     txn = db.begin()
     users = [txn.insert("users", {"name": f"user{i}", "n": i}) for i in range(5)]
     txn.insert("posts", {"author": users[0], "attachment": file_id, **SPECIAL})
@@ -50,8 +48,8 @@ def seed(dep: Deployment) -> dict[str, dict[str, Any]]:
     return {d["_id"]: d for t in ("users", "posts", "_storage") for d in snap.table_scan(t)}
 
 
-def export_zip(dep: Deployment, include_storage: bool = True) -> Path:
-    jobs = jobs_for(dep)
+def export_zip(dep: DeploymentApp, include_storage: bool = True) -> Path:
+    jobs = dep.exports
     jobs.request_export(include_storage)
     done = wait_for(lambda: _finished_export(dep))
     assert done["state"] == "completed", done
@@ -60,20 +58,20 @@ def export_zip(dep: Deployment, include_storage: bool = True) -> Path:
     return found[0]
 
 
-def _finished_export(dep: Deployment) -> dict[str, Any] | None:
+def _finished_export(dep: DeploymentApp) -> dict[str, Any] | None:
     doc = state.latest_export(dep.db.begin())
     return doc if doc and doc["state"] in ("completed", "failed") else None
 
 
 def run_import(
-    dep: Deployment,
+    dep: DeploymentApp,
     path: Path,
     mode: str = "requireEmpty",
     fmt: str = "zip",
     table: str | None = None,
 ) -> dict[str, Any]:
     """Upload-equivalent + confirm + wait; returns the final import state."""
-    jobs = jobs_for(dep)
+    jobs = dep.exports
     copy = jobs.new_upload_file()
     shutil.copyfile(path, copy)
     import_id = jobs.create_import(copy, fmt, mode, table)
@@ -84,13 +82,13 @@ def run_import(
     return wait_for(lambda: _settled(dep, import_id, ("completed", "failed")))
 
 
-def _settled(dep: Deployment, import_id: str, states: tuple[str, ...]) -> dict[str, Any] | None:
+def _settled(dep: DeploymentApp, import_id: str, states: tuple[str, ...]) -> dict[str, Any] | None:
     doc = state.get_import(dep.db.begin(), import_id)
     assert doc is not None
     return doc["state"] if doc["state"]["state"] in states else None
 
 
-def test_zip_layout(new_deployment: Callable[[str], Deployment]) -> None:
+def test_zip_layout(new_deployment: Callable[[str], DeploymentApp]) -> None:
     src = new_deployment("src")
     seed(src)
     with zipfile.ZipFile(export_zip(src)) as zf:
@@ -130,7 +128,9 @@ def test_zip_layout(new_deployment: Callable[[str], Deployment]) -> None:
         assert len(blobs) == 1 and zf.read(blobs[0]) == b"hello file"
 
 
-def test_round_trip_preserves_ids_and_values(new_deployment: Callable[[str], Deployment]) -> None:
+def test_round_trip_preserves_ids_and_values(
+    new_deployment: Callable[[str], DeploymentApp],
+) -> None:
     src = new_deployment("src")
     before = seed(src)
     path = export_zip(src)
@@ -144,13 +144,13 @@ def test_round_trip_preserves_ids_and_values(new_deployment: Callable[[str], Dep
         assert same_value(doc, after[doc_id]), (doc, after[doc_id])
     post = next(d for d in after.values() if "big" in d)
     assert snap.get(post["author"])["name"] == "user0"  # references still resolve
-    data = files_for(dst).read_all(post["attachment"])
+    data = dst.files.read_all(post["attachment"])
     assert data == (b"hello file", "text/plain")
 
 
 @pytest.mark.parametrize("pg_side", ["source", "target"])
 def test_round_trip_with_postgres(
-    new_deployment: Callable[..., Deployment], postgres_url: str, pg_side: str
+    new_deployment: Callable[..., DeploymentApp], postgres_url: str, pg_side: str
 ) -> None:
     src = new_deployment("src", postgres_url if pg_side == "source" else "")
     before = seed(src)
@@ -162,7 +162,7 @@ def test_round_trip_with_postgres(
 
 
 def test_require_empty_refuses_and_replace_replaces(
-    new_deployment: Callable[[str], Deployment],
+    new_deployment: Callable[[str], DeploymentApp],
 ) -> None:
     src = new_deployment("src")
     before = seed(src)
@@ -182,7 +182,7 @@ def test_require_empty_refuses_and_replace_replaces(
 
 
 def test_append_gives_fresh_ids_to_taken_ones(
-    new_deployment: Callable[[str], Deployment],
+    new_deployment: Callable[[str], DeploymentApp],
 ) -> None:
     src = new_deployment("src")
     seed(src)
@@ -193,7 +193,9 @@ def test_append_gives_fresh_ids_to_taken_ones(
     assert len({d["_id"] for d in snap.table_scan("users")}) == 10
 
 
-def test_jsonl_and_csv_imports(new_deployment: Callable[[str], Deployment], tmp_path: Path) -> None:
+def test_jsonl_and_csv_imports(
+    new_deployment: Callable[[str], DeploymentApp], tmp_path: Path
+) -> None:
     dep = new_deployment("dep")
     jsonl = tmp_path / "rows.jsonl"
     jsonl.write_text('{"a": 1, "n": {"$integer": "AQAAAAAAAAA="}}\n\n{"a": 2, "s": "x"}\n')
@@ -222,7 +224,7 @@ def test_jsonl_and_csv_imports(new_deployment: Callable[[str], Deployment], tmp_
     ],
 )
 def test_bad_input_fails_clearly(
-    new_deployment: Callable[[str], Deployment],
+    new_deployment: Callable[[str], DeploymentApp],
     tmp_path: Path,
     content: bytes,
     fmt: str,
@@ -240,7 +242,7 @@ def test_bad_input_fails_clearly(
 
 
 def test_corrupt_member_fails_clearly(
-    new_deployment: Callable[[str], Deployment], tmp_path: Path
+    new_deployment: Callable[[str], DeploymentApp], tmp_path: Path
 ) -> None:
     src = new_deployment("src")
     seed(src)
@@ -263,10 +265,10 @@ def test_corrupt_member_fails_clearly(
     assert "users/documents.jsonl" in result["error_message"]
 
 
-def test_export_in_progress_is_refused(new_deployment: Callable[[str], Deployment]) -> None:
+def test_export_in_progress_is_refused(new_deployment: Callable[[str], DeploymentApp]) -> None:
     dep = new_deployment("dep")
     seed(dep)
-    jobs = jobs_for(dep)
+    jobs = dep.exports
     jobs.request_export(False)
     with pytest.raises(state.ExportInProgress):
         jobs.request_export(False)
@@ -275,7 +277,7 @@ def test_export_in_progress_is_refused(new_deployment: Callable[[str], Deploymen
 
 
 def test_export_fails_if_history_is_collected_under_it(
-    new_deployment: Callable[[str], Deployment], tmp_path: Path
+    new_deployment: Callable[[str], DeploymentApp], tmp_path: Path
 ) -> None:
     dep = new_deployment("dep")
     ids = seed(dep)

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from dataplane.app import blob_store
+from dataplane.config import ConfigError, DeploymentConfig
 from dataplane.files import (
     BlobNotFound,
     BlobStore,
     LocalBlobStore,
     S3BlobStore,
-    blob_store_from_env,
 )
 
 
@@ -79,10 +80,13 @@ def test_local_store_leaves_no_temp_files_on_failure(tmp_path: Path) -> None:
     assert [p for p in store.root.rglob("*") if p.is_file()] == []
 
 
-def test_blob_store_from_env(
+def test_blob_store_from_config(
     tmp_path: Path, s3_endpoint: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert isinstance(blob_store_from_env(tmp_path, {}), LocalBlobStore)
+    def from_env(env: dict[str, str]) -> Any:
+        return blob_store(DeploymentConfig.from_env({"STRATA_DP_DATA_DIR": str(tmp_path), **env}))
+
+    assert isinstance(from_env({}), LocalBlobStore)
     s3_client.create_bucket(Bucket="strata-env-test")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -91,11 +95,11 @@ def test_blob_store_from_env(
         "STRATA_DP_BLOB_STORE": "s3://strata-env-test/dep1",
         "STRATA_DP_S3_ENDPOINT_URL": s3_endpoint,
     }
-    store = blob_store_from_env(tmp_path, env)
+    store = from_env(env)
     assert isinstance(store, S3BlobStore)
     store.put("k1", [b"via env"])
     assert (
         s3_client.get_object(Bucket="strata-env-test", Key="dep1/k1")["Body"].read() == b"via env"
     )
-    with pytest.raises(ValueError, match="Unknown STRATA_DP_BLOB_STORE"):
-        blob_store_from_env(tmp_path, {"STRATA_DP_BLOB_STORE": "ftp://x"})
+    with pytest.raises(ConfigError, match="Unknown STRATA_DP_BLOB_STORE"):
+        from_env({"STRATA_DP_BLOB_STORE": "ftp://x"})

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.files import (
     STORAGE_TABLE,
     BlobNotFound,
@@ -154,7 +154,7 @@ def test_digest_and_sha256_option_parsing() -> None:
 
 def test_files_for_keeps_tenants_apart(tmp_path: Path) -> None:
     deps = [
-        Deployment(
+        DeploymentApp(
             DeploymentConfig(
                 name=f"tenant-{i}",
                 data_dir=tmp_path / f"t{i}",
@@ -180,5 +180,5 @@ def test_files_for_keeps_tenants_apart(tmp_path: Path) -> None:
         assert not any((tmp_path / "t1" / "files").rglob(sid))
     finally:
         for d in deps:
-            files_for(d).close()
+            d.files.close()
             d.close()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.runtime import (
     AppAnalysis,
     Bundle,
@@ -32,7 +32,7 @@ def messages_analysis(messages_bundle: Bundle) -> AppAnalysis:
     return analyze_bundle(messages_bundle, {"SECRET": "s3cret"})
 
 
-def apply_schema_indexes(deployment: Deployment, analysis: AppAnalysis) -> None:
+def apply_schema_indexes(deployment: DeploymentApp, analysis: AppAnalysis) -> None:
     """What the deploy flow does with schema.js: create each table's declared indexes."""
     for table in (analysis.schema or {}).get("tables", []):
         defs = [IndexDefinition(ix["indexDescriptor"], ix["fields"]) for ix in table["indexes"]]
@@ -40,7 +40,7 @@ def apply_schema_indexes(deployment: Deployment, analysis: AppAnalysis) -> None:
         deployment.db.set_indexes(table["tableName"], defs)
 
 
-def make_deployment(tmp: Path, name: str, database_url: str | None = None) -> Deployment:
+def make_deployment(tmp: Path, name: str, database_url: str | None = None) -> DeploymentApp:
     config = DeploymentConfig(
         name=name,
         data_dir=tmp / name,
@@ -48,25 +48,35 @@ def make_deployment(tmp: Path, name: str, database_url: str | None = None) -> De
         instance_secret="test-secret",
         public_url="http://127.0.0.1:0",
     )
-    return Deployment(config)
+    return DeploymentApp(config)
 
 
 def activate(
-    deployment: Deployment,
+    deployment: DeploymentApp,
     bundle: Bundle,
     analysis: AppAnalysis,
     env: dict[str, str] | None = None,
     limits: RuntimeLimits | None = None,
 ) -> FunctionRunner:
-    if limits is not None:
-        deployment.__dict__["runner"] = FunctionRunner(deployment, limits)
+    if limits is not None:  # the same collaborators, other limits
+        old = deployment.runner
+        deployment.runner = FunctionRunner(
+            deployment.db,
+            name=old.deployment_name,
+            limits=limits,
+            files=old.files,
+            search=old.search,
+            signer=old.signer,
+        )
+        deployment.runner.system = old.system
+        old.close()
     apply_schema_indexes(deployment, analysis)
     deployment.runner.activate(bundle, analysis, {"SECRET": "s3cret"} if env is None else env)
     return deployment.runner
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     d = make_deployment(tmp_path, "rt-test")
     try:
         yield d
@@ -76,7 +86,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 
 @pytest.fixture
 def runner(
-    deployment: Deployment, messages_bundle: Bundle, messages_analysis: AppAnalysis
+    deployment: DeploymentApp, messages_bundle: Bundle, messages_analysis: AppAnalysis
 ) -> FunctionRunner:
     return activate(deployment, messages_bundle, messages_analysis)
 
@@ -93,7 +103,7 @@ def handles_analysis(handles_bundle: Bundle) -> AppAnalysis:
 
 
 @pytest.fixture
-def hdeploy(tmp_path: Path) -> Iterator[Deployment]:
+def hdeploy(tmp_path: Path) -> Iterator[DeploymentApp]:
     d = make_deployment(tmp_path, "handles-test")
     try:
         yield d
@@ -103,6 +113,6 @@ def hdeploy(tmp_path: Path) -> Iterator[Deployment]:
 
 @pytest.fixture
 def hrunner(
-    hdeploy: Deployment, handles_bundle: Bundle, handles_analysis: AppAnalysis
+    hdeploy: DeploymentApp, handles_bundle: Bundle, handles_analysis: AppAnalysis
 ) -> FunctionRunner:
     return activate(hdeploy, handles_bundle, handles_analysis, env={})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionError, FunctionRunner, analyze_bundle
 from dataplane.runtime import build_bundle as build
 from tests.apps.cli_bundle import cli_modules
@@ -30,7 +30,7 @@ def app() -> tuple[Bundle, AppAnalysis]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def fs_deployment(
     request: pytest.FixtureRequest, tmp_path: Path, app: tuple[Bundle, AppAnalysis]
-) -> Iterator[Deployment]:
+) -> Iterator[DeploymentApp]:
     """A deployment with the app active, its schema's search indexes built (as deploy does),
     on SQLite and on a fresh PostgreSQL database."""
     bundle, analysis = app
@@ -46,7 +46,7 @@ def fs_deployment(
 
 
 @pytest.fixture
-def fs(fs_deployment: Deployment) -> FunctionRunner:
+def fs(fs_deployment: DeploymentApp) -> FunctionRunner:
     return fs_deployment.runner
 
 
@@ -97,7 +97,7 @@ def test_action_round_trip_with_bytes_and_delete(fs: FunctionRunner) -> None:
 
 
 def test_upload_url_then_save_and_delete_in_mutations(
-    fs: FunctionRunner, fs_deployment: Deployment
+    fs: FunctionRunner, fs_deployment: DeploymentApp
 ) -> None:
     url = fs.run_mutation("files:generateUploadUrl", {}).value
     assert url.startswith("http://127.0.0.1:0/api/storage/upload?token=")
@@ -198,7 +198,7 @@ def test_text_search_sees_writes_and_paginates(fs: FunctionRunner) -> None:
     assert sorted(seen) == ["t1", "t2", "t3", "t4"]
 
 
-def test_large_blob_from_action(fs: FunctionRunner, fs_deployment: Deployment) -> None:
+def test_large_blob_from_action(fs: FunctionRunner, fs_deployment: DeploymentApp) -> None:
     size = 8 * 1024 * 1024
     out = fs.run_action("files:storeGenerated", {"size": float(size)}).value
     assert out["same"] is True and out["type"] is None
@@ -208,7 +208,7 @@ def test_large_blob_from_action(fs: FunctionRunner, fs_deployment: Deployment) -
     assert stored.sha256 == hashlib.sha256(expected).digest()
 
 
-def test_blob_bytes_survive_exactly(fs: FunctionRunner, fs_deployment: Deployment) -> None:
+def test_blob_bytes_survive_exactly(fs: FunctionRunner, fs_deployment: DeploymentApp) -> None:
     for n in range(8):
         data = bytes((200 + i * 7) & 0xFF for i in range(n))
         out = fs.run_action("files:echoBytes", {"bytes": data}).value

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionError, FunctionRunner
 from tests.runtime.conftest import activate
 
@@ -39,7 +39,7 @@ def test_queries_are_deterministic(runner: FunctionRunner) -> None:
 
 
 def test_env_vars_change_on_reactivation(
-    deployment: Deployment, messages_bundle: Bundle, messages_analysis: AppAnalysis
+    deployment: DeploymentApp, messages_bundle: Bundle, messages_analysis: AppAnalysis
 ) -> None:
     runner = activate(deployment, messages_bundle, messages_analysis, env={})
     assert runner.run_query("env:globals", {}).value["secret"] is None
@@ -101,7 +101,7 @@ def test_hmac_for_webhook_verification(runner: FunctionRunner) -> None:
 
 
 def test_fetch_policy_blocks_metadata_and_optionally_private(
-    deployment: Deployment,
+    deployment: DeploymentApp,
     messages_bundle: Bundle,
     messages_analysis: AppAnalysis,
     local_server: str,

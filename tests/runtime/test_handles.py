@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import (
     FunctionError,
     FunctionRunner,
 )
 
 
-def _scheduled_name(deployment: Deployment, job_id: str) -> str:
+def _scheduled_name(deployment: DeploymentApp, job_id: str) -> str:
     txn = deployment.db.begin()
     job = txn.get(job_id)
     assert job is not None, job_id
@@ -32,7 +32,9 @@ def test_handles_are_created_for_internal_functions_and_stored(hrunner: Function
     )
 
 
-def test_stored_handles_work_from_an_action(hrunner: FunctionRunner, hdeploy: Deployment) -> None:
+def test_stored_handles_work_from_an_action(
+    hrunner: FunctionRunner, hdeploy: DeploymentApp
+) -> None:
     hrunner.run_mutation("handles:saveHandles", {})
     out = hrunner.run_action("handles:useStored", {}).value
     assert out["doubled"] == 42
@@ -41,7 +43,7 @@ def test_stored_handles_work_from_an_action(hrunner: FunctionRunner, hdeploy: De
 
 
 def test_handles_in_mutations_run_and_schedule(
-    hrunner: FunctionRunner, hdeploy: Deployment
+    hrunner: FunctionRunner, hdeploy: DeploymentApp
 ) -> None:
     out = hrunner.run_mutation(
         "handles:useInMutation", {"handle": "function://handles:record", "tag": "m"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionError, FunctionRunner, RuntimeLimits
 from tests.runtime.conftest import activate, make_deployment
 
@@ -22,7 +22,7 @@ FAST = RuntimeLimits(query_seconds=2.0, mutation_seconds=2.0, action_seconds=5.0
 
 @pytest.fixture
 def fast_runner(
-    deployment: Deployment, messages_bundle: Bundle, messages_analysis: AppAnalysis
+    deployment: DeploymentApp, messages_bundle: Bundle, messages_analysis: AppAnalysis
 ) -> FunctionRunner:
     return activate(deployment, messages_bundle, messages_analysis, limits=FAST)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import (
     AppAnalysis,
     Bundle,
@@ -38,7 +38,7 @@ def node_analysis(node_bundle: Bundle) -> AppAnalysis:
 
 
 @pytest.fixture
-def ndeploy(tmp_path: Path) -> Iterator[Deployment]:
+def ndeploy(tmp_path: Path) -> Iterator[DeploymentApp]:
     d = make_deployment(tmp_path, "node-test")
     try:
         yield d
@@ -46,7 +46,9 @@ def ndeploy(tmp_path: Path) -> Iterator[Deployment]:
         d.close()
 
 
-def _runner(d: Deployment, bundle: Bundle, analysis: AppAnalysis, seconds: float) -> FunctionRunner:
+def _runner(
+    d: DeploymentApp, bundle: Bundle, analysis: AppAnalysis, seconds: float
+) -> FunctionRunner:
     limits = RuntimeLimits(action_seconds=seconds)
     runner = activate(d, bundle, analysis, env={"GREETING": "hello"}, limits=limits)
     return runner
@@ -54,7 +56,7 @@ def _runner(d: Deployment, bundle: Bundle, analysis: AppAnalysis, seconds: float
 
 @pytest.fixture
 def nrunner(
-    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
 ) -> Iterator[FunctionRunner]:
     runner = _runner(ndeploy, node_bundle, node_analysis, 60.0)
     try:
@@ -93,7 +95,7 @@ def test_v8_action_calls_internal_node_action(nrunner: FunctionRunner) -> None:
 
 
 def test_node_actions_cannot_read_outside_their_dir(
-    nrunner: FunctionRunner, ndeploy: Deployment
+    nrunner: FunctionRunner, ndeploy: DeploymentApp
 ) -> None:
     for path in ("/etc/hostname", str(ndeploy.config.data_dir / "db.sqlite3"), __file__):
         assert nrunner.run_action("nodeActions:readFile", {"path": path}).value == (
@@ -102,7 +104,7 @@ def test_node_actions_cannot_read_outside_their_dir(
 
 
 def test_timeout_kills_and_restarts_the_worker(
-    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
 ) -> None:
     runner = _runner(ndeploy, node_bundle, node_analysis, 2.0)
     try:
@@ -143,7 +145,7 @@ def _probe(runner: FunctionRunner, url: str, host: str, port: int) -> dict[str, 
 
 
 def test_network_policy_private_denied(
-    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
 ) -> None:
     limits = RuntimeLimits(fetch_allow_private=False)
     runner = activate(ndeploy, node_bundle, node_analysis, env={}, limits=limits)
@@ -164,7 +166,7 @@ def test_network_policy_private_denied(
 
 
 def test_network_policy_private_allowed_by_operator(
-    ndeploy: Deployment, node_bundle: Bundle, node_analysis: AppAnalysis
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
 ) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -18,19 +18,19 @@ def _verify(token: str, secret: str, issuer: str) -> dict[str, object]:
 
 
 def test_sign_jwt_tokens_verify_with_the_deployment_jwks(hrunner: FunctionRunner) -> None:
-    config = hrunner.deployment.config  # type: ignore[union-attr]
+    config = hrunner.signer  # type: ignore[union-attr]
     before = int(time.time())
     token = hrunner.run_mutation(
         "tokens:sign",
         {"claims": {"sub": "user-1", "aud": "app", "n": 3.0}, "expiresInSeconds": 90.0},
     ).value
-    claims = _verify(token, config.instance_secret, config.public_url)
+    claims = _verify(token, config.instance_secret, config.issuer)
     assert jwt.get_unverified_header(token)["kid"] == jwks(config.instance_secret)["keys"][0]["kid"]
     assert claims["sub"] == "user-1" and claims["n"] == 3
     assert claims["exp"] == claims["iat"] + 90  # type: ignore[operator]
     assert claims["iat"] >= before  # type: ignore[operator]
     with pytest.raises(jwt.InvalidSignatureError):
-        _verify(token, "another-deployments-secret", config.public_url)
+        _verify(token, "another-deployments-secret", config.issuer)
 
 
 def test_sign_jwt_rules(hrunner: FunctionRunner) -> None:

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.runtime import AppAnalysis, Bundle, analyze_bundle, build_bundle
 from tests.apps.cli_bundle import cli_modules
 
@@ -40,7 +40,7 @@ def sched_analysis(sched_bundle: Bundle) -> AppAnalysis:
     return analyze_bundle(sched_bundle, {})
 
 
-def make_deployment(tmp: Path, name: str, database_url: str = "") -> Deployment:
+def make_deployment(tmp: Path, name: str, database_url: str = "") -> DeploymentApp:
     config = DeploymentConfig(
         name=name,
         data_dir=tmp / name,
@@ -48,7 +48,7 @@ def make_deployment(tmp: Path, name: str, database_url: str = "") -> Deployment:
         instance_secret="test-secret",
         public_url="http://127.0.0.1:0",
     )
-    return Deployment(config)
+    return DeploymentApp(config)
 
 
 @pytest.fixture

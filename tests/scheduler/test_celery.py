@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.scheduler.delivery import queue_name
 from dataplane.scheduler.service import Scheduler
 
@@ -30,7 +30,7 @@ def broker() -> Iterator[redis.Redis]:
 
 
 def test_due_job_travels_through_redis_to_a_celery_worker(
-    deployment: Deployment, broker: redis.Redis
+    deployment: DeploymentApp, broker: redis.Redis
 ) -> None:
     name = f"celery-{uuid.uuid4().hex[:8]}"
     sched = Scheduler(
@@ -64,7 +64,7 @@ def test_due_job_travels_through_redis_to_a_celery_worker(
             broker.delete(key)
 
 
-def test_filesystem_broker_needs_no_server(deployment: Deployment, tmp_path: Path) -> None:
+def test_filesystem_broker_needs_no_server(deployment: DeploymentApp, tmp_path: Path) -> None:
     sched = Scheduler(
         deployment.db,
         deployment.runner,

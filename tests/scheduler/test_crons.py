@@ -6,30 +6,30 @@ from typing import Any
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.scheduler import crons
 from dataplane.scheduler.tables import CRON_JOBS, CRON_LOGS
 
 from .conftest import wait_for
 
 
-def rows(d: Deployment, table: str) -> list[dict[str, Any]]:
+def rows(d: DeploymentApp, table: str) -> list[dict[str, Any]]:
     txn = d.db.begin()
     if table not in d.db.table_names():
         return []
     return list(txn.table_scan(table))
 
 
-def register(d: Deployment, specs: dict[str, Any]) -> dict[str, list[str]]:
+def register(d: DeploymentApp, specs: dict[str, Any]) -> dict[str, list[str]]:
     diff, _ = d.db.run_mutation(lambda txn: crons.register(txn, specs))
     return diff
 
 
-def notes(d: Deployment) -> list[str]:
+def notes(d: DeploymentApp) -> list[str]:
     return list(d.runner.run_query("jobs:notes", {}).value_json)
 
 
-def test_register_and_run_interval_cron_with_history(deployment: Deployment) -> None:
+def test_register_and_run_interval_cron_with_history(deployment: DeploymentApp) -> None:
     app = deployment.runner.analysis
     assert app is not None
     diff = register(deployment, app.crons)
@@ -44,7 +44,7 @@ def test_register_and_run_interval_cron_with_history(deployment: Deployment) -> 
     assert "cron-nightly" not in notes(deployment)  # not due today before 03:15 tomorrow
 
 
-def test_redeploy_replaces_crons_atomically(deployment: Deployment) -> None:
+def test_redeploy_replaces_crons_atomically(deployment: DeploymentApp) -> None:
     app = deployment.runner.analysis
     assert app is not None
     register(deployment, app.crons)
@@ -69,7 +69,7 @@ def test_redeploy_replaces_crons_atomically(deployment: Deployment) -> None:
     assert rows(deployment, CRON_JOBS) == []
 
 
-def test_failed_registration_leaves_previous_crons(deployment: Deployment) -> None:
+def test_failed_registration_leaves_previous_crons(deployment: DeploymentApp) -> None:
     app = deployment.runner.analysis
     assert app is not None
     register(deployment, app.crons)
@@ -85,7 +85,7 @@ def test_failed_registration_leaves_previous_crons(deployment: Deployment) -> No
     assert sorted(r["name"] for r in rows(deployment, CRON_JOBS)) == ["nightly", "tick"]
 
 
-def test_failing_cron_is_logged_as_error(deployment: Deployment) -> None:
+def test_failing_cron_is_logged_as_error(deployment: DeploymentApp) -> None:
     register(
         deployment,
         {
@@ -105,7 +105,7 @@ def test_failing_cron_is_logged_as_error(deployment: Deployment) -> None:
     assert job["nextTs"] == job["prevTs"] + 3_600_000
 
 
-def test_action_cron_runs_and_is_logged(deployment: Deployment) -> None:
+def test_action_cron_runs_and_is_logged(deployment: DeploymentApp) -> None:
     register(
         deployment,
         {

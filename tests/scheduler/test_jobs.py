@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import FunctionError
 from dataplane.scheduler import executor, jobs
 from dataplane.scheduler.tables import SCHEDULED
@@ -17,20 +17,20 @@ from dataplane.scheduler.tables import SCHEDULED
 from .conftest import wait_for
 
 
-def q(d: Deployment, path: str, args: dict[str, Any] | None = None) -> Any:
+def q(d: DeploymentApp, path: str, args: dict[str, Any] | None = None) -> Any:
     return d.runner.run_query(path, args or {}).value_json
 
 
-def m(d: Deployment, path: str, args: dict[str, Any] | None = None) -> Any:
+def m(d: DeploymentApp, path: str, args: dict[str, Any] | None = None) -> Any:
     return d.runner.run_mutation(path, args or {}).value_json
 
 
-def job_state(d: Deployment, job_id: str) -> str:
+def job_state(d: DeploymentApp, job_id: str) -> str:
     doc = q(d, "jobs:job", {"id": job_id})
     return str(doc["state"]["kind"])
 
 
-def test_scheduled_job_is_a_pending_system_document(deployment: Deployment) -> None:
+def test_scheduled_job_is_a_pending_system_document(deployment: DeploymentApp) -> None:
     before = time.time() * 1000
     job_id = m(deployment, "jobs:schedule", {"body": "later", "delayMs": 60_000.0})
     assert isinstance(job_id, str)
@@ -43,7 +43,7 @@ def test_scheduled_job_is_a_pending_system_document(deployment: Deployment) -> N
     assert [j["_id"] for j in q(deployment, "jobs:jobs")] == [job_id]
 
 
-def test_scheduler_runs_due_mutation_and_marks_success(deployment: Deployment) -> None:
+def test_scheduler_runs_due_mutation_and_marks_success(deployment: DeploymentApp) -> None:
     deployment.scheduler.start()
     job_id = m(deployment, "jobs:schedule", {"body": "soon", "delayMs": 0.0})
     wait_for(lambda: job_state(deployment, job_id) == "success", what="job success")
@@ -52,14 +52,14 @@ def test_scheduler_runs_due_mutation_and_marks_success(deployment: Deployment) -
     assert doc["completedTime"] >= doc["scheduledTime"]
 
 
-def test_run_at_absolute_time(deployment: Deployment) -> None:
+def test_run_at_absolute_time(deployment: DeploymentApp) -> None:
     deployment.scheduler.start()
     job_id = m(deployment, "jobs:scheduleAt", {"body": "at", "atMs": time.time() * 1000 + 200})
     wait_for(lambda: job_state(deployment, job_id) == "success", what="runAt job")
     assert q(deployment, "jobs:notes") == ["at"]
 
 
-def test_rolled_back_mutation_schedules_nothing(deployment: Deployment) -> None:
+def test_rolled_back_mutation_schedules_nothing(deployment: DeploymentApp) -> None:
     with pytest.raises(FunctionError, match="rolled back"):
         m(deployment, "jobs:scheduleThenFail", {"body": "ghost"})
     assert q(deployment, "jobs:jobs") == []
@@ -68,7 +68,7 @@ def test_rolled_back_mutation_schedules_nothing(deployment: Deployment) -> None:
     assert q(deployment, "jobs:notes") == []
 
 
-def test_cancel_pending_job_never_runs(deployment: Deployment) -> None:
+def test_cancel_pending_job_never_runs(deployment: DeploymentApp) -> None:
     job_id = m(deployment, "jobs:schedule", {"body": "x", "delayMs": 0.0})
     m(deployment, "jobs:cancel", {"id": job_id})
     doc = q(deployment, "jobs:job", {"id": job_id})
@@ -81,7 +81,7 @@ def test_cancel_pending_job_never_runs(deployment: Deployment) -> None:
         m(deployment, "jobs:cancel", {"id": "not-an-id"})
 
 
-def test_failed_mutation_job_records_error_and_rolls_back(deployment: Deployment) -> None:
+def test_failed_mutation_job_records_error_and_rolls_back(deployment: DeploymentApp) -> None:
     job_id = m(deployment, "jobs:schedule", {"body": "bad", "delayMs": 0.0, "fn": "failing"})
     assert executor.run_job(deployment.runner, deployment.db, job_id) == "failed"
     doc = q(deployment, "jobs:job", {"id": job_id})
@@ -90,13 +90,13 @@ def test_failed_mutation_job_records_error_and_rolls_back(deployment: Deployment
     assert q(deployment, "jobs:notes") == ["scheduler:bad"]  # the job's own insert was undone
 
 
-def test_scheduling_a_missing_function_is_an_error(deployment: Deployment) -> None:
+def test_scheduling_a_missing_function_is_an_error(deployment: DeploymentApp) -> None:
     with pytest.raises(FunctionError, match="nonexistent path"):
         m(deployment, "jobs:scheduleMissing")
     assert q(deployment, "jobs:jobs") == []
 
 
-def test_action_job_runs_once_and_actions_can_schedule(deployment: Deployment) -> None:
+def test_action_job_runs_once_and_actions_can_schedule(deployment: DeploymentApp) -> None:
     deployment.scheduler.start()
     job_id = m(deployment, "jobs:schedule", {"body": "a", "delayMs": 0.0, "fn": "action"})
     wait_for(lambda: job_state(deployment, job_id) == "success", what="action job")
@@ -107,7 +107,7 @@ def test_action_job_runs_once_and_actions_can_schedule(deployment: Deployment) -
 
 
 def test_mutation_jobs_run_exactly_once_under_concurrent_dispatchers(
-    deployment: Deployment,
+    deployment: DeploymentApp,
 ) -> None:
     m(deployment, "jobs:scheduleBumps", {"key": "k", "n": 12.0})
     ids = [j["_id"] for j in q(deployment, "jobs:jobs")]
@@ -133,7 +133,7 @@ def test_mutation_jobs_run_exactly_once_under_concurrent_dispatchers(
     assert {job_state(deployment, i) for i in ids} == {"success"}
 
 
-def test_two_schedulers_on_one_database_deliver_each_job_once(deployment: Deployment) -> None:
+def test_two_schedulers_on_one_database_deliver_each_job_once(deployment: DeploymentApp) -> None:
     from dataplane.scheduler.service import Scheduler
 
     other = Scheduler(deployment.db, deployment.runner, name="other")
@@ -151,7 +151,7 @@ def test_two_schedulers_on_one_database_deliver_each_job_once(deployment: Deploy
 
 
 def test_restart_fails_interrupted_actions_and_runs_pending_mutations(
-    deployment: Deployment,
+    deployment: DeploymentApp,
 ) -> None:
     action_id = m(deployment, "jobs:schedule", {"body": "cut", "delayMs": 0.0, "fn": "action"})
     mutation_id = m(deployment, "jobs:schedule", {"body": "kept", "delayMs": 0.0})
@@ -168,7 +168,7 @@ def test_restart_fails_interrupted_actions_and_runs_pending_mutations(
     assert "action:cut" not in q(deployment, "jobs:notes")  # never re-run
 
 
-def test_system_table_is_read_only_to_user_code(deployment: Deployment) -> None:
+def test_system_table_is_read_only_to_user_code(deployment: DeploymentApp) -> None:
     job_id = m(deployment, "jobs:schedule", {"body": "x", "delayMs": 60_000.0})
     txn = deployment.db.begin()
     assert txn.table_for_id(job_id) == SCHEDULED

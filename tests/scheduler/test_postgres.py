@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle
 from dataplane.scheduler import crons
 
@@ -14,7 +14,7 @@ from .conftest import make_deployment, wait_for
 
 def test_jobs_and_crons_on_postgres_survive_reopen(
     tmp_path: Path,
-    pg_deployment: Deployment,
+    pg_deployment: DeploymentApp,
     postgres_url: str,
     sched_bundle: Bundle,
     sched_analysis: AppAnalysis,

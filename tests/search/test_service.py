@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.search import SearchService, search_for
 from dataplane.transactions import Database
 
@@ -52,7 +52,7 @@ def test_set_schema_builds_and_drops(db: Database, tmp_path: Path) -> None:
 
 def test_search_for_is_per_deployment(tmp_path: Path) -> None:
     deps = [
-        Deployment(
+        DeploymentApp(
             DeploymentConfig(
                 name=f"d{i}",
                 data_dir=tmp_path / f"d{i}",
@@ -64,7 +64,7 @@ def test_search_for_is_per_deployment(tmp_path: Path) -> None:
         for i in range(2)
     ]
     try:
-        a, b = (search_for(d) for d in deps)
+        a, b = (d.search for d in deps)
         assert a is search_for(deps[0]) and a is not b
         a.set_schema(SCHEMA)
         txn = deps[0].db.begin()
@@ -77,5 +77,5 @@ def test_search_for_is_per_deployment(tmp_path: Path) -> None:
         assert len(a.text.search(deps[0].db.begin(), "docs.by_text", filters)) == 1
     finally:
         for d in deps:
-            search_for(d).close()
+            d.search.close()
             d.close()

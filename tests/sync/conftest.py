@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.deployment import Deployment
 from dataplane.transactions import Database, open_database
 
 from .pybackend import PyBackend
@@ -28,9 +28,9 @@ def backend(db: Database) -> PyBackend:
     return PyBackend(db)
 
 
-def sqlite_deployment(tmp_path: Path, name: str, secret: str = "test-secret") -> Deployment:
+def sqlite_deployment(tmp_path: Path, name: str, secret: str = "test-secret") -> DeploymentApp:
     """A deployment on a fresh SQLite file under tmp_path (the caller closes it)."""
-    return Deployment(
+    return DeploymentApp(
         DeploymentConfig(
             name=name,
             data_dir=tmp_path,

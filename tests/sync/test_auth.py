@@ -15,14 +15,13 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from dataplane.app import DeploymentApp
 from dataplane.auth import (
     AuthError,
     Identity,
     JwksCache,
-    identity_from_headers,
     identity_from_token,
 )
-from dataplane.deployment import Deployment, set_current_deployment
 from tenants.keys import mint_key
 from tests.sync.conftest import sqlite_deployment
 
@@ -155,31 +154,32 @@ def test_oidc_provider_discovers_and_caches_jwks(rsa_key, oidc_server) -> None:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     dep = sqlite_deployment(tmp_path, "auth-test", "s3cret")
-    set_current_deployment(dep)
     try:
         yield dep
     finally:
-        set_current_deployment(None)
         dep.close()
 
 
-def test_admin_headers_and_acting_as(deployment: Deployment) -> None:
+def test_admin_headers_and_acting_as(deployment: DeploymentApp) -> None:
     key = mint_key("auth-test", "s3cret")
-    assert identity_from_headers({"Authorization": f"Convex {key}"}) == Identity.for_admin()
+    assert (
+        deployment.auth.identity_from_headers({"Authorization": f"Convex {key}"})
+        == Identity.for_admin()
+    )
     attrs = base64.b64encode(orjson.dumps({"subject": "s", "issuer": "i", "name": "N"})).decode()
-    ident = identity_from_headers({"Authorization": f"Convex {key}:{attrs}"})
+    ident = deployment.auth.identity_from_headers({"Authorization": f"Convex {key}:{attrs}"})
     assert ident is not None and ident.admin
     assert ident.user == {"subject": "s", "issuer": "i", "name": "N", "tokenIdentifier": "i|s"}
     other = mint_key("other-deployment", "s3cret")
     with pytest.raises(AuthError, match="invalid"):
-        identity_from_headers({"Authorization": f"Convex {other}"})
+        deployment.auth.identity_from_headers({"Authorization": f"Convex {other}"})
     with pytest.raises(AuthError, match="scheme"):
-        identity_from_headers({"Authorization": "Basic abc"})
-    assert identity_from_headers({}) is None
+        deployment.auth.identity_from_headers({"Authorization": "Basic abc"})
+    assert deployment.auth.identity_from_headers({}) is None
 
 
 def test_bearer_without_deployed_auth_config_is_rejected(deployment, rsa_key) -> None:
     with pytest.raises(AuthError, match="No auth provider"):
-        identity_from_headers({"Authorization": f"Bearer {_token(rsa_key)}"})
+        deployment.auth.identity_from_headers({"Authorization": f"Bearer {_token(rsa_key)}"})

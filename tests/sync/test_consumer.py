@@ -15,36 +15,45 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from dataplane.deployment import set_current_deployment
+from dataplane.auth import Authenticator
 from dataplane.sync.protocol import decode_ts
 from dataplane.sync.routing import websocket_urlpatterns
-from dataplane.sync.service import SyncService, install_service
+from dataplane.sync.service import SCOPE_KEY, SyncService
 from tenants.keys import mint_key
 from tests.sync.conftest import sqlite_deployment
 
 from .pybackend import PyBackend
 
-APP = URLRouter(websocket_urlpatterns)
+ROUTER = URLRouter(websocket_urlpatterns)
 TIMEOUT = 10
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[SyncService]:
     deployment = sqlite_deployment(tmp_path, "sync-test", "secret")
-    set_current_deployment(deployment)
-    svc = SyncService(deployment.db, PyBackend(deployment.db))
-    install_service(svc)
+    auth = Authenticator("sync-test", "secret", tmp_path, lambda: [])
+    svc = SyncService(deployment.db, PyBackend(deployment.db), auth=auth)
+    Client.current = svc
     try:
         yield svc
     finally:
-        install_service(None)
-        set_current_deployment(None)
+        Client.current = None
+        svc.close()
         deployment.close()
 
 
 class Client:
+    """A sync socket to the service the test's `service` fixture installs in the scope."""
+
+    current: SyncService | None = None
+
     def __init__(self, path: str = "/api/1.48.0/sync") -> None:
-        self.ws = WebsocketCommunicator(APP, path)
+        service = Client.current
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await ROUTER({**scope, SCOPE_KEY: service}, receive, send)
+
+        self.ws = WebsocketCommunicator(app, path)
 
     async def open(self, session: str = "sess-1", **extra: Any) -> None:
         connected, _ = await self.ws.connect(timeout=TIMEOUT)

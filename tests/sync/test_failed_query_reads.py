@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import analyze_bundle, build_bundle
 from dataplane.sync.backend import QueryFailed
 from dataplane.sync.runtime_backend import RuntimeBackend
@@ -20,7 +20,7 @@ from .test_subscriptions import Wire
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     dep = sqlite_deployment(tmp_path, "failing-queries", "test-secret")
     bundle = build_bundle(cli_modules("failing"))
     dep.runner.activate(bundle, analyze_bundle(bundle), {})
@@ -30,7 +30,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         dep.close()
 
 
-def test_thrown_query_returns_its_read_set(deployment: Deployment) -> None:
+def test_thrown_query_returns_its_read_set(deployment: DeploymentApp) -> None:
     backend = RuntimeBackend(deployment)
     out = backend.run_query("items:firstOrThrow", {}, None, deployment.db.latest_ts(), None)
     assert isinstance(out, QueryFailed)
@@ -43,7 +43,7 @@ def test_thrown_query_returns_its_read_set(deployment: Deployment) -> None:
     assert out.read_set.overlaps(by_ts[items.commit_ts])
 
 
-def test_failed_subscription_reruns_only_when_its_reads_change(deployment: Deployment) -> None:
+def test_failed_subscription_reruns_only_when_its_reads_change(deployment: DeploymentApp) -> None:
     backend = RuntimeBackend(deployment)
 
     async def scenario() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import analyze_bundle, build_bundle
 from dataplane.runtime.journal import journal_end_cursor, make_journal
 from dataplane.sync.backend import QueryRun
@@ -30,7 +30,7 @@ FIRST_PAGE = {"channel": "c", "paginationOpts": {"numItems": 2.0, "cursor": None
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     dep = sqlite_deployment(tmp_path, "journals", "test-secret")
     bundle = build_bundle(cli_modules("messages"))
     analysis = analyze_bundle(bundle)
@@ -64,7 +64,7 @@ def test_journal_round_trip_and_garbage_is_ignored() -> None:
 
 
 def test_subscribed_page_keeps_its_end_across_deletes_and_inserts(
-    deployment: Deployment,
+    deployment: DeploymentApp,
 ) -> None:
     backend = RuntimeBackend(deployment)
     ids = [_send(backend, body) for body in ("a", "b", "c", "d")]
@@ -99,7 +99,7 @@ def test_subscribed_page_keeps_its_end_across_deletes_and_inserts(
     asyncio.run(scenario())
 
 
-def test_last_page_grows_with_inserts_at_the_end(deployment: Deployment) -> None:
+def test_last_page_grows_with_inserts_at_the_end(deployment: DeploymentApp) -> None:
     backend = RuntimeBackend(deployment)
     _send(backend, "a")
     ts = deployment.db.latest_ts()

@@ -27,14 +27,13 @@ def test_forged_or_corrupt_file_revokes_nothing(tmp_path: Path) -> None:
     assert read_revoked_keys(tmp_path, secret) == frozenset()
 
 
-def test_is_revoked_hook(tmp_path: Path, monkeypatch: object) -> None:
-    from tenants.revocation import is_revoked
+def test_checker_rereads_the_file_when_it_changes(tmp_path: Path) -> None:
+    from tenants.revocation import RevokedKeys
 
     secret = new_instance_secret()
-    assert not is_revoked(tmp_path, secret, "k1")
+    checker = RevokedKeys(tmp_path, secret)
+    assert not checker.is_revoked("k1")
     write_revoked_keys(tmp_path, secret, ["k1"])
-    assert is_revoked(tmp_path, secret, "k1")
-    other = tmp_path / "mounted"
-    write_revoked_keys(other, secret, ["k7"])
-    monkeypatch.setenv("STRATA_DP_REVOCATION_DIR", str(other))  # type: ignore[attr-defined]
-    assert is_revoked(tmp_path, secret, "k7") and not is_revoked(tmp_path, secret, "k1")
+    assert checker.is_revoked("k1")
+    write_revoked_keys(tmp_path, secret, ["k7"])
+    assert checker.is_revoked("k7") and not checker.is_revoked("k1")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionRunner, analyze_bundle, build_bundle
 from tests.apps.cli_bundle import cli_modules
 from tests.runtime.conftest import activate, make_deployment
@@ -24,7 +24,7 @@ def app_analysis(app_bundle: Bundle) -> AppAnalysis:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
     d = make_deployment(tmp_path, "usage-test")
     try:
         yield d
@@ -33,5 +33,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-def runner(deployment: Deployment, app_bundle: Bundle, app_analysis: AppAnalysis) -> FunctionRunner:
+def runner(
+    deployment: DeploymentApp, app_bundle: Bundle, app_analysis: AppAnalysis
+) -> FunctionRunner:
     return activate(deployment, app_bundle, app_analysis)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from dataplane.deployment import Deployment
+from dataplane.app import DeploymentApp
+from dataplane.config import ConfigError, DeploymentConfig
 from dataplane.files import FileService, LocalBlobStore
 from dataplane.runtime import FunctionRunner
 from dataplane.runtime.outcomes import FunctionLog
@@ -21,8 +22,8 @@ from tests.runtime.conftest import make_deployment
 
 
 @pytest.fixture
-def metered(deployment: Deployment, runner: FunctionRunner) -> Iterator[DeploymentMeter]:
-    meter = DeploymentMeter(deployment)
+def metered(deployment: DeploymentApp, runner: FunctionRunner) -> Iterator[DeploymentMeter]:
+    meter = DeploymentMeter(deployment.config.name, deployment.db, deployment.runner)
     meter.attach()
     try:
         yield meter
@@ -41,7 +42,7 @@ def seen(runner: FunctionRunner) -> Iterator[list[FunctionLog]]:
 
 
 def drain(meter: DeploymentMeter) -> UsageReport:
-    return meter.meter.drain(meter.deployment.config.name)
+    return meter.meter.drain(meter.name)
 
 
 def test_each_execution_is_one_call_with_its_transaction_bytes(
@@ -104,7 +105,7 @@ def test_failed_executions_are_still_calls(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def storage_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+def storage_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeploymentApp]:
     """A deployment on each storage backend (the gauge reads the stored documents directly)."""
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     d = make_deployment(tmp_path, "usage-files", url)
@@ -115,10 +116,10 @@ def storage_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 def test_storage_gauge_follows_uploads_and_deletes(
-    storage_deployment: Deployment, tmp_path: Path
+    storage_deployment: DeploymentApp, tmp_path: Path
 ) -> None:
     deployment = storage_deployment
-    metered = DeploymentMeter(deployment)
+    metered = DeploymentMeter(deployment.config.name, deployment.db, deployment.runner)
     assert metered.refresh_storage() == 0
     files = FileService(
         deployment.db,
@@ -174,14 +175,14 @@ def collector() -> Iterator[tuple[str, type[_Collector]]]:
 
 
 def test_reporter_pushes_signed_reports_and_keeps_undelivered_counts(
-    deployment: Deployment,
+    deployment: DeploymentApp,
     runner: FunctionRunner,
     metered: DeploymentMeter,
     collector: tuple[str, type[_Collector]],
     tmp_path: Path,
 ) -> None:
     url, handler = collector
-    reporter = DeploymentReporter(metered, url, interval=3600)
+    reporter = DeploymentReporter(metered, deployment.config.instance_secret, url, interval=3600)
     handler.failing.set()
     runner.run_query("messages:count", {})
     assert reporter.flush() is False  # refused: the counts stay in the meter
@@ -214,24 +215,27 @@ def test_reporter_pushes_signed_reports_and_keeps_undelivered_counts(
 
 
 def test_start_is_configured_from_the_environment(
-    deployment: Deployment,
+    deployment: DeploymentApp,
     runner: FunctionRunner,
     collector: tuple[str, type[_Collector]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("STRATA_DP_USAGE_URL", raising=False)
-    assert start_usage_reporting(deployment) is None
-    monkeypatch.setenv("STRATA_DP_USAGE_URL", "ftp://cp.example.com/usage")
-    with pytest.raises(ValueError, match="http"):
-        start_usage_reporting(deployment)
+    def configured(**env: str) -> DeploymentConfig:
+        base = {"STRATA_DP_NAME": "rt-test", "STRATA_DP_INSTANCE_SECRET": "test-secret"}
+        return DeploymentConfig.from_env({**base, **env})
+
+    def start(config: DeploymentConfig) -> DeploymentReporter | None:
+        return start_usage_reporting(config, deployment.db, runner)
+
+    assert start(configured()) is None
+    with pytest.raises(ConfigError, match="http"):
+        configured(STRATA_DP_USAGE_URL="ftp://cp.example.com/usage")
     url, handler = collector
-    monkeypatch.setenv("STRATA_DP_USAGE_URL", url)
     for bad in ("soon", "0", "nan"):
-        monkeypatch.setenv("STRATA_DP_USAGE_INTERVAL", bad)
-        with pytest.raises(ValueError, match="STRATA_DP_USAGE_INTERVAL"):
-            start_usage_reporting(deployment)
-    monkeypatch.setenv("STRATA_DP_USAGE_INTERVAL", "3600")
-    reporter = start_usage_reporting(deployment)
+        with pytest.raises(ConfigError, match="STRATA_DP_USAGE_INTERVAL"):
+            configured(STRATA_DP_USAGE_URL=url, STRATA_DP_USAGE_INTERVAL=bad)
+    with pytest.raises(ConfigError, match="INSTANCE_SECRET"):
+        DeploymentConfig.from_env({"STRATA_DP_USAGE_URL": url})
+    reporter = start(configured(STRATA_DP_USAGE_URL=url, STRATA_DP_USAGE_INTERVAL="3600"))
     assert reporter is not None
     try:
         runner.run_mutation("messages:send", {"channel": "c", "author": "a", "body": "hi"})

@@ -11,8 +11,8 @@ import base64
 import math
 from typing import Any
 
+from ..deploy.errors import DeployError
 from ..values import ConvexValueError, from_json, to_json
-from .errors import DeployError
 
 ENCODED = frozenset({"convex_encoded_json", "convex_json"})
 CLEAN = frozenset({"json", "convex_clean_json", "convex_cleaned_json"})

@@ -10,27 +10,36 @@ import asyncio
 import contextvars
 import functools
 import gzip
-import os
 import zlib
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import brotli
 import orjson
 import structlog
 from django.http import HttpRequest, HttpResponse
 
-from ..auth import AuthError, require_admin
+from ..auth import AuthError
+from ..deploy.errors import DeployError
 from ..transactions import DatabaseError, OccConflict
 from ..values import ConvexValueError
-from .errors import DeployError
+
+if TYPE_CHECKING:
+    from ..app import DeploymentApp
 
 log = structlog.get_logger(__name__)
+#: Where the ASGI application puts the DeploymentApp a request is for.
+SCOPE_KEY = "strata.app"
 T = TypeVar("T")
 View = Callable[..., Awaitable[HttpResponse]]
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CORS_METHODS = "GET, POST, OPTIONS, PATCH, DELETE, PUT"
+
+
+def app_of(request: HttpRequest) -> DeploymentApp:
+    """The deployment this request is for (the ASGI application put it in the scope)."""
+    app: DeploymentApp = request.scope[SCOPE_KEY]
+    return app
 
 
 def json_response(obj: Any, status: int = 200) -> HttpResponse:
@@ -108,7 +117,7 @@ def check_admin(request: HttpRequest, body: Any = None, action: str = "*") -> No
     if bearer_missing(headers) and request.GET.get("adminKey"):
         headers["Authorization"] = f"Convex {request.GET['adminKey']}"
     try:
-        require_admin(headers, action)
+        app_of(request).auth.require_admin(headers, action)
     except AuthError as e:
         raise DeployError(str(e), code="BadAdminKey", status=401) from e
 
@@ -168,21 +177,17 @@ def api_view(*methods: str, preflight: bool = True) -> Callable[[View], View]:
     return wrap
 
 
-_executor = ThreadPoolExecutor(
-    max_workers=int(os.environ.get("STRATA_DP_HTTP_THREADS", "64")),
-    thread_name_prefix="strata-http",
-)
-
-
-async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking work (database, V8) on a worker thread, not the event loop.
+async def in_thread(request: HttpRequest, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking work (database, V8) on the deployment's HTTP worker threads, not the
+    event loop.
 
     A dedicated pool: the loop's default one has ~cores+4 threads, which a few long actions
     would exhaust.
     """
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
-    return await loop.run_in_executor(_executor, functools.partial(ctx.run, fn, *args, **kwargs))
+    call = functools.partial(ctx.run, fn, *args, **kwargs)
+    return await loop.run_in_executor(app_of(request).http_threads, call)
 
 
 async def poll_until(ready: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> None:

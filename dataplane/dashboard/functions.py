@@ -11,46 +11,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..exports import dashboard
+from ..deploy import store
+from ..deploy.analysis import UDF_TYPES
+from ..deploy.errors import DeployError
+from ..deploy.paths import display_path, is_system, parse_udf_path
 from ..transactions import DatabaseError
 from ..values import ConvexValueError, to_json
-from . import store
-from .activation import active_app
-from .analysis import UDF_TYPES
-from .errors import DeployError
-from .paths import display_path, is_system, parse_udf_path
+from . import data as dashboard
+from .services import DashboardServices
 
 if TYPE_CHECKING:
     from tenants.keys import KeyClaims
 
     from ..auth import Identity
-    from ..deployment import Deployment
     from ..runtime import QueryOutcome
     from ..runtime.outcomes import MutationOutcome
     from ..transactions import Transaction
 
-SystemQuery = Callable[["Deployment", "Transaction", dict[str, Any]], Any]
+SystemQuery = Callable[["DashboardServices", "Transaction", dict[str, Any]], Any]
 
 
-def _env_list(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
-    if store.ENV_TABLE not in deployment.db.table_names():
+def _env_list(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
+    if store.ENV_TABLE not in svc.db.table_names():
         return []
     env = store.load_env(txn)
     return [{"name": k, "value": env[k]} for k in sorted(env)]
 
 
-def _env_get(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def _env_get(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     name = args.get("name")
     if not isinstance(name, str):
         raise DeployError("queryEnvironmentVariables:get expects {name: string}")
-    if store.ENV_TABLE not in deployment.db.table_names():
+    if store.ENV_TABLE not in svc.db.table_names():
         return None
     value = store.load_env(txn).get(name)
     return None if value is None else {"name": name, "value": value}
 
 
-def _api_spec(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
-    active = active_app(deployment)
+def _api_spec(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
+    active = svc.code.current()
     if active is None:
         return []
     out: list[dict[str, Any]] = []
@@ -70,36 +69,34 @@ def _api_spec(deployment: Deployment, txn: Transaction, args: dict[str, Any]) ->
     return out
 
 
-def _table_size(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def _table_size(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     table = args.get("tableName")
     if not isinstance(table, str):
         raise DeployError("tableSize expects {tableName: string}")
     return float(txn.count(table))
 
 
-def _generate_upload_url(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def _generate_upload_url(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """The dashboard's Files tab uploads through the same signed URL `ctx.storage` hands out."""
-    from ..files import files_for
-
-    return files_for(deployment).generate_upload_url()
+    return svc.files.generate_upload_url()
 
 
-def _delete_files(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def _delete_files(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """The Files tab's Delete: `storageIds: [id, ...]`, as `ctx.storage.delete` would."""
-    from ..files import FileStorageError, files_for
+    from ..files import FileStorageError
 
     ids = args.get("storageIds")
     if not isinstance(ids, list):
         raise DeployError("Expected `storageIds: [id, ...]`")
     try:
         for storage_id in ids:
-            files_for(deployment).delete(txn, storage_id)
+            svc.files.delete(txn, storage_id)
     except FileStorageError as exc:
         raise DeployError(str(exc)) from None
     return None
 
 
-def _cancel_job(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def _cancel_job(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """The Schedules tab's Cancel: the same transition as `ctx.scheduler.cancel(id)`."""
     from ..scheduler import jobs
 
@@ -159,7 +156,7 @@ def _entry(
 
 
 def run_system_mutation(
-    deployment: Deployment,
+    svc: DashboardServices,
     module: str,
     name: str,
     args: dict[str, Any],
@@ -173,11 +170,11 @@ def run_system_mutation(
             code="NotFound",
             status=404,
         )
-    return deployment.db.run_mutation(lambda txn: fn(deployment, txn, args))
+    return svc.db.run_mutation(lambda txn: fn(svc, txn, args))
 
 
 def run_system_query(
-    deployment: Deployment,
+    svc: DashboardServices,
     txn: Transaction,
     module: str,
     name: str,
@@ -189,17 +186,17 @@ def run_system_query(
     fn = _entry(SYSTEM_QUERIES, module, name, claims)
     if fn is None:
         if (module, name) in SYSTEM_MUTATIONS:  # /api/function runs any kind
-            return run_system_mutation(deployment, module, name, args, claims)[0]
+            return run_system_mutation(svc, module, name, args, claims)[0]
         raise DeployError(
             f"Could not find function for '{display_path(module, name)}'",
             code="NotFound",
             status=404,
         )
-    return fn(deployment, txn, args)
+    return fn(svc, txn, args)
 
 
 def system_query_outcome(
-    deployment: Deployment,
+    svc: DashboardServices,
     path: str,
     args: dict[str, Any],
     identity: Identity | None,
@@ -218,16 +215,16 @@ def system_query_outcome(
         return None
     if identity is None or not identity.admin:
         raise FunctionError(f"Could not find public function for '{display_path(module, name)}'")
-    txn = deployment.db.begin(ts)
+    txn = svc.db.begin(ts)
     try:
-        value = run_system_query(deployment, txn, module, name, args, claims)
+        value = run_system_query(svc, txn, module, name, args, claims)
     except (DeployError, ConvexValueError, DatabaseError) as e:
         raise FunctionError(getattr(e, "message", None) or str(e)) from e
     return QueryOutcome(to_json(value), [], txn.read_set, txn.snapshot_ts)
 
 
 def system_mutation_outcome(
-    deployment: Deployment,
+    svc: DashboardServices,
     path: str,
     args: dict[str, Any],
     identity: Identity | None,
@@ -246,7 +243,39 @@ def system_mutation_outcome(
     if identity is None or not identity.admin:
         raise FunctionError(f"Could not find public function for '{display_path(module, name)}'")
     try:
-        value, commit_ts = run_system_mutation(deployment, module, name, args, claims)
+        value, commit_ts = run_system_mutation(svc, module, name, args, claims)
     except (DeployError, ConvexValueError, DatabaseError) as e:
         raise FunctionError(getattr(e, "message", None) or str(e)) from e
     return MutationOutcome(to_json(value), [], commit_ts)
+
+
+class SystemFunctions:
+    """The `_system/` functions of one deployment, as the runner and the HTTP API call them."""
+
+    def __init__(self, services: DashboardServices) -> None:
+        self.services = services
+
+    def query_outcome(
+        self, path: str, args: dict[str, Any], identity: Any, ts: int | None
+    ) -> QueryOutcome | None:
+        return system_query_outcome(self.services, path, args, identity, ts)
+
+    def mutation_outcome(
+        self, path: str, args: dict[str, Any], identity: Any
+    ) -> MutationOutcome | None:
+        return system_mutation_outcome(self.services, path, args, identity)
+
+    def run_query(
+        self,
+        txn: Transaction,
+        module: str,
+        name: str,
+        args: dict[str, Any],
+        claims: KeyClaims | None = None,
+    ) -> Any:
+        return run_system_query(self.services, txn, module, name, args, claims)
+
+    def run_mutation(
+        self, module: str, name: str, args: dict[str, Any], claims: KeyClaims | None = None
+    ) -> tuple[Any, int]:
+        return run_system_mutation(self.services, module, name, args, claims)

@@ -1,7 +1,7 @@
 """The `_system/frontend/*` and `_system/cli/*` functions behind the data browser, schema
 view, snapshot pages and `npx convex export/import` progress. Admin-only; callers check.
 
-Each takes (deployment, transaction, args); queries only read (so their read sets make them
+Each takes (services, transaction, args); queries only read (so their read sets make them
 reactive), mutations write into the transaction they are given.
 """
 
@@ -13,28 +13,28 @@ import orjson
 
 from ..deploy import store
 from ..deploy.errors import DeployError
+from ..exports import state
+from ..exports.importer import SchemaCheck
 from ..transactions import BY_CREATION_TIME
 from ..transactions.catalog import validate_table_name
 from ..transactions.errors import SchemaError
 from ..values import UNDEFINED, ConvexValueError
-from . import state
-from .importer import SchemaCheck
+from .services import DashboardServices
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
     from ..transactions import Transaction
 
 MAX_PAGE = 1000
 NEW_TABLE_WATCH = 64  # index ids past the newest whose first write re-runs getTableMapping
 
 
-def table_mapping(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def table_mapping(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """{table number: name} of every table, like Convex's getTableMapping.
 
     Tables are catalog entries, not documents; to update when a table gets its first
     document, watch the index ids the next tables will receive.
     """
-    catalog = deployment.db.catalog
+    catalog = svc.db.catalog
     for index_id in range(catalog.next_index_id, catalog.next_index_id + NEW_TABLE_WATCH):
         txn.read_set.add_interval(index_id, b"", None)
     return {str(meta.number): name for name, meta in sorted(catalog.by_name.items())}
@@ -51,7 +51,7 @@ def _table_arg(args: dict[str, Any], key: str = "table") -> str:
     return table
 
 
-def paginated_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def paginated_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """Newest-first page of a table: {page, isDone, continueCursor} (hex index-key cursor)."""
     table = _table_arg(args)
     opts = args.get("paginationOpts")
@@ -80,9 +80,9 @@ def paginated_documents(deployment: Deployment, txn: Transaction, args: dict[str
     return {"page": page, "isDone": done, "continueCursor": last.hex() if last else ""}
 
 
-def schemas(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def schemas(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """{active, inProgress}: the deployed schema as its JSON string (None without one)."""
-    if store.CONFIG_TABLE not in deployment.db.catalog.by_name:
+    if store.CONFIG_TABLE not in svc.db.catalog.by_name:
         txn.read_set.add_missing_table(store.CONFIG_TABLE)
         return {"active": None, "inProgress": None}
     config = store.load_config(txn)
@@ -90,18 +90,18 @@ def schemas(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> A
     return {"active": None if schema is None else orjson.dumps(schema).decode(), "inProgress": None}
 
 
-def latest_export(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def latest_export(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     return state.latest_export(txn)
 
 
-def query_import(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def query_import(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     doc = state.get_import(txn, args.get("importId"))
     if doc is None:
         raise DeployError(f"No import with id {args.get('importId')!r}")
     return doc
 
 
-def list_imports(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def list_imports(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     return state.list_imports(txn)
 
 
@@ -111,13 +111,13 @@ def _user_table(table: str) -> str:
     return table
 
 
-def add_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def add_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """Insert `documents` into `table`, validated against the schema; returns their ids."""
     table = _user_table(_table_arg(args))
     docs = args.get("documents")
     if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
         raise DeployError("Expected `documents` to be a list of objects")
-    check = SchemaCheck(deployment)
+    check = SchemaCheck(svc.code.schema())
     ids = []
     try:
         for doc in docs:
@@ -135,7 +135,7 @@ def _own_id(txn: Transaction, table: str, doc_id: Any) -> str:
     return doc_id
 
 
-def patch_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def patch_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """Shallow-merge `fields` into each of `ids` in `table`, validated against the schema.
 
     Clients drop `undefined` from arguments, so the console names fields to delete in the
@@ -149,7 +149,7 @@ def patch_documents(deployment: Deployment, txn: Transaction, args: dict[str, An
     if not isinstance(remove, list) or not all(isinstance(k, str) for k in remove):
         raise DeployError("Expected `removeFields` to be a list of field names")
     fields = {**{k: UNDEFINED for k in remove}, **fields}
-    check = SchemaCheck(deployment)
+    check = SchemaCheck(svc.code.schema())
     try:
         for doc_id in ids:
             txn.patch(_own_id(txn, table, doc_id), fields)
@@ -159,7 +159,7 @@ def patch_documents(deployment: Deployment, txn: Transaction, args: dict[str, An
     return None
 
 
-def delete_documents(deployment: Deployment, txn: Transaction, args: dict[str, Any]) -> Any:
+def delete_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """Delete `toDelete: [{id, tableName}]`."""
     items = args.get("toDelete")
     if not isinstance(items, list):

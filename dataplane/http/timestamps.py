@@ -6,7 +6,7 @@ import base64
 import binascii
 import struct
 
-from .errors import DeployError
+from ..deploy.errors import DeployError
 
 
 def encode_ts(ts: int) -> str:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..deployment import Deployment
-    from ..runtime import FunctionLog, LogLine
+    from .outcomes import FunctionLog, LogLine
 
 CAPACITY = 10_000
 LEVELS = {"LOG", "DEBUG", "INFO", "WARN", "ERROR"}
@@ -88,17 +86,3 @@ class FunctionLogStream:
             logs = [log for seq, log in self._entries if seq > cursor]
             seq = self._seq
         return [self._entry(log) for log in logs], seq
-
-
-_streams: weakref.WeakKeyDictionary[Deployment, FunctionLogStream] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def log_stream(deployment: Deployment) -> FunctionLogStream:
-    """The deployment's log stream (one per process), fed by its runner's log listener."""
-    with _lock:
-        stream = _streams.get(deployment)
-        if stream is None:
-            stream = _streams[deployment] = FunctionLogStream()
-            deployment.runner.add_log_listener(stream.on_function_log)
-        return stream
