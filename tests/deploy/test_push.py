@@ -24,7 +24,7 @@ def deploy(manager: PushManager, request: dict) -> tuple[dict, dict]:
 
 
 def test_push_analyses_then_activates_atomically(deployment: DeploymentApp) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     start = manager.start_push(push_request())
 
     functions = start["analysis"][""]["functions"]["tasks.js"]["functions"]
@@ -68,7 +68,7 @@ def test_push_analyses_then_activates_atomically(deployment: DeploymentApp) -> N
 
 
 def test_unchanged_modules_are_reused_by_hash(deployment: DeploymentApp) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     first = push_request()
     deploy(manager, first)
     rows = store.module_rows(deployment.db.begin())
@@ -115,7 +115,7 @@ export default defineSchema({
 def test_schema_violation_fails_push_and_keeps_old_code(
     deployment: DeploymentApp, tmp_path: Path
 ) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     deploy(manager, push_request())
     deployment.runner.run_mutation("tasks:add", {"owner": "ann", "text": "a string"})
     active_before = store.load_config(deployment.db.begin())
@@ -151,7 +151,7 @@ export default defineSchema({
 
 
 def test_index_changes_backfill_and_drop(deployment: DeploymentApp, tmp_path: Path) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     deploy(manager, push_request())
     for text in ("b", "a", "c"):
         deployment.runner.run_mutation("tasks:add", {"owner": "ann", "text": text})
@@ -178,7 +178,7 @@ export const sorted = query({
 
 
 def test_evaluate_schema_predicts_index_changes(deployment: DeploymentApp, tmp_path: Path) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     deploy(manager, push_request())
     for text in ("a", "b"):
         deployment.runner.run_mutation("tasks:add", {"owner": "o", "text": text})
@@ -197,7 +197,7 @@ def test_evaluate_schema_predicts_index_changes(deployment: DeploymentApp, tmp_p
 
 
 def test_concurrent_push_is_detected(deployment: DeploymentApp) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     first = manager.start_push(push_request())
     second = manager.start_push(push_request())
     manager.wait_for_schema({"schemaChange": first["schemaChange"], "timeoutMs": 30_000})
@@ -209,7 +209,7 @@ def test_concurrent_push_is_detected(deployment: DeploymentApp) -> None:
 
 
 def test_unknown_push_and_bad_requests(deployment: DeploymentApp) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     with pytest.raises(PushNotFound):
         manager.wait_for_schema({"schemaChange": {"schemaIds": {"": "nope"}}})
     with pytest.raises(DeployError, match="appDefinition"):
@@ -245,7 +245,7 @@ def test_unknown_push_and_bad_requests(deployment: DeploymentApp) -> None:
 
 
 def test_dry_run_changes_nothing(deployment: DeploymentApp) -> None:
-    manager = PushManager(deployment)
+    manager = deployment.pushes
     start = manager.start_push(push_request(dryRun=True))
     manager.wait_for_schema({"schemaChange": start["schemaChange"], "timeoutMs": 30_000})
     diff = manager.finish_push({"startPush": start, "dryRun": True})
@@ -258,7 +258,7 @@ def test_dry_run_changes_nothing(deployment: DeploymentApp) -> None:
 def test_restart_restores_active_code(tmp_path: Path, any_db_url: str) -> None:
     first = make_deployment(tmp_path, any_db_url)
     try:
-        deploy(PushManager(first), push_request())
+        deploy(first.pushes, push_request())
         first.runner.run_mutation("tasks:add", {"owner": "bo", "text": "persist"})
     finally:
         first.close()

@@ -104,7 +104,7 @@ def test_brotli_bodies_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import brotli
 
-    from dataplane.deploy import web
+    from dataplane.http import web
 
     data = b'{"a": "' + os.urandom(200_000).hex().encode() + b'"}'
     assert web._brotli_bounded(brotli.compress(data)) == data

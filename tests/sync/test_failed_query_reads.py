@@ -31,7 +31,7 @@ def deployment(tmp_path: Path) -> Iterator[DeploymentApp]:
 
 
 def test_thrown_query_returns_its_read_set(deployment: DeploymentApp) -> None:
-    backend = RuntimeBackend(deployment)
+    backend = RuntimeBackend(deployment.runner)
     out = backend.run_query("items:firstOrThrow", {}, None, deployment.db.latest_ts(), None)
     assert isinstance(out, QueryFailed)
     assert "no items yet" in out.error.message
@@ -44,7 +44,7 @@ def test_thrown_query_returns_its_read_set(deployment: DeploymentApp) -> None:
 
 
 def test_failed_subscription_reruns_only_when_its_reads_change(deployment: DeploymentApp) -> None:
-    backend = RuntimeBackend(deployment)
+    backend = RuntimeBackend(deployment.runner)
 
     async def scenario() -> None:
         manager = SubscriptionManager(deployment.db, backend)

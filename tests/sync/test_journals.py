@@ -66,7 +66,7 @@ def test_journal_round_trip_and_garbage_is_ignored() -> None:
 def test_subscribed_page_keeps_its_end_across_deletes_and_inserts(
     deployment: DeploymentApp,
 ) -> None:
-    backend = RuntimeBackend(deployment)
+    backend = RuntimeBackend(deployment.runner)
     ids = [_send(backend, body) for body in ("a", "b", "c", "d")]
 
     async def scenario() -> None:
@@ -100,7 +100,7 @@ def test_subscribed_page_keeps_its_end_across_deletes_and_inserts(
 
 
 def test_last_page_grows_with_inserts_at_the_end(deployment: DeploymentApp) -> None:
-    backend = RuntimeBackend(deployment)
+    backend = RuntimeBackend(deployment.runner)
     _send(backend, "a")
     ts = deployment.db.latest_ts()
     first = backend.run_query("messages:page", FIRST_PAGE, None, ts, None)
