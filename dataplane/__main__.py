@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         parser.exit(2, f"python -m dataplane: {exc}\n")
 
+    # This process is a data plane whatever the caller's environment says.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dataplane.settings"
     from daphne.access import AccessLogGenerator
     from daphne.server import Server
 

@@ -113,6 +113,9 @@ class DeploymentApp:
             self._join_replication()
         if config.redis_url:
             self._announce_commits()
+        # `_storage` exists from the start, so db.system.query("_storage") works before any
+        # upload and every deployment numbers it alike (ids stay valid across export/import).
+        self.when_committer(self.files.ensure_table)
 
     # ----- several processes per deployment -------------------------------------------
 

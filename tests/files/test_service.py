@@ -18,7 +18,6 @@ from dataplane.files import (
     FileService,
     FileStorageError,
     UploadTokenError,
-    files_for,
     parse_digest_header,
     parse_sha256_option,
     sign_upload_token,
@@ -152,7 +151,7 @@ def test_digest_and_sha256_option_parsing() -> None:
         parse_sha256_option("zz")
 
 
-def test_files_for_keeps_tenants_apart(tmp_path: Path) -> None:
+def test_file_services_keep_tenants_apart(tmp_path: Path) -> None:
     deps = [
         DeploymentApp(
             DeploymentConfig(
@@ -166,8 +165,8 @@ def test_files_for_keeps_tenants_apart(tmp_path: Path) -> None:
         for i in range(2)
     ]
     try:
-        a, b = files_for(deps[0]), files_for(deps[1])
-        assert a is files_for(deps[0]) and a is not b
+        a, b = deps[0].files, deps[1].files
+        assert a is not b and a.blobs is not b.blobs
         sid = a.accept_upload(_token(a.generate_upload_url()), [b"private"], "text/plain")
         with pytest.raises(UploadTokenError):
             b.accept_upload(_token(a.generate_upload_url()), [b"x"], None)
@@ -180,5 +179,4 @@ def test_files_for_keeps_tenants_apart(tmp_path: Path) -> None:
         assert not any((tmp_path / "t1" / "files").rglob(sid))
     finally:
         for d in deps:
-            d.files.close()
             d.close()

@@ -1,4 +1,4 @@
-"""SearchService wiring: indexes come from an exported schema; search_for caches per deployment."""
+"""SearchService wiring: indexes come from an exported schema; each deployment has its own."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dataplane.app import DeploymentApp
 from dataplane.config import DeploymentConfig
-from dataplane.search import SearchService, search_for
+from dataplane.search import SearchService
 from dataplane.transactions import Database
 
 SCHEMA = {
@@ -50,7 +50,7 @@ def test_set_schema_builds_and_drops(db: Database, tmp_path: Path) -> None:
         service.close()
 
 
-def test_search_for_is_per_deployment(tmp_path: Path) -> None:
+def test_search_is_per_deployment(tmp_path: Path) -> None:
     deps = [
         DeploymentApp(
             DeploymentConfig(
@@ -65,7 +65,7 @@ def test_search_for_is_per_deployment(tmp_path: Path) -> None:
     ]
     try:
         a, b = (d.search for d in deps)
-        assert a is search_for(deps[0]) and a is not b
+        assert a is not b
         a.set_schema(SCHEMA)
         txn = deps[0].db.begin()
         txn.insert("docs", {"text": "tenant a secret", "vec": [1.0, 0.0, 0.0]})
@@ -77,5 +77,4 @@ def test_search_for_is_per_deployment(tmp_path: Path) -> None:
         assert len(a.text.search(deps[0].db.begin(), "docs.by_text", filters)) == 1
     finally:
         for d in deps:
-            d.search.close()
             d.close()
