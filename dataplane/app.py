@@ -106,6 +106,7 @@ class DeploymentApp:
             max_workers=config.http_threads, thread_name_prefix="strata-http"
         )
         self.usage: DeploymentReporter | None = None
+        self._closed = False
         self._committer_tasks: list[Callable[[], None]] = []
         self._follower: Follower | None = None
         self._code_follower: CodeFollower | None = None
@@ -177,7 +178,11 @@ class DeploymentApp:
         return self
 
     def close(self) -> None:
-        """Stop in reverse order of dependence; vector indexes are saved, storage flushed."""
+        """Stop in reverse order of dependence; vector indexes are saved, storage flushed.
+        Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
         if self.usage is not None:
             self.usage.stop()
         self.scheduler.stop()
