@@ -93,7 +93,7 @@ def restore(deployment: Deployment) -> ActiveApp | None:
             return None
         modules = store.load_modules(txn)
         env = store.load_env(txn)
-        bundle, app, _ = analyze(modules, env)
+        bundle, app, _ = analyze(modules, function_env(deployment, env))
         return activate(deployment, bundle, app, config, env)
 
 

@@ -20,6 +20,7 @@ from ..scheduler.crons import CronError, check_crons
 from ..scheduler.crons import register as register_crons
 from . import analysis as app_analysis
 from . import store
+from .activation import function_env
 from .errors import DeployError, PushNotFound, PushRaced
 from .schema import Schema, apply_indexes, index_diff, parse_schema, validate_documents
 
@@ -89,7 +90,10 @@ class PushManager:
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
-        bundle, analysed, auth = app_analysis.analyze(all_modules, env)
+        # auth.config.js and module top levels see the built-in CONVEX_SITE_URL/CLOUD_URL too.
+        bundle, analysed, auth = app_analysis.analyze(
+            all_modules, function_env(self.deployment, env)
+        )
         try:
             check_crons(analysed.crons)
         except CronError as e:
