@@ -630,3 +630,21 @@ def test_hmac_matches_python_for_long_keys(crunner: FunctionRunner) -> None:
     out = _action(crunner, "hmac", hash="SHA-256", key=key, data=data.hex())
     assert out["sig"] == hmac.new(bytes.fromhex(key), data, "sha256").hexdigest()
     assert out["sig"] == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+
+
+def test_generated_keys_of_each_family_round_trip(crunner: FunctionRunner) -> None:
+    out = _action(crunner, "generatedRoundTrips")
+    assert out == {
+        "oaep": "round trip",
+        "oaepUsages": [["encrypt"], ["decrypt"]],
+        "ecdhAgree": True,
+        "ecdhPublicUsages": [],
+        "ecdhJwk": ["EC", "P-384", "string", False],
+        "hmacLength": 1024.0,  # the SHA-512 block size when no length is given
+        "hmacJwkAlg": "HS512",
+        "hmacVerifies": True,
+        "aesJwkAlg": "A256GCM",
+        "aes": "round trip",
+        "jwkExtMismatch": "DataError",
+        "jwkOpsMismatch": "DataError",
+    }

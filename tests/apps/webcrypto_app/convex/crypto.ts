@@ -249,3 +249,51 @@ export const errors = action({
     };
   },
 });
+
+// Keys generated in V8 for the other algorithm families, used and round-tripped through JWK.
+export const generatedRoundTrips = action({
+  args: {},
+  handler: async () => {
+    const s = crypto.subtle;
+    const enc = new TextEncoder().encode("round trip");
+    const text = (b: ArrayBuffer) => new TextDecoder().decode(b);
+
+    const oaep = (await s.generateKey({ name: "RSA-OAEP", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["encrypt", "decrypt"])) as CryptoKeyPair;
+    const oaepCt = await s.encrypt({ name: "RSA-OAEP" }, oaep.publicKey, enc);
+
+    const alg = { name: "ECDH", namedCurve: "P-384" };
+    const a = (await s.generateKey(alg, true, ["deriveBits"])) as CryptoKeyPair;
+    const b = (await s.generateKey(alg, true, ["deriveBits"])) as CryptoKeyPair;
+    const ab = hex(await s.deriveBits({ name: "ECDH", public: b.publicKey }, a.privateKey, 384));
+    const ba = hex(await s.deriveBits({ name: "ECDH", public: a.publicKey }, b.privateKey, 384));
+    const bJwk = await s.exportKey("jwk", b.publicKey);
+    const bAgain = await s.importKey("jwk", bJwk, alg, true, []);
+    const abAgain = hex(await s.deriveBits({ name: "ECDH", public: bAgain }, a.privateKey, 384));
+
+    const mac = await s.generateKey({ name: "HMAC", hash: "SHA-512" }, true, ["sign", "verify"]);
+    const macJwk = await s.exportKey("jwk", mac);
+    const macAgain = await s.importKey("jwk", macJwk, { name: "HMAC", hash: "SHA-512" }, false, ["verify"]);
+    const tag = await s.sign("HMAC", mac, enc);
+
+    const aes = await s.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+    const aesJwk = await s.exportKey("jwk", aes);
+    const aesAgain = await s.importKey("jwk", aesJwk, "AES-GCM", false, ["decrypt"]);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const aesCt = await s.encrypt({ name: "AES-GCM", iv }, aes, enc);
+
+    return {
+      oaep: text(await s.decrypt({ name: "RSA-OAEP" }, oaep.privateKey, oaepCt)),
+      oaepUsages: [oaep.publicKey.usages, oaep.privateKey.usages],
+      ecdhAgree: ab === ba && ab === abAgain && ab.length === 96,
+      ecdhPublicUsages: a.publicKey.usages,
+      ecdhJwk: [bJwk.kty, bJwk.crv, typeof bJwk.x, "d" in bJwk],
+      hmacLength: (mac.algorithm as any).length,
+      hmacJwkAlg: macJwk.alg,
+      hmacVerifies: await s.verify("HMAC", macAgain, tag, enc),
+      aesJwkAlg: aesJwk.alg,
+      aes: text(await s.decrypt({ name: "AES-GCM", iv }, aesAgain, aesCt)),
+      jwkExtMismatch: await errorName(() => s.importKey("jwk", { ...aesJwk, ext: false }, "AES-GCM", true, ["decrypt"])),
+      jwkOpsMismatch: await errorName(() => s.importKey("jwk", { ...aesJwk, key_ops: ["encrypt"] }, "AES-GCM", false, ["decrypt"])),
+    };
+  },
+});
