@@ -17,13 +17,14 @@ import structlog
 
 from tenants.keys import mint_key
 
-from .auth import Authenticator
+from .auth import Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
 from .deploy.activation import ActiveCode
 from .deploy.push import PushManager
 from .exports.jobs import Jobs
 from .files import BlobStore, FileService, LocalBlobStore, S3BlobStore
+from .own_site import OwnSite
 from .replication.codesync import CodeFollower
 from .replication.follower import Follower
 from .replication.forwarder import HttpForwarder
@@ -86,8 +87,18 @@ class DeploymentApp:
         )
         self.system = SystemFunctions(DashboardServices(self.db, self.code, self.files))
         self.runner.system = self.system
+        own_site = OwnSite(
+            self.runner,
+            lambda: self.code.current() is not None,
+            public_url=config.public_url,
+            site_url=config.site_url,
+        )
         self.auth = Authenticator(
-            config.name, config.instance_secret, config.revocation_path, self.code.auth_providers
+            config.name,
+            config.instance_secret,
+            config.revocation_path,
+            self.code.auth_providers,
+            JwksCache(fetch_json_via(own_site)),
         )
         self.scheduler = Scheduler(
             self.db,

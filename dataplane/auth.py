@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
@@ -121,7 +121,8 @@ def bearer_from_headers(headers: Mapping[str, str]) -> tuple[str, str] | None:
 class JwksCache:
     """JWKS documents by URL (OIDC discovery resolved), refreshed after a TTL or unknown kid."""
 
-    def __init__(self) -> None:
+    def __init__(self, fetch: Callable[[str], Any] | None = None) -> None:
+        self._fetch = fetch or fetch_json
         self._lock = threading.Lock()
         self._sets: dict[str, tuple[float, jwt.PyJWKSet]] = {}
         self._discovery: dict[str, str] = {}
@@ -137,7 +138,7 @@ class JwksCache:
         if known is not None:
             return known
         url = domain.rstrip("/") + "/.well-known/openid-configuration"
-        doc = _fetch_json(url)
+        doc = self._fetch(url)
         uri = doc.get("jwks_uri") if isinstance(doc, dict) else None
         if not isinstance(uri, str):
             raise AuthError(f"OpenID configuration at {url} has no jwks_uri")
@@ -160,7 +161,7 @@ class JwksCache:
 
     def _refresh(self, url: str, now: float) -> tuple[float, jwt.PyJWKSet]:
         try:
-            keyset = jwt.PyJWKSet.from_dict(_fetch_json(url))
+            keyset = jwt.PyJWKSet.from_dict(self._fetch(url))
         except jwt.PyJWTError as exc:
             raise AuthError(f"Invalid JWKS at {_short(url)}: {exc}") from exc
         entry = (now, keyset)
@@ -182,7 +183,7 @@ def _pick_key(keyset: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
     return None
 
 
-def _fetch_json(url: str) -> Any:
+def fetch_json(url: str) -> Any:
     """GET a JSON document; `data:` URLs (allowed for customJwt jwks) are decoded inline."""
     if url.startswith("data:"):
         meta, _, payload = url[5:].partition(",")
@@ -198,6 +199,29 @@ def _fetch_json(url: str) -> Any:
         return orjson.loads(response.content)
     except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
         raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
+
+
+class LocalDocuments(Protocol):
+    """Documents this deployment serves itself (see own_site.py), fetched without a network
+    round trip: the thread waiting for an answer may be the one that has to serve it."""
+
+    def serves(self, url: str) -> bool: ...
+
+    def fetch(self, url: str) -> bytes: ...
+
+
+def fetch_json_via(local: LocalDocuments) -> Callable[[str], Any]:
+    """fetch_json, with URLs the deployment serves itself answered in-process."""
+
+    def fetch(url: str) -> Any:
+        if not local.serves(url):
+            return fetch_json(url)
+        try:
+            return orjson.loads(local.fetch(url))
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
+
+    return fetch
 
 
 def _normalize_issuer(issuer: str) -> str:

@@ -97,7 +97,7 @@ class ActiveCode:
                 return None
             modules = store.load_modules(txn)
             env = store.load_env(txn)
-            bundle, app, _ = analyze(modules, env, self.runner.limits)
+            bundle, app, _ = analyze(modules, self.function_env(env), self.runner.limits)
             return self.activate(bundle, app, config, env)
 
     def env_changed(self, env: dict[str, str]) -> None:

@@ -91,7 +91,10 @@ class PushManager:
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
-        bundle, analysed, auth = app_analysis.analyze(all_modules, env, self.code.runner.limits)
+        # auth.config.js and module top levels see the built-in CONVEX_SITE_URL/CLOUD_URL too.
+        bundle, analysed, auth = app_analysis.analyze(
+            all_modules, self.code.function_env(env), self.code.runner.limits
+        )
         try:
             check_crons(analysed.crons)
         except CronError as e:

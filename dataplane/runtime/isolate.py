@@ -9,8 +9,6 @@ After a time-out or out-of-memory the isolate is marked broken and the pool repl
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from . import webcrypto
 from .limits import RuntimeLimits
 from .modules import Bundle
 from .v8 import (
@@ -31,8 +30,11 @@ from .v8 import (
     Wakeup,
 )
 
-RUNTIME_JS = (Path(__file__).parent / "js" / "runtime.js").read_text(encoding="utf-8")
-_DIGESTS = {"SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+_JS = Path(__file__).parent / "js"
+# webcrypto.js defines the crypto.subtle factory runtime.js takes.
+RUNTIME_JS = (_JS / "webcrypto.js").read_text(encoding="utf-8") + (_JS / "runtime.js").read_text(
+    encoding="utf-8"
+)
 
 
 class SyscallFailure(Exception):
@@ -336,18 +338,6 @@ class _CallDriver:
             if not 0 <= n <= 65536:
                 raise SyscallFailure("crypto.getRandomValues: at most 65536 bytes")
             return orjson.dumps(base64.b64encode(os.urandom(n)).decode()).decode()
-        if op == "strata/hmac":
-            req = orjson.loads(args)
-            algo = _DIGESTS.get(str(req.get("hash")))
-            if algo is None:
-                raise SyscallFailure(f"Unsupported HMAC hash {req.get('hash')!r}")
-            mac = hmac.new(base64.b64decode(req["key"]), base64.b64decode(req["data"]), algo)
-            return orjson.dumps(base64.b64encode(mac.digest()).decode()).decode()
-        if op == "strata/digest":
-            req = orjson.loads(args)
-            algo = _DIGESTS.get(str(req.get("algorithm")))
-            if algo is None:
-                raise SyscallFailure(f"Unsupported digest algorithm {req.get('algorithm')!r}")
-            digest = hashlib.new(algo, base64.b64decode(req["data"])).digest()
-            return orjson.dumps(base64.b64encode(digest).decode()).decode()
+        if op.startswith(webcrypto.PREFIX):
+            return webcrypto.serve(op, args)
         return self.host.syscall(op, args)

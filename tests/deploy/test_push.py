@@ -270,3 +270,48 @@ def test_restart_restores_active_code(tmp_path: Path, any_db_url: str) -> None:
         assert second.runner.run_query("tasks:open", {"owner": "bo"}).value == ["persist"]
     finally:
         second.close()
+
+
+_SITE_AUTH_CONFIG = """
+export default {
+  providers: [{ domain: process.env.CONVEX_SITE_URL, applicationID: "convex" }],
+};
+"""
+_BUILTIN_ENV_MODULE = """
+import { query } from "./_generated/server";
+// Read while the module loads (push-time analysis included), and again when called.
+const atLoad = { site: process.env.CONVEX_SITE_URL, cloud: process.env.CONVEX_CLOUD_URL };
+export const urls = query({
+  args: {},
+  handler: async () => ({
+    atLoad,
+    site: process.env.CONVEX_SITE_URL ?? null,
+    cloud: process.env.CONVEX_CLOUD_URL ?? null,
+  }),
+});
+"""
+
+
+def test_builtin_urls_are_set_at_push_time_and_run_time(tmp_path: Path) -> None:
+    # Convex provides CONVEX_SITE_URL / CONVEX_CLOUD_URL to every deployment: Convex Auth's
+    # auth.config.ts names `process.env.CONVEX_SITE_URL` as its issuer and is evaluated at push.
+    app = app_variant(
+        tmp_path, "site-url", {"auth.config.ts": _SITE_AUTH_CONFIG, "urls.ts": _BUILTIN_ENV_MODULE}
+    )
+    site, cloud = "http://127.0.0.1:3210/http", "http://127.0.0.1:3210"
+    expected = {"atLoad": {"site": site, "cloud": cloud}, "site": site, "cloud": cloud}
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    first = make_deployment(tmp_path, url)
+    try:
+        start, diff = deploy(first.pushes, push_request(app))
+        assert start["appAuth"] == [{"domain": site, "applicationID": "convex"}]
+        assert diff["authDiff"]["added"] == [site]
+        assert first.runner.run_query("urls:urls", {}).value == expected
+    finally:
+        first.close()
+    second = make_deployment(tmp_path, url)  # a restart re-analyses the stored code
+    try:
+        assert second.code.current() is not None
+        assert second.runner.run_query("urls:urls", {}).value == expected
+    finally:
+        second.close()

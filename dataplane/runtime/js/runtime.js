@@ -10,7 +10,9 @@
   const notify = g.__strataNotify;
   const sab = g.__strataSab;
   const reqSab = g.__strataReqSab;
+  const makeWebCrypto = g.__strataWebCrypto;
   delete g.__strataReqSab;
+  delete g.__strataWebCrypto;
   delete g.__strataNotify;
   delete g.__strataSab;
 
@@ -659,51 +661,10 @@
     for (let i = 0; i < n; i++) out[i] = (xoshiro() * 256) | 0;
     return out;
   }
-  class CryptoKey {
-    constructor(algorithm, raw, usages, extractable) {
-      this.type = "secret";
-      this.algorithm = algorithm;
-      this.usages = usages;
-      this.extractable = extractable;
-      Object.defineProperty(this, "_raw", { value: raw });
-    }
-  }
+  // crypto.subtle and CryptoKey: js/webcrypto.js, served by dataplane/runtime/webcrypto.py.
+  const { subtle, CryptoKey, SubtleCrypto } = makeWebCrypto({ call, toBytes, bytesToB64, b64ToBytes, DOMException });
   g.CryptoKey = CryptoKey;
-  function hashName(h) {
-    return String(typeof h === "string" ? h : h && h.name).toUpperCase();
-  }
-  function hmac(key, data) {
-    const out = call("strata/hmac", JSON.stringify({ hash: key.algorithm.hash.name, key: bytesToB64(key._raw), data: bytesToB64(toBytes(data)) }));
-    return b64ToBytes(JSON.parse(out));
-  }
-  const subtle = {
-    async digest(algorithm, data) {
-      const name = typeof algorithm === "string" ? algorithm : algorithm && algorithm.name;
-      const hex = call("strata/digest", JSON.stringify({ algorithm: String(name).toUpperCase(), data: bytesToB64(toBytes(data)) }));
-      return b64ToBytes(JSON.parse(hex)).buffer;
-    },
-    async importKey(format, keyData, algorithm, extractable, usages) {
-      const name = String(typeof algorithm === "string" ? algorithm : algorithm.name).toUpperCase();
-      if (format !== "raw" || name !== "HMAC") throw new DOMException("Only raw HMAC keys are supported by crypto.subtle.importKey in this runtime", "NotSupportedError");
-      return new CryptoKey({ name: "HMAC", hash: { name: hashName(algorithm.hash) } }, toBytes(keyData).slice(), usages, extractable);
-    },
-    async sign(algorithm, key, data) {
-      if (!(key instanceof CryptoKey) || key.algorithm.name !== "HMAC") throw new DOMException("Only HMAC signing is supported in this runtime", "NotSupportedError");
-      return hmac(key, data).buffer;
-    },
-    async verify(algorithm, key, signature, data) {
-      const mac = hmac(key, data);
-      const sig = toBytes(signature);
-      if (sig.length !== mac.length) return false;
-      let diff = 0;
-      for (let i = 0; i < mac.length; i++) diff |= mac[i] ^ sig[i];
-      return diff === 0;
-    },
-    async exportKey(format, key) {
-      if (format !== "raw" || !key.extractable) throw new DOMException("Key is not extractable as raw", "InvalidAccessError");
-      return key._raw.slice().buffer;
-    },
-  };
+  g.SubtleCrypto = SubtleCrypto;
   // The CLI maps `async_hooks` imports to these globals. V8 has no async context
   // propagation here, so a store is visible during the synchronous part of run().
   class AsyncLocalStorage {
