@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from dataplane.deployment import Deployment
 
+from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionRunner, analyze_bundle, build_bundle
 from tests.apps.cli_bundle import cli_modules
 from tests.runtime.conftest import activate, make_deployment
@@ -43,7 +43,7 @@ def crunner(
     tmp_path_factory: pytest.TempPathFactory, crypto_bundle: Bundle, crypto_analysis: AppAnalysis
 ) -> Iterator[FunctionRunner]:
     tmp: Path = tmp_path_factory.mktemp("webcrypto")
-    deployment: Deployment = make_deployment(tmp, "webcrypto-test")
+    deployment: DeploymentApp = make_deployment(tmp, "webcrypto-test")
     try:
         yield activate(deployment, crypto_bundle, crypto_analysis, env={})
     finally:
