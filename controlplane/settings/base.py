@@ -1,8 +1,27 @@
 """Core Django settings: apps, middleware, security, static files, logging."""
 
-from .env import BASE_DIR, DATA_DIR, env
+from pathlib import Path
 
-SECRET_KEY = env.str("STRATA_SECRET_KEY", default="dev-insecure-change-me")
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import BASE_DIR, DATA_DIR, env
+from .secret_key import resolve_secret_key
+
+# "production" refuses a missing, default or weak secret key; "development" (the default, what
+# scripts/up runs) creates a random key file under the data directory on first start.
+STRATA_ENV = env.str("STRATA_ENV", default="development").strip().lower()
+if STRATA_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"STRATA_ENV must be 'development' or 'production', not {STRATA_ENV!r}"
+    )
+STRATA_SECRET_KEY_FILE = Path(
+    env.str("STRATA_SECRET_KEY_FILE", default=str(DATA_DIR / "secret_key"))
+)
+SECRET_KEY = resolve_secret_key(
+    env.str("STRATA_SECRET_KEY", default=""),
+    STRATA_SECRET_KEY_FILE,
+    production=STRATA_ENV == "production",
+)
 DEBUG = env.bool("STRATA_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("STRATA_ALLOWED_HOSTS", default=["*"])
 BASE_DOMAIN = env.str("STRATA_BASE_DOMAIN", default="localhost")

@@ -1,0 +1,82 @@
+"""Start-up configuration checks, run as real `manage.py` processes: the secret key, the
+control-plane database's file mode, and malformed settings answered with a clear error."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PRINT_KEY = "from django.conf import settings; print('KEY=' + settings.SECRET_KEY)"
+
+
+def manage(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run manage.py with a clean Strata environment (nothing inherited but the basics)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("STRATA_", "DATABASE_URL"))}
+    base.update({"STRATA_DATA_DIR": str(data_dir), "REDIS_URL": "", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+
+
+def printed_key(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return next(line[4:] for line in result.stdout.splitlines() if line.startswith("KEY="))
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_first_start_creates_a_private_random_key_and_later_starts_reuse_it(
+    tmp_path: Path,
+) -> None:
+    # What scripts/up runs first: migrate, on a fresh data directory.
+    assert manage(tmp_path, "migrate", "--no-input").returncode == 0
+    key_file = tmp_path / "secret_key"
+    assert key_file.is_file() and mode(key_file) == 0o600
+    first = printed_key(manage(tmp_path, "shell", "-c", PRINT_KEY))
+    assert first == key_file.read_text().strip()
+    assert len(first) >= 50 and first != "dev-insecure-change-me"
+    assert printed_key(manage(tmp_path, "shell", "-c", PRINT_KEY)) == first
+    # Another data directory gets another key: nothing is shared by default.
+    assert printed_key(manage(tmp_path / "other", "shell", "-c", PRINT_KEY)) != first
+
+
+def test_production_refuses_a_missing_default_or_weak_key(tmp_path: Path) -> None:
+    missing = manage(tmp_path, "check", STRATA_ENV="production")
+    assert missing.returncode != 0
+    assert "STRATA_SECRET_KEY" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "secret_key").exists()  # production never invents a key
+
+    default = manage(
+        tmp_path, "check", STRATA_ENV="production", STRATA_SECRET_KEY="dev-insecure-change-me"
+    )
+    assert default.returncode != 0 and "default secret key" in default.stderr
+
+    weak = manage(tmp_path, "check", STRATA_ENV="production", STRATA_SECRET_KEY="short")
+    assert weak.returncode != 0 and "at least 32 characters" in weak.stderr
+
+    strong = "x9" * 25
+    ok = manage(
+        tmp_path, "shell", "-c", PRINT_KEY, STRATA_ENV="production", STRATA_SECRET_KEY=strong
+    )
+    assert printed_key(ok) == strong
+
+    # A key file written by an earlier (development) start is accepted in production.
+    created = printed_key(manage(tmp_path, "shell", "-c", PRINT_KEY))
+    assert printed_key(manage(tmp_path, "shell", "-c", PRINT_KEY, STRATA_ENV="production")) == (
+        created
+    )
+
+    bad_env = manage(tmp_path, "check", STRATA_ENV="prod")
+    assert bad_env.returncode != 0 and "STRATA_ENV must be" in bad_env.stderr
