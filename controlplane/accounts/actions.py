@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from controlplane.audit.actions import Actor, record
 from controlplane.errors import ActionError, Conflict
+from controlplane.keys.models import AccessToken, TokenKind
 
 from .models import Profile
 
@@ -111,7 +112,38 @@ def reset_password(token: str, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     record(Actor(user=user), None, "user.reset_password", user)
+    revoke_personal_tokens(Actor(user=user), user)
     return user
+
+
+@transaction.atomic
+def change_password(actor: Actor, user: User, current: str, new: str) -> User:
+    """Set a new password (the current one must be given); every other personal token of the
+    user is revoked, so a leaked token dies with the old password. `actor.token` survives."""
+    if not user.check_password(current):
+        raise ActionError("The current password is wrong", code="InvalidCredentials")
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise ActionError(" ".join(exc.messages), code="WeakPassword") from exc
+    user.set_password(new)
+    user.save(update_fields=["password"])
+    record(actor, None, "user.change_password", user)
+    revoke_personal_tokens(actor, user, keep=actor.token)
+    return user
+
+
+def revoke_personal_tokens(actor: Actor, user: User, keep: AccessToken | None = None) -> int:
+    """Revoke all of `user`'s live personal tokens but `keep`; one audit event. The console
+    and CLI authenticate with these tokens only (the control plane issues no sessions)."""
+    live = AccessToken.objects.filter(kind=TokenKind.PERSONAL, user=user, revoked_at=None)
+    if keep is not None:
+        live = live.exclude(pk=keep.pk)
+    ids = list(live.values_list("token_id", flat=True))
+    if ids:
+        AccessToken.objects.filter(token_id__in=ids).update(revoked_at=timezone.now())
+        record(actor, None, "user.revoke_personal_tokens", user, token_ids=ids)
+    return len(ids)
 
 
 def check_credentials(email: str, password: str) -> User:

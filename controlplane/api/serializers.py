@@ -68,6 +68,11 @@ class ResetIn(serializers.Serializer):
     password = serializers.CharField(max_length=200, trim_whitespace=False)
 
 
+class ChangePasswordIn(serializers.Serializer):
+    currentPassword = serializers.CharField(max_length=200, trim_whitespace=False)
+    newPassword = serializers.CharField(max_length=200, trim_whitespace=False)
+
+
 # ---- tokens --------------------------------------------------------------------------------
 
 

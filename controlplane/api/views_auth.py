@@ -78,6 +78,18 @@ class ResetPasswordView(AnonymousView):
         return Response({})
 
 
+class ChangePasswordView(TeamScopedView):
+    @op(request=s.ChangePasswordIn, response=s.Empty, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        token = self.require_personal()
+        assert token.user is not None
+        body = _body(s.ChangePasswordIn, request)
+        accounts.change_password(
+            self.actor, token.user, body["currentPassword"], body["newPassword"]
+        )
+        return Response({})
+
+
 class TokenDetailsView(TeamScopedView):
     @op(response=s.TokenDetailsOut, tags=["tokens"])
     def get(self, request: Request) -> Response:
