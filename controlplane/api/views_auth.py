@@ -101,7 +101,7 @@ class TokenDetailsView(TeamScopedView):
                 "name": token.name,
                 "userId": token.user_id,
                 "teamId": token.team_id,
-                "role": token.role if token.kind == TokenKind.TEAM else None,
+                "role": keys.team_token_role(token) if token.kind == TokenKind.TEAM else None,
             }
         )
 

@@ -63,3 +63,68 @@ def test_password_change_revokes_the_other_personal_tokens(make_user: Any) -> No
     assert status_with(mine.token) == 200  # the token that made the change stays
     assert login("changer@x.test").status_code == 400
     assert login("changer@x.test", new).status_code == 201
+
+
+# ---- team tokens are bound to their creator's membership -----------------------------------
+
+
+def join(owner: Caller, team_id: int, member: Caller, role: str) -> int:
+    """Invite `member` into the team with `role` and accept: the member's user id."""
+    mail.outbox.clear()
+    r = owner.post(f"teams/{team_id}/invite_team_member", {"email": member.email, "role": role})
+    assert r.status_code == 201, r.content
+    invite = re.search(r"(inv_\S+)", mail.outbox[-1].body)
+    assert invite is not None
+    assert member.post("invites/accept", {"token": invite.group(1)}).status_code == 200
+    return int(member.get("token_details").json()["userId"])
+
+
+def team_token(creator: Caller, team_id: int, role: str = "admin") -> Caller:
+    r = creator.post(f"teams/{team_id}/create_access_token", {"name": "ci", "role": role})
+    assert r.status_code == 201, r.content
+    return Caller(APIClient(), r.json()["accessToken"])
+
+
+def test_removed_admins_team_token_is_refused(
+    team_owner: tuple[Caller, int], make_user: Any, create_project: Any
+) -> None:
+    owner, team_id = team_owner
+    name, _url = create_project("app", "prod")
+    admin = make_user("admin@x.test")
+    admin_id = join(owner, team_id, admin, "admin")
+    token = team_token(admin, team_id)
+    # A token minted by that team token answers to the same person.
+    minted = team_token(token, team_id, "developer")
+    assert token.get(f"deployments/{name}/list_environment_variables").status_code == 200
+    assert minted.get(f"teams/{team_id}").status_code == 200
+
+    r = owner.post(f"teams/{team_id}/remove_team_member", {"memberId": admin_id})
+    assert r.status_code == 200, r.content
+    for caller in (token, minted):
+        assert caller.get(f"deployments/{name}/list_environment_variables").status_code == 401
+        r = caller.post(f"deployments/{name}/create_deploy_key", {"name": "exfil"})
+        assert r.status_code == 401
+    # And they stay refused if the person is invited back: the removal revoked them.
+    join(owner, team_id, admin, "admin")
+    assert token.get(f"teams/{team_id}").status_code == 401
+
+
+def test_demoted_creators_team_token_loses_the_rights_at_once(
+    team_owner: tuple[Caller, int], make_user: Any, create_project: Any
+) -> None:
+    owner, team_id = team_owner
+    name, _url = create_project("app", "prod")
+    admin = make_user("demoted@x.test")
+    admin_id = join(owner, team_id, admin, "admin")
+    token = team_token(admin, team_id)
+    assert token.post(f"deployments/{name}/create_deploy_key", {"name": "k"}).status_code == 201
+
+    r = owner.post(
+        f"teams/{team_id}/update_team_member_role", {"memberId": admin_id, "role": "viewer"}
+    )
+    assert r.status_code == 200, r.content
+    assert token.get("token_details").json()["role"] == "viewer"
+    assert token.get(f"deployments/{name}").status_code == 200  # a viewer may look
+    r = token.post(f"deployments/{name}/create_deploy_key", {"name": "k2"})
+    assert r.status_code == 403
+    assert token.get(f"deployments/{name}/list_environment_variables").status_code == 403
