@@ -19,6 +19,7 @@ from controlplane.audit.actions import Actor, record
 from controlplane.errors import ActionError, Conflict
 from controlplane.keys.models import AccessToken, TokenKind
 
+from . import backoff
 from .models import Profile
 
 VERIFY_SALT = "strata.accounts.verify-email"
@@ -113,6 +114,7 @@ def reset_password(token: str, password: str) -> User:
     user.save(update_fields=["password"])
     record(Actor(user=user), None, "user.reset_password", user)
     revoke_personal_tokens(Actor(user=user), user)
+    backoff.clear(user.username)  # a valid reset token proves control of the mailbox
     return user
 
 
@@ -147,9 +149,14 @@ def revoke_personal_tokens(actor: Actor, user: User, keep: AccessToken | None = 
 
 
 def check_credentials(email: str, password: str) -> User:
-    user = authenticate(username=_normalize(email), password=password)
+    """The user with this email and password; failures feed the per-account backoff."""
+    email = _normalize(email)
+    backoff.claim_attempt(email)
+    user = authenticate(username=email, password=password)
     if not isinstance(user, User):
+        backoff.record_failure(email)
         raise ActionError("Wrong email or password", code="InvalidCredentials")
+    backoff.clear(email)
     profile, _ = Profile.objects.get_or_create(user=user)
     if settings.STRATA_REQUIRE_EMAIL_VERIFICATION and not profile.email_verified:
         raise ActionError("Verify your email address before logging in", code="EmailNotVerified")

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from controlplane.errors import ActionError
+from controlplane.errors import ActionError, TooManyRequests
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
@@ -26,7 +26,10 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ActionError):
-        return Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        response = Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        if isinstance(exc, TooManyRequests):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         return Response({"code": "NotFound", "message": "Not found"}, status=404)
     if isinstance(exc, exceptions.ValidationError):

@@ -5,10 +5,17 @@ enumeration through sign-up; oversized bodies."""
 from __future__ import annotations
 
 import re
+import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.core import mail
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from .conftest import PASSWORD, Caller
@@ -128,3 +135,121 @@ def test_demoted_creators_team_token_loses_the_rights_at_once(
     r = token.post(f"deployments/{name}/create_deploy_key", {"name": "k2"})
     assert r.status_code == 403
     assert token.get(f"deployments/{name}/list_environment_variables").status_code == 403
+
+
+# ---- login throttling: client address and per-account backoff ------------------------------
+
+
+@override_settings(STRATA_API_ANON_RATE_LIMIT=3)
+def test_spoofed_forwarded_for_does_not_escape_the_address_limit() -> None:
+    def attempt(i: int, peer: str, forwarded: str) -> int:
+        r = login(
+            f"nobody{i}@x.test",  # another account each time: only the address limit applies
+            "wrong-password",
+            REMOTE_ADDR=peer,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+        return int(r.status_code)
+
+    codes = [attempt(i, "203.0.113.7", f"198.51.100.{i}") for i in range(4)]
+    assert codes == [400, 400, 400, 429]
+
+
+@override_settings(STRATA_API_ANON_RATE_LIMIT=3, STRATA_TRUSTED_PROXIES=("10.0.0.0/8",))
+def test_behind_a_trusted_proxy_the_address_it_saw_is_limited() -> None:
+    def attempt(i: int, forwarded: str) -> int:
+        r = login(
+            f"nobody{i}@x.test",
+            "wrong-password",
+            REMOTE_ADDR="10.1.2.3",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+        return int(r.status_code)
+
+    # Distinct clients behind the proxy each get their own budget ...
+    assert [attempt(i, f"198.51.100.{i}") for i in range(5)] == [400] * 5
+    # ... and one client cannot reset its own by prepending addresses: the proxy appends
+    # the real one, and that is the one read (right to left, skipping trusted proxies).
+    spoofed = [attempt(i, f"192.0.2.{i}, 203.0.113.9, 10.9.9.9") for i in range(4)]
+    assert spoofed == [400, 400, 400, 429]
+
+
+@pytest.fixture(params=["locmem", pytest.param("redis", marks=pytest.mark.redis)])
+def shared_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The cache the backoff lives in: in-process, or the real Redis every process shares."""
+    if request.param == "locmem":
+        yield
+        return
+    prefix = f"test-{uuid.uuid4().hex}"
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/13",
+        "KEY_PREFIX": prefix,
+    }
+    with override_settings(CACHES={"default": redis_cache}):
+        assert isinstance(caches["default"], RedisCache)
+        yield
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/13")
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+
+
+@override_settings(
+    STRATA_API_ANON_RATE_LIMIT=1000,
+    STRATA_LOGIN_FREE_ATTEMPTS=3,
+    STRATA_LOGIN_BACKOFF_SECONDS=300,
+    STRATA_LOGIN_BACKOFF_MAX_SECONDS=300,
+)
+def test_distributed_guessing_hits_the_account_backoff_and_a_reset_lifts_it(
+    make_user: Any, shared_cache: None
+) -> None:
+    make_user("target@x.test")
+
+    def attempt(i: int, password: str) -> Any:
+        return login("target@x.test", password, REMOTE_ADDR=f"198.51.100.{i}")
+
+    # Every guess comes from a new address, so no address limit ever applies.
+    assert [attempt(i, f"guess-{i}").status_code for i in range(4)] == [400] * 4
+    # The fourth failure holds the account: even the right password is not checked now.
+    locked = attempt(50, PASSWORD)
+    assert locked.status_code == 429, locked.content
+    assert locked.json()["code"] == "TooManyLoginAttempts"
+    assert 0 < int(locked["Retry-After"]) <= 300
+    assert attempt(51, "guess-51").status_code == 429
+    # An unknown address answers the same way (no account enumeration through the backoff).
+    for i in range(5):
+        login("ghost@x.test", f"guess-{i}", REMOTE_ADDR=f"192.0.2.{i}")
+    assert login("ghost@x.test", "guess", REMOTE_ADDR="192.0.2.99").status_code == 429
+
+    # The owner resets the password by email, which lifts the hold.
+    mail.outbox.clear()
+    client = APIClient()
+    client.post("/v1/auth/request_password_reset", {"email": "target@x.test"}, format="json")
+    reset = re.search(r"^(\S+\.\S+)$", mail.outbox[-1].body, re.M)
+    assert reset is not None
+    new = "fresh-passphrase-after-attack"
+    r = client.post(
+        "/v1/auth/reset_password", {"token": reset.group(1), "password": new}, format="json"
+    )
+    assert r.status_code == 200
+    assert attempt(52, new).status_code == 201
+
+
+@override_settings(
+    STRATA_LOGIN_FREE_ATTEMPTS=2,
+    STRATA_LOGIN_BACKOFF_SECONDS=1,
+    STRATA_LOGIN_BACKOFF_MAX_SECONDS=1,
+)
+def test_the_real_user_logs_in_once_the_window_has_passed(make_user: Any) -> None:
+    make_user("patient@x.test")
+    for i in range(3):
+        assert (
+            login("patient@x.test", f"guess-{i}", REMOTE_ADDR=f"198.51.100.{i}").status_code == 400
+        )
+    assert login("patient@x.test").status_code == 429
+    time.sleep(1.5)  # the window (capped at 1 s here) is over
+    assert login("patient@x.test").status_code == 201
+    # Success cleared the failures: the next mistakes start from zero.
+    assert login("patient@x.test", "typo-1").status_code == 400
+    assert login("patient@x.test").status_code == 201
