@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import BASE_DIR, DATA_DIR, env
+from .env import BASE_DIR, DATA_DIR, env, integer
 from .secret_key import resolve_secret_key
 
 # "production" refuses a missing, default or weak secret key; "development" (the default, what
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "controlplane.api.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+
+# Largest request body the control plane reads (bytes); larger ones get a 413.
+STRATA_MAX_REQUEST_BYTES = integer("STRATA_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = STRATA_MAX_REQUEST_BYTES
 
 ROOT_URLCONF = "controlplane.urls"
 WSGI_APPLICATION = "controlplane.wsgi.application"

@@ -4,6 +4,7 @@ enumeration through sign-up; oversized bodies."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -12,10 +13,11 @@ from typing import Any
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django.core import mail
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.test import override_settings
+from django.test import AsyncClient, override_settings
 from rest_framework.test import APIClient
 
 from .conftest import PASSWORD, Caller
@@ -253,3 +255,40 @@ def test_the_real_user_logs_in_once_the_window_has_passed(make_user: Any) -> Non
     # Success cleared the failures: the next mistakes start from zero.
     assert login("patient@x.test", "typo-1").status_code == 400
     assert login("patient@x.test").status_code == 201
+
+
+# ---- request size ----------------------------------------------------------------------------
+
+BIG = 70 * 1024 * 1024
+
+
+def big_json() -> bytes:
+    return b'{"name": "' + b"a" * BIG + b'"}'
+
+
+def test_a_70_mb_body_is_a_413_in_the_error_shape(team_owner: tuple[Caller, int]) -> None:
+    owner, _team_id = team_owner
+    client = APIClient(raise_request_exception=False)
+    anonymous = client.generic("POST", "/v1/auth/login", big_json(), "application/json")
+    authenticated = client.generic(
+        "POST",
+        "/v1/teams/create_team",
+        big_json(),
+        "application/json",
+        HTTP_AUTHORIZATION=f"Bearer {owner.token}",
+        HTTP_IDEMPOTENCY_KEY="big-1",
+    )
+    for r in (anonymous, authenticated):
+        assert r.status_code == 413, r.content[:200]
+        assert r.json()["code"] == "PayloadTooLarge"
+        assert "larger than the limit of 2621440 bytes" in r.json()["message"]
+    # A body under the limit is read as usual.
+    r = owner.post("teams/create_team", {"name": "b" * 90})
+    assert r.status_code == 201, r.content
+
+
+def test_a_70_mb_body_is_a_413_through_the_asgi_handler() -> None:
+    post = async_to_sync(AsyncClient().post)
+    r = post("/v1/auth/login", big_json(), content_type="application/json")
+    assert r.status_code == 413
+    assert json.loads(r.content)["code"] == "PayloadTooLarge"

@@ -80,3 +80,36 @@ def test_production_refuses_a_missing_default_or_weak_key(tmp_path: Path) -> Non
 
     bad_env = manage(tmp_path, "check", STRATA_ENV="prod")
     assert bad_env.returncode != 0 and "STRATA_ENV must be" in bad_env.stderr
+
+
+PRINT_SETTING = "from django.conf import settings; print('VALUE=' + repr(settings.{}))"
+
+
+def setting(data_dir: Path, name: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return manage(data_dir, "shell", "-c", PRINT_SETTING.format(name), **env)
+
+
+def test_port_range_accepts_both_spellings_and_explains_a_bad_one(tmp_path: Path) -> None:
+    for spelling in ("3500-3599", "3500,3599", " 3500 - 3599 "):
+        r = setting(tmp_path, "STRATA_DP_PORT_RANGE", STRATA_DP_PORT_RANGE=spelling)
+        assert r.returncode == 0, r.stderr
+        assert "VALUE=(3500, 3599)" in r.stdout
+    for bad in ("3599-3500", "3500", "a-b", "0-10", "3500-70000"):
+        r = setting(tmp_path, "STRATA_DP_PORT_RANGE", STRATA_DP_PORT_RANGE=bad)
+        assert r.returncode != 0
+        assert "STRATA_DP_PORT_RANGE must be two ports" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_new_settings_are_validated_with_a_clear_error(tmp_path: Path) -> None:
+    ok = setting(tmp_path, "STRATA_TRUSTED_PROXIES", STRATA_TRUSTED_PROXIES="10.0.0.1,fd00::/8")
+    assert "VALUE=('10.0.0.1/32', 'fd00::/8')" in ok.stdout, ok.stderr
+    for name, value, message in [
+        ("STRATA_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", "'proxy.local' is neither"),
+        ("STRATA_LOGIN_FREE_ATTEMPTS", "0", "STRATA_LOGIN_FREE_ATTEMPTS must be an integer >= 1"),
+        ("STRATA_LOGIN_BACKOFF_SECONDS", "soon", "STRATA_LOGIN_BACKOFF_SECONDS must be"),
+        ("STRATA_MAX_REQUEST_BYTES", "-5", "STRATA_MAX_REQUEST_BYTES must be"),
+    ]:
+        r = manage(tmp_path, "check", **{name: value})
+        assert r.returncode != 0 and message in r.stderr, (name, r.stderr)
+        assert "Traceback" not in r.stderr
