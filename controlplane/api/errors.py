@@ -29,7 +29,11 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ActionError):
-        response = Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        details = getattr(exc, "details", None)
+        if details is not None:
+            body["details"] = details
+        response = Response(body, status=exc.status)
         if isinstance(exc, TooManyRequests):
             response["Retry-After"] = str(exc.retry_after)
         return response

@@ -20,6 +20,9 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import AsyncClient, override_settings
 from rest_framework.test import APIClient
 
+from controlplane.api.models import IdempotentRequest
+from controlplane.keys.models import DeployKey
+
 from .conftest import PASSWORD, Caller
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +295,37 @@ def test_a_70_mb_body_is_a_413_through_the_asgi_handler() -> None:
     r = post("/v1/auth/login", big_json(), content_type="application/json")
     assert r.status_code == 413
     assert json.loads(r.content)["code"] == "PayloadTooLarge"
+
+
+# ---- the idempotency table holds no secret ----------------------------------------------------
+
+
+def test_idempotency_records_keep_no_secret_and_replays_do_not_reveal_it(
+    team_owner: tuple[Caller, int], create_project: Any
+) -> None:
+    owner, team_id = team_owner
+    name, _url = create_project("app", "dev")
+    created = owner.post(
+        f"deployments/{name}/create_deploy_key", {"name": "ci"}, **{"Idempotency-Key": "dk-1"}
+    )
+    token = owner.post(
+        f"teams/{team_id}/create_access_token", {"name": "t"}, **{"Idempotency-Key": "tt-1"}
+    )
+    assert created.status_code == token.status_code == 201
+    secrets = (created.json()["deployKey"], token.json()["accessToken"])
+    stored = json.dumps(list(IdempotentRequest.objects.values()), default=str)
+    for secret in secrets:
+        assert secret[-20:] not in stored
+
+    again = owner.post(
+        f"deployments/{name}/create_deploy_key", {"name": "ci"}, **{"Idempotency-Key": "dk-1"}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "SecretNotReplayable"
+    assert again.json()["details"]["id"] == created.json()["id"]
+    assert secrets[0] not in again.content.decode()
+    assert DeployKey.objects.filter(deployment__name=name, name="ci").count() == 1
+    replayed_token = owner.post(
+        f"teams/{team_id}/create_access_token", {"name": "t"}, **{"Idempotency-Key": "tt-1"}
+    )
+    assert replayed_token.status_code == 409
+    assert replayed_token.json()["details"]["tokenId"] == token.json()["tokenId"]
