@@ -113,3 +113,19 @@ def test_new_settings_are_validated_with_a_clear_error(tmp_path: Path) -> None:
         r = manage(tmp_path, "check", **{name: value})
         assert r.returncode != 0 and message in r.stderr, (name, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def test_the_control_plane_database_and_data_directory_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    r = manage(data, "migrate", "--no-input")
+    assert r.returncode == 0, r.stderr
+    assert mode(data) == 0o700
+    db = data / "controlplane.sqlite3"
+    files = [db, *(p for p in data.iterdir() if p.name.startswith("controlplane.sqlite3-"))]
+    assert {mode(p) for p in files} == {0o600}, [(p.name, oct(mode(p))) for p in files]
+    assert mode(data / "secret_key") == 0o600
+
+    # A database left world-readable by an older version is tightened at the next start.
+    db.chmod(0o644)
+    assert manage(data, "check").returncode == 0
+    assert mode(db) == 0o600
