@@ -10,13 +10,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from controlplane.audit.actions import Actor, record
-from controlplane.errors import ActionError, Conflict
+from controlplane.errors import ActionError
 from controlplane.keys.models import AccessToken, TokenKind
 
 from . import backoff
@@ -31,24 +31,57 @@ def _normalize(email: str) -> str:
 
 
 @transaction.atomic
-def sign_up(email: str, password: str, name: str = "") -> User:
-    """Create a user (argon2-hashed password) and email a verification token."""
+def sign_up(email: str, password: str, name: str = "") -> User | None:
+    """Create a user (argon2-hashed password) and email a verification token.
+
+    An address that already has an account gets the same answer (None instead of the user,
+    which the API does not show) after the same work; its owner is told by email instead, so
+    sign-up does not reveal which addresses have accounts."""
     email = _normalize(email)
-    if User.objects.filter(username=email).exists():
-        raise Conflict("An account with this email already exists", code="EmailTaken")
     user = User(username=email, email=email, first_name=name[:150])
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ActionError(" ".join(exc.messages), code="WeakPassword") from exc
-    user.set_password(password)
-    user.save()
+    user.set_password(password)  # hashed in both cases: the time taken tells nothing either
+    existing = User.objects.filter(username=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # a concurrent sign-up with this address won
+            existing = User.objects.filter(username=email).first()
+    if existing is not None:
+        _send_already_registered(existing)
+        record(Actor(), None, "user.sign_up_existing", existing)
+        return None
     Profile.objects.create(user=user)
     record(Actor(user=user), None, "user.sign_up", user)
     token = signing.TimestampSigner(salt=VERIFY_SALT).sign(str(user.pk))
     # Sent inside the transaction: if it rolls back the token names no user and is useless.
     _send_verification(user, token)
     return user
+
+
+def _send_already_registered(user: User) -> None:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    verify = ""
+    if not profile.email_verified:
+        token = signing.TimestampSigner(salt=VERIFY_SALT).sign(str(user.pk))
+        verify = (
+            "\n\nThe address is not verified yet; this token verifies it:\n\n"
+            f"{token}\n\nPOST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/verify_email "
+            '{"token": "<token>"}'
+        )
+    send_mail(
+        "Your Strata account",
+        "Someone, perhaps you, tried to create a Strata account with this email address, "
+        "which already has one. Nothing was changed. Log in with your password, or reset it:"
+        f"\n\nPOST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/request_password_reset "
+        '{"email": "<this address>"}' + verify,
+        None,
+        [user.email],
+    )
 
 
 def _send_verification(user: User, token: str) -> None:

@@ -33,9 +33,8 @@ class SignUpIn(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
 
 
-class UserOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
+class SignUpOut(serializers.Serializer):
+    email = serializers.EmailField(help_text="A verification email was sent to this address.")
 
 
 class TokenIn(serializers.Serializer):

@@ -38,11 +38,13 @@ class AnonymousView(APIView):
 
 
 class SignUpView(AnonymousView):
-    @op(request=s.SignUpIn, response=s.UserOut, status=201, tags=["auth"])
+    @op(request=s.SignUpIn, response=s.SignUpOut, status=201, tags=["auth"])
     def post(self, request: Request) -> Response:
+        """The same answer whether or not the address already has an account (the owner of
+        an existing one is told by email)."""
         body = _body(s.SignUpIn, request)
-        user = accounts.sign_up(body["email"], body["password"], body["name"])
-        return Response({"id": user.pk, "email": user.email}, status=201)
+        accounts.sign_up(body["email"], body["password"], body["name"])
+        return Response({"email": body["email"].strip().lower()}, status=201)
 
 
 class VerifyEmailView(AnonymousView):

@@ -329,3 +329,33 @@ def test_idempotency_records_keep_no_secret_and_replays_do_not_reveal_it(
     )
     assert replayed_token.status_code == 409
     assert replayed_token.json()["details"]["tokenId"] == token.json()["tokenId"]
+
+
+# ---- sign-up does not reveal which addresses have accounts ---------------------------------
+
+
+def test_sign_up_answers_the_same_for_a_new_and_an_existing_address(make_user: Any) -> None:
+    make_user("taken@x.test")
+    client = APIClient()
+    mail.outbox.clear()
+    new = client.post(
+        "/v1/auth/sign_up", {"email": "fresh@x.test", "password": PASSWORD}, format="json"
+    )
+    existing = client.post(
+        "/v1/auth/sign_up",
+        {"email": "Taken@x.test", "password": "a-different-passphrase"},
+        format="json",
+    )
+    assert new.status_code == existing.status_code == 201
+    assert set(new.json()) == set(existing.json()) == {"email"}
+    assert existing.json() == {"email": "taken@x.test"}
+    # Both addresses get one email; the account owner's says someone tried, and changes nothing.
+    assert sorted(m.to[0] for m in mail.outbox) == ["fresh@x.test", "taken@x.test"]
+    notice = next(m for m in mail.outbox if m.to == ["taken@x.test"])
+    assert "already has one" in notice.body
+    assert login("taken@x.test").status_code == 201
+    assert login("taken@x.test", "a-different-passphrase").status_code == 400
+    # A weak password is refused the same way for both.
+    for email in ("fresh2@x.test", "taken@x.test"):
+        weak = client.post("/v1/auth/sign_up", {"email": email, "password": "short"}, format="json")
+        assert weak.status_code == 400 and weak.json()["code"] == "WeakPassword"
