@@ -155,8 +155,11 @@ def reset_password(token: str, password: str) -> User:
 def change_password(actor: Actor, user: User, current: str, new: str) -> User:
     """Set a new password (the current one must be given); every other personal token of the
     user is revoked, so a leaked token dies with the old password. `actor.token` survives."""
+    backoff.claim_attempt(user.username)  # guesses here count like failed logins
     if not user.check_password(current):
+        backoff.record_failure(user.username)
         raise ActionError("The current password is wrong", code="InvalidCredentials")
+    backoff.clear(user.username)
     try:
         validate_password(new, user)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import AsyncClient, override_settings
 from rest_framework.test import APIClient
 
+from controlplane.accounts import backoff
 from controlplane.api.models import IdempotentRequest
 from controlplane.keys.models import DeployKey
 
@@ -62,12 +63,19 @@ def test_password_reset_revokes_every_personal_token(make_user: Any) -> None:
     assert status_with(login("victim@x.test", new).json()["accessToken"]) == 200
 
 
+@override_settings(STRATA_LOGIN_FREE_ATTEMPTS=2, STRATA_LOGIN_BACKOFF_SECONDS=300)
 def test_password_change_revokes_the_other_personal_tokens(make_user: Any) -> None:
     mine = make_user("changer@x.test")
     stolen = login("changer@x.test").json()["accessToken"]
     new = "another-new-passphrase-7"
     wrong = mine.post("auth/change_password", {"currentPassword": "nope", "newPassword": new})
     assert wrong.status_code == 400 and wrong.json()["code"] == "InvalidCredentials"
+    # A stolen token cannot be used to guess the password faster than logins can.
+    assert login("changer@x.test", "nope-2").status_code == 400
+    assert login("changer@x.test", "nope-3").status_code == 400  # claims the window
+    guess = mine.post("auth/change_password", {"currentPassword": "nope-4", "newPassword": new})
+    assert guess.status_code == 429
+    backoff.clear("changer@x.test")  # (what the window's end, or a reset, does)
     assert status_with(stolen) == 200
     r = mine.post("auth/change_password", {"currentPassword": PASSWORD, "newPassword": new})
     assert r.status_code == 200, r.content
