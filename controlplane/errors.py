@@ -34,3 +34,14 @@ class Conflict(ActionError):
 class QuotaExceeded(ActionError):
     status = 402
     code = "QuotaExceeded"
+
+
+class TooManyRequests(ActionError):
+    """429; `retry_after` (seconds) becomes the Retry-After header."""
+
+    status = 429
+    code = "TooManyRequests"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

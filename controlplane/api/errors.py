@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from controlplane.errors import ActionError
+from controlplane.errors import ActionError, TooManyRequests
+
+from .limits import TOO_LARGE_CODE, too_large_message
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
@@ -26,7 +29,16 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ActionError):
-        return Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        details = getattr(exc, "details", None)
+        if details is not None:
+            body["details"] = details
+        response = Response(body, status=exc.status)
+        if isinstance(exc, TooManyRequests):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"code": TOO_LARGE_CODE, "message": too_large_message()}, status=413)
     if isinstance(exc, Http404):
         return Response({"code": "NotFound", "message": "Not found"}, status=404)
     if isinstance(exc, exceptions.ValidationError):

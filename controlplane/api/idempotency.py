@@ -1,4 +1,11 @@
-"""Idempotent creates: a retried POST with the same Idempotency-Key replays the first answer."""
+"""Idempotent creates: a retried POST with the same Idempotency-Key replays the first answer.
+
+Secrets (a new access token or deploy key) are never stored: the answer is kept without them.
+A retry of a request that created a secret does not create a second one and cannot show the
+first one again (it is shown once), so it is answered 409 SecretNotReplayable, with the stored
+answer (ids, names) in `details`: revoke that token or key and create a new one if the first
+answer was lost.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,34 @@ from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from controlplane.errors import ActionError
+from controlplane.errors import ActionError, Conflict
 
 from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 View = Callable[..., Response]
+# Response fields holding a secret shown once; never written to the idempotency table.
+SECRET_FIELDS = ("accessToken", "deployKey", "adminKey")
+WITHHELD = "_withheld"
+
+
+def storable(body: Any) -> Any:
+    """`body` without its secrets, marked with the names of the fields left out."""
+    if not isinstance(body, dict):
+        return body
+    withheld = [f for f in SECRET_FIELDS if f in body]
+    if not withheld:
+        return body
+    kept = {k: v for k, v in body.items() if k not in withheld}
+    return {**kept, WITHHELD: withheld}
+
+
+class SecretNotReplayable(Conflict):
+    code = "SecretNotReplayable"
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 def _caller(request: Request) -> str:
@@ -29,7 +58,15 @@ def _replay(record: IdempotentRequest, request_hash: str, path: str) -> Response
         raise ActionError(
             f"{HEADER} was already used for a different request", code="IdempotencyKeyReused"
         )
-    response = Response(record.body, status=record.status_code)
+    body = record.body
+    if isinstance(body, dict) and WITHHELD in body:
+        fields = ", ".join(body[WITHHELD])
+        raise SecretNotReplayable(
+            f"This {HEADER} already created the object in `details`; its secret ({fields}) "
+            "was shown once and is not stored. Revoke it and create a new one if it was lost.",
+            {k: v for k, v in body.items() if k != WITHHELD},
+        )
+    response = Response(body, status=record.status_code)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -59,7 +96,7 @@ def idempotent(view: View) -> View:
                         path=path,
                         request_hash=request_hash,
                         status_code=response.status_code,
-                        body=response.data,
+                        body=storable(response.data),
                     )
         except IntegrityError:
             winner = IdempotentRequest.objects.filter(caller=caller, key=key).first()

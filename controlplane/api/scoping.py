@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from controlplane.audit.actions import Actor
 from controlplane.deployments.models import Deployment, DeploymentType, Status
 from controlplane.errors import NotFound, PermissionDenied
+from controlplane.keys.actions import team_token_role
 from controlplane.keys.models import AccessToken, TokenKind
 from controlplane.projects.models import Project
 from controlplane.teams.models import Membership, Role, Team, role_at_least
@@ -51,7 +52,8 @@ class TeamScopedView(APIView):
         """team id -> the caller's role there."""
         token = self.token
         if token.kind == TokenKind.TEAM:
-            return {token.team_id: token.role} if token.team_id else {}
+            role = team_token_role(token)
+            return {token.team_id: role} if token.team_id and role else {}
         return dict(Membership.objects.filter(user=token.user).values_list("team_id", "role"))
 
     def team_ids(self, min_role: str = Role.VIEWER) -> list[int]:

@@ -33,9 +33,8 @@ class SignUpIn(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
 
 
-class UserOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
+class SignUpOut(serializers.Serializer):
+    email = serializers.EmailField(help_text="A verification email was sent to this address.")
 
 
 class TokenIn(serializers.Serializer):
@@ -66,6 +65,11 @@ class EmailIn(serializers.Serializer):
 class ResetIn(serializers.Serializer):
     token = serializers.CharField(max_length=500)
     password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+
+class ChangePasswordIn(serializers.Serializer):
+    currentPassword = serializers.CharField(max_length=200, trim_whitespace=False)
+    newPassword = serializers.CharField(max_length=200, trim_whitespace=False)
 
 
 # ---- tokens --------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from .client_ip import client_ip
+
 
 class TokenRateThrottle(SimpleRateThrottle):
     scope = "token"
@@ -19,6 +21,11 @@ class TokenRateThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_ident(self, request: Request) -> str:
+        """The peer address, or the client address a trusted proxy reports (never a header
+        the client itself controls)."""
+        return client_ip(request)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         token = getattr(request, "auth", None)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/login", a.LoginView.as_view()),
     path("auth/request_password_reset", a.RequestPasswordResetView.as_view()),
     path("auth/reset_password", a.ResetPasswordView.as_view()),
+    path("auth/change_password", a.ChangePasswordView.as_view()),
     path("token_details", a.TokenDetailsView.as_view()),
     path("list_personal_access_tokens", a.ListPersonalTokensView.as_view()),
     path("create_personal_access_token", a.CreatePersonalTokenView.as_view()),

@@ -38,11 +38,13 @@ class AnonymousView(APIView):
 
 
 class SignUpView(AnonymousView):
-    @op(request=s.SignUpIn, response=s.UserOut, status=201, tags=["auth"])
+    @op(request=s.SignUpIn, response=s.SignUpOut, status=201, tags=["auth"])
     def post(self, request: Request) -> Response:
+        """The same answer whether or not the address already has an account (the owner of
+        an existing one is told by email)."""
         body = _body(s.SignUpIn, request)
-        user = accounts.sign_up(body["email"], body["password"], body["name"])
-        return Response({"id": user.pk, "email": user.email}, status=201)
+        accounts.sign_up(body["email"], body["password"], body["name"])
+        return Response({"email": body["email"].strip().lower()}, status=201)
 
 
 class VerifyEmailView(AnonymousView):
@@ -78,6 +80,18 @@ class ResetPasswordView(AnonymousView):
         return Response({})
 
 
+class ChangePasswordView(TeamScopedView):
+    @op(request=s.ChangePasswordIn, response=s.Empty, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        token = self.require_personal()
+        assert token.user is not None
+        body = _body(s.ChangePasswordIn, request)
+        accounts.change_password(
+            self.actor, token.user, body["currentPassword"], body["newPassword"]
+        )
+        return Response({})
+
+
 class TokenDetailsView(TeamScopedView):
     @op(response=s.TokenDetailsOut, tags=["tokens"])
     def get(self, request: Request) -> Response:
@@ -89,7 +103,7 @@ class TokenDetailsView(TeamScopedView):
                 "name": token.name,
                 "userId": token.user_id,
                 "teamId": token.team_id,
-                "role": token.role if token.kind == TokenKind.TEAM else None,
+                "role": keys.team_token_role(token) if token.kind == TokenKind.TEAM else None,
             }
         )
 

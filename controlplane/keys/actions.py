@@ -17,7 +17,7 @@ from django.utils import timezone
 from controlplane.audit.actions import Actor, record
 from controlplane.deployments.models import Deployment, Status
 from controlplane.errors import ActionError, NotFound
-from controlplane.teams.models import Role, Team
+from controlplane.teams.models import ROLE_RANK, Membership, Role, Team
 from tenants.keys import ALL_ACTIONS, mint_key
 from tenants.scopes import key_actions
 
@@ -110,7 +110,8 @@ def create_access_token(
     role: str = Role.DEVELOPER,
     expires_at: datetime | None = None,
 ) -> tuple[AccessToken, str]:
-    """Personal tokens act as `user` in all their teams; team tokens act in `team` as `role`."""
+    """Personal tokens act as `user` in all their teams; team tokens act in `team` as `role`,
+    never above their creator's current role there (see `team_token_role`)."""
     token_id = secrets.token_hex(6)
     raw = f"{TOKEN_PREFIX[TokenKind(kind)]}_{token_id}_{secrets.token_urlsafe(32)}"
     token = AccessToken.objects.create(
@@ -121,11 +122,46 @@ def create_access_token(
         name=name,
         token_id=token_id,
         token_hash=sha256(raw),
-        created_by=actor.user,
+        created_by=_accountable_user(actor),
         expires_at=expires_at,
     )
     record(actor, team, f"{kind}_token.create", token, name=name)
     return token, raw
+
+
+def _accountable_user(actor: Actor) -> object:
+    """The person a new token answers to: the actor, or the creator of the team token acting
+    (so a token minted by a team token dies with the same membership)."""
+    if actor.user is not None:
+        return actor.user
+    return actor.token.created_by if actor.token is not None else None
+
+
+def team_token_role(token: AccessToken) -> str | None:
+    """The role a team token acts with now: the lesser of its own role and its creator's
+    current role in the team, or None when its creator is no longer an active member (then
+    the token is refused). Checked on every request, so a demotion takes effect at once."""
+    if token.team_id is None or token.created_by_id is None:
+        return None
+    creator_role = (
+        Membership.objects.filter(
+            team_id=token.team_id, user_id=token.created_by_id, user__is_active=True
+        )
+        .values_list("role", flat=True)
+        .first()
+    )
+    if creator_role is None:
+        return None
+    return min(Role(token.role), Role(creator_role), key=ROLE_RANK.__getitem__)
+
+
+@transaction.atomic
+def revoke_team_tokens_of(actor: Actor, team: Team, user_id: int) -> None:
+    """Revoke the live team tokens `user_id` created for `team` (on removal from the team)."""
+    for token in AccessToken.objects.filter(
+        kind=TokenKind.TEAM, team=team, created_by_id=user_id, revoked_at=None
+    ):
+        revoke_access_token(actor, token)
 
 
 @transaction.atomic
@@ -151,6 +187,8 @@ def authenticate_token(raw: str) -> AccessToken | None:
     if token.expires_at is not None and token.expires_at <= timezone.now():
         return None
     if token.user is not None and not token.user.is_active:
+        return None
+    if token.kind == TokenKind.TEAM and team_token_role(token) is None:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -1,6 +1,6 @@
 """REST management API: DRF defaults, rate limits, OpenAPI schema, cache for throttling."""
 
-from .env import env
+from .env import env, integer, networks
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["controlplane.api.authentication.BearerTokenAuthentication"],
@@ -17,6 +17,19 @@ REST_FRAMEWORK = {
 STRATA_API_RATE_LIMIT = env.int("STRATA_API_RATE_LIMIT", default=600)
 STRATA_API_ANON_RATE_LIMIT = env.int("STRATA_API_ANON_RATE_LIMIT", default=60)
 STRATA_API_PAGE_SIZE = env.int("STRATA_API_PAGE_SIZE", default=50)
+
+# Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed. Empty (the default): the
+# client address is the TCP peer, and X-Forwarded-For is ignored, since any client can set it.
+STRATA_TRUSTED_PROXIES = networks("STRATA_TRUSTED_PROXIES")
+# Per-account login backoff, whatever address the attempts come from: after this many failed
+# logins in a row, an account takes one attempt per window; the window starts at
+# STRATA_LOGIN_BACKOFF_SECONDS and doubles with each further failure up to
+# STRATA_LOGIN_BACKOFF_MAX_SECONDS. A successful login or a password reset clears it.
+STRATA_LOGIN_FREE_ATTEMPTS = integer("STRATA_LOGIN_FREE_ATTEMPTS", 5, minimum=1)
+STRATA_LOGIN_BACKOFF_SECONDS = integer("STRATA_LOGIN_BACKOFF_SECONDS", 2, minimum=1)
+STRATA_LOGIN_BACKOFF_MAX_SECONDS = integer(
+    "STRATA_LOGIN_BACKOFF_MAX_SECONDS", 300, minimum=STRATA_LOGIN_BACKOFF_SECONDS
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Strata management API",

@@ -1,8 +1,27 @@
 """Core Django settings: apps, middleware, security, static files, logging."""
 
-from .env import BASE_DIR, DATA_DIR, env
+from pathlib import Path
 
-SECRET_KEY = env.str("STRATA_SECRET_KEY", default="dev-insecure-change-me")
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import BASE_DIR, DATA_DIR, env, integer
+from .secret_key import resolve_secret_key
+
+# "production" refuses a missing, default or weak secret key; "development" (the default, what
+# scripts/up runs) creates a random key file under the data directory on first start.
+STRATA_ENV = env.str("STRATA_ENV", default="development").strip().lower()
+if STRATA_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"STRATA_ENV must be 'development' or 'production', not {STRATA_ENV!r}"
+    )
+STRATA_SECRET_KEY_FILE = Path(
+    env.str("STRATA_SECRET_KEY_FILE", default=str(DATA_DIR / "secret_key"))
+)
+SECRET_KEY = resolve_secret_key(
+    env.str("STRATA_SECRET_KEY", default=""),
+    STRATA_SECRET_KEY_FILE,
+    production=STRATA_ENV == "production",
+)
 DEBUG = env.bool("STRATA_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("STRATA_ALLOWED_HOSTS", default=["*"])
 BASE_DOMAIN = env.str("STRATA_BASE_DOMAIN", default="localhost")
@@ -31,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "controlplane.api.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -38,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+
+# Largest request body the control plane reads (bytes); larger ones get a 413.
+STRATA_MAX_REQUEST_BYTES = integer("STRATA_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = STRATA_MAX_REQUEST_BYTES
 
 ROOT_URLCONF = "controlplane.urls"
 WSGI_APPLICATION = "controlplane.wsgi.application"

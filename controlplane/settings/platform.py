@@ -1,11 +1,11 @@
 """Provisioning: which driver runs deployments, where their data lives, how they are reached."""
 
-from .env import DATA_DIR, env
+from .env import DATA_DIR, env, port_range
 
 STRATA_DRIVER = env.str("STRATA_DRIVER", default="local")  # local | kubernetes
 STRATA_DEPLOYMENTS_DIR = env.str("STRATA_DEPLOYMENTS_DIR", default=str(DATA_DIR / "deployments"))
 STRATA_DP_HOST = env.str("STRATA_DP_HOST", default="127.0.0.1")
-STRATA_DP_PORT_RANGE = tuple(env.list("STRATA_DP_PORT_RANGE", cast=int, default=[3300, 3999]))
+STRATA_DP_PORT_RANGE = port_range("STRATA_DP_PORT_RANGE", (3300, 3999))
 # Admin URL of a Postgres server on which "postgres" deployments get their own database.
 STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
 STRATA_DP_MEMORY_LIMIT_MB = env.int("STRATA_DP_MEMORY_LIMIT_MB", default=0)  # 0 = unlimited

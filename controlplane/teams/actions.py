@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from controlplane.audit.actions import Actor, record
 from controlplane.errors import ActionError, Conflict, NotFound, PermissionDenied
+from controlplane.keys.actions import revoke_team_tokens_of, team_token_role
 
 from .models import Invitation, Membership, Role, Team
 
@@ -106,7 +107,7 @@ def cancel_invitation(actor: Actor, team: Team, invitation_id: int) -> None:
 
 def _is_owner(actor: Actor, team: Team) -> bool:
     if actor.token is not None and actor.token.team_id == team.pk:
-        return actor.token.role == Role.OWNER
+        return team_token_role(actor.token) == Role.OWNER
     return (
         actor.user is not None
         and Membership.objects.filter(team=team, user=actor.user, role=Role.OWNER).exists()
@@ -148,6 +149,8 @@ def remove_member(actor: Actor, team: Team, user_id: int) -> None:
         if not _owners_left_without(team, user_id):
             raise ActionError("A team needs at least one owner", code="LastOwner")
     membership.delete()
-    # A removed member's tokens stop working for this team at once (membership is re-checked
-    # on every request); their dev deployments stay with the team for an admin to clean up.
+    # A removed member's personal tokens stop working for this team at once (membership is
+    # re-checked on every request) and the team tokens they created are revoked; their dev
+    # deployments and deploy keys stay with the team for an admin to review.
     record(actor, team, "team.remove_member", team, user_id=user_id)
+    revoke_team_tokens_of(actor, team, user_id)

@@ -1,4 +1,5 @@
-"""The control plane on PostgreSQL: the API and usage suites re-run with DATABASE_URL set."""
+"""The control plane on PostgreSQL: the API, usage and security suites re-run with DATABASE_URL
+set."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def test_api_suites_pass_on_postgres(postgres_url: str) -> None:
             "pytest",
             "tests/controlplane/test_api.py",
             "tests/controlplane/test_usage.py",
+            "tests/controlplane/test_security_api.py",
             "-o",
             "addopts=--timeout=300",
             "-q",

@@ -21,6 +21,7 @@ locals {
   env = merge(
     {
       DJANGO_SETTINGS_MODULE          = "controlplane.settings"
+      STRATA_ENV                      = "production"
       STRATA_SECRET_KEY               = random_password.secret_key.result
       STRATA_ALLOWED_HOSTS            = "${var.base_domain},.${var.base_domain}"
       STRATA_BASE_DOMAIN              = var.base_domain
