@@ -41,8 +41,8 @@ import psycopg
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from controlplane.provisioning.local_instance import LocalInstance
 from dataplane.transactions import open_database
-from tenants.local_instance import LocalInstance
 
 from .common import rate_threads
 

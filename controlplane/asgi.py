@@ -1,7 +1,7 @@
 """ASGI entry point of the control plane (served by daphne).
 
 Requests for `<deployment>.<base domain>` are proxied to that deployment (HTTP and WebSocket)
-by the tenants gateway; everything else is the Django control plane.
+by the provisioning gateway; everything else is the Django control plane.
 """
 
 import os
@@ -14,8 +14,8 @@ django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
-from tenants.drivers import get_driver  # noqa: E402
-from tenants.gateway import HostGateway  # noqa: E402
+from controlplane.provisioning.drivers import get_driver  # noqa: E402
+from controlplane.provisioning.gateway import HostGateway  # noqa: E402
 
 
 async def _control_plane(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import structlog
 
-from tenants.keys import mint_key
+from contract.keys import mint_key
 
 from .auth import Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig

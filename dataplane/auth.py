@@ -20,8 +20,8 @@ import httpx
 import jwt
 import orjson
 
-from tenants.keys import KeyClaims, verify_key
-from tenants.revocation import RevokedKeys
+from contract.keys import KeyClaims, verify_key
+from contract.revocation import RevokedKeys
 
 CLOCK_LEEWAY_S = 5
 JWKS_TTL_S = 300.0

@@ -1,4 +1,4 @@
-"""Usage metering of one deployment, pushed to the control plane (format: tenants/usage.py).
+"""Usage metering of one deployment, pushed to the control plane (format: contract/usage.py).
 
 The runner's log listener counts one function call per execution, the database bytes of
 every transaction a call owns and, for actions, compute as isolate heap MiB x wall ms
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from tenants.usage import COUNTERS, UsageMeter, UsageReport, UsageReporter
+from contract.usage import COUNTERS, UsageMeter, UsageReport, UsageReporter
 
 if TYPE_CHECKING:
     from .config import DeploymentConfig

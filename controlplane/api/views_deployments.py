@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contract.usage import SIGNATURE_HEADER
 from controlplane.deployments import actions as deployments
 from controlplane.deployments.actions import deployment_url
 from controlplane.deployments.models import Deployment, Status
@@ -17,7 +18,6 @@ from controlplane.projects.models import Project
 from controlplane.teams.models import Role
 from controlplane.usage.actions import ingest_report
 from controlplane.usage.aggregation import deployment_month_usage
-from tenants.usage import SIGNATURE_HEADER
 
 from . import serializers as s
 from .docs import op

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from contract.keys import new_instance_secret
+from contract.spec import DeploymentSpec, ResourceLimits
 from controlplane.audit.actions import SYSTEM, Actor, record
 from controlplane.errors import ActionError, Conflict
 from controlplane.projects.models import Project
-from tenants.drivers import get_driver
-from tenants.keys import new_instance_secret
-from tenants.spec import DeploymentSpec, ResourceLimits
+from controlplane.provisioning.drivers import get_driver
 
 from .models import Deployment, DeploymentType, EnvironmentVariable, Status, Storage
 from .names import generate_name

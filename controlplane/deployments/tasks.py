@@ -1,4 +1,4 @@
-"""Celery tasks that drive provisioning through tenants/ (eager in-process without a broker)."""
+"""Celery tasks that drive provisioning (controlplane/provisioning/; eager without a broker)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from celery import shared_task
 from django.db import transaction
 
 from controlplane.audit.actions import SYSTEM, record
-from tenants.client import DataPlaneClient
-from tenants.drivers import DriverError, get_driver
+from controlplane.provisioning.client import DataPlaneClient
+from controlplane.provisioning.drivers import DriverError, get_driver
 
 from .actions import deployment_url, purge_due, spec_for
 from .models import Deployment, Status

@@ -1,6 +1,6 @@
 """Key and token writes. Secrets are returned once and only their SHA-256 is stored.
 
-Deploy keys are minted by tenants.keys under the deployment's instance secret, so the data
+Deploy keys are minted by contract.keys under the deployment's instance secret, so the data
 plane verifies them with no database; revocation is published to it through the driver.
 """
 
@@ -14,12 +14,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contract.keys import ALL_ACTIONS, mint_key
+from contract.scopes import key_actions
 from controlplane.audit.actions import Actor, record
 from controlplane.deployments.models import Deployment, Status
 from controlplane.errors import ActionError, NotFound
 from controlplane.teams.models import ROLE_RANK, Membership, Role, Team
-from tenants.keys import ALL_ACTIONS, mint_key
-from tenants.scopes import key_actions
 
 from .models import AccessToken, DeployKey, TokenKind
 

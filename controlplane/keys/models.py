@@ -10,7 +10,7 @@ from controlplane.teams.models import Role, Team
 
 
 class DeployKey(models.Model):
-    """A deploy or admin key for one deployment (minted by tenants.keys, scoped by actions)."""
+    """A deploy or admin key for one deployment (minted by contract.keys, scoped by actions)."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="keys")
     name = models.CharField(max_length=100)

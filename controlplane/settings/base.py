@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
-    "tenants",
+    "controlplane.provisioning",
     "controlplane.accounts",
     "controlplane.teams",
     "controlplane.projects",

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from contract.usage import UsageReport, UsageReportError, verify_signature
 from controlplane.audit.actions import SYSTEM
 from controlplane.deployments.actions import pause_deployment
 from controlplane.deployments.models import Deployment, Status
 from controlplane.errors import ActionError, NotFound, PermissionDenied
 from controlplane.teams.models import Team
-from tenants.usage import UsageReport, UsageReportError, verify_signature
 
 from .models import DailyUsage, IngestedReport
 from .quotas import exceeded

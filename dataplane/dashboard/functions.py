@@ -21,7 +21,7 @@ from . import data as dashboard
 from .services import DashboardServices
 
 if TYPE_CHECKING:
-    from tenants.keys import KeyClaims
+    from contract.keys import KeyClaims
 
     from ..auth import Identity
     from ..runtime import QueryOutcome
@@ -98,7 +98,7 @@ def _delete_files(svc: DashboardServices, txn: Transaction, args: dict[str, Any]
 
 def _cancel_job(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """The Schedules tab's Cancel: the same transition as `ctx.scheduler.cancel(id)`."""
-    from ..scheduler import jobs
+    from ..scheduled import jobs
 
     try:
         jobs.cancel(txn, args.get("id"))
@@ -107,7 +107,7 @@ def _cancel_job(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) 
     return None
 
 
-# (module, export) -> (implementation, the key action it needs; see tenants/scopes.py)
+# (module, export) -> (implementation, the key action it needs; see contract/scopes.py)
 SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/cli/queryEnvironmentVariables.js", "default"): (_env_list, "env"),
     ("_system/cli/queryEnvironmentVariables.js", "get"): (_env_get, "env"),

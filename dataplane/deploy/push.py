@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ..scheduler.crons import CronError, check_crons
-from ..scheduler.crons import register as register_crons
+from ..scheduled.crons import CronError, check_crons
+from ..scheduled.crons import register as register_crons
 from . import analysis as app_analysis
 from . import store
 from .errors import DeployError, PushNotFound, PushRaced

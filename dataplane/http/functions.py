@@ -15,6 +15,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 
+from contract.keys import KeyClaims
 from dataplane.auth import (
     AuthError,
     Identity,
@@ -26,7 +27,6 @@ from dataplane.http.timestamps import decode_ts, encode_ts
 from dataplane.http.valueformat import format_value, parse_args
 from dataplane.http.web import api_view, app_of, in_thread, json_response, read_json
 from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
-from tenants.keys import KeyClaims
 
 if TYPE_CHECKING:
     from dataplane.app import DeploymentApp

@@ -2,7 +2,7 @@
 
 Queries get a read-only view; mutations may write. Every database error becomes a
 SyscallFailure whose message user code sees as a thrown Error. ctx.scheduler is served by
-dataplane.scheduler.syscalls; ctx.storage by dataplane.files and `.withSearchIndex` queries by
+runtime/scheduling.py; ctx.storage by dataplane.files and `.withSearchIndex` queries by
 dataplane.search (see host_services.py).
 """
 
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..scheduler import syscalls as scheduler_syscalls
-from ..scheduler.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
+from ..scheduled.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json, to_json
+from . import scheduling as scheduler_syscalls
 from .handles import FunctionHandleError, address_path, create_handle
 from .host_services import STORAGE_OPS, VECTOR_SEARCH_OP, search_documents, storage_in_transaction
 from .isolate import SyscallFailure

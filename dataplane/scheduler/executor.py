@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from ..runtime.outcomes import FunctionError
+from ..scheduled import jobs
+from ..scheduled.schedules import NEVER_MS, ScheduleError, next_run_ms
+from ..scheduled.tables import CRON_LOGS
 from ..transactions import DatabaseError, OccConflict, Transaction
-from . import jobs
-from .schedules import NEVER_MS, ScheduleError, next_run_ms
-from .tables import CRON_LOGS
 
 if TYPE_CHECKING:
     from ..runtime import FunctionRunner

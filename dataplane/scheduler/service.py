@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..scheduled import crons, jobs
+from ..scheduled.tables import CRON_JOBS, SCHEDULED, ensure_tables
 from ..transactions import CommitRecord, Database
-from . import crons, executor, jobs
+from . import executor
 from .delivery import CeleryDelivery
-from .tables import CRON_JOBS, SCHEDULED, ensure_tables
 
 if TYPE_CHECKING:
     from ..runtime import FunctionRunner
@@ -171,7 +172,7 @@ class Scheduler:
     def _next_future(txn: Any, now: float) -> float | None:
         if SCHEDULED not in txn.db.table_names():
             return None
-        from .tables import BY_STATE
+        from ..scheduled.tables import BY_STATE
 
         expr = [
             {"type": "Eq", "fieldPath": "state.kind", "value": jobs.PENDING},

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenants.local_instance import LocalInstance
+from controlplane.provisioning.local_instance import LocalInstance
 
 REPO = Path(__file__).resolve().parents[2]
 APPS = REPO / "tests" / "apps"

@@ -15,7 +15,7 @@ from convex import ConvexError
 from convex.http_client import ConvexExecutionError, ConvexHttpClient
 from convex.values import ConvexInt64
 
-from tenants.keys import mint_key
+from contract.keys import mint_key
 
 from .conftest import ConvexCli, Server, copy_app, start_server
 

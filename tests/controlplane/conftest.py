@@ -16,8 +16,8 @@ from django.core import mail
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tenants.drivers import set_driver
-from tenants.drivers.local import LocalDriver
+from controlplane.provisioning.drivers import set_driver
+from controlplane.provisioning.drivers.local import LocalDriver
 
 PASSWORD = "correct-horse-battery-staple"
 

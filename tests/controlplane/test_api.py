@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from contract.keys import verify_key
 from controlplane.audit.models import AuditEvent
 from controlplane.deployments.models import Deployment
-from tenants.keys import verify_key
 
 from .conftest import PASSWORD, Caller
 
@@ -265,8 +265,8 @@ def test_deploy_keys_shown_once_scoped_and_revocable(
         r = caller.post(f"deployments/{name}/delete_deploy_key", {"id": created["id"]})
     assert r.status_code == 200
     assert caller.get(f"deployments/{name}/list_deploy_keys").json()["items"] == []
-    from tenants.drivers import get_driver
-    from tenants.revocation import RevokedKeys
+    from contract.revocation import RevokedKeys
+    from controlplane.provisioning.drivers import get_driver
 
     data_dir = get_driver().data_dir(name)  # type: ignore[attr-defined]
     assert RevokedKeys(data_dir, deployment.instance_secret).is_revoked(created["id"])

@@ -21,7 +21,7 @@ from django.utils import timezone
 from controlplane.teams.models import Team
 from controlplane.projects.models import Project
 from controlplane.deployments.models import Deployment
-from tenants.drivers import get_driver
+from controlplane.provisioning.drivers import get_driver
 team = Team.objects.create(name="t", slug="t")
 project = Project.objects.create(team=team, name="p", slug="p")
 past = timezone.now() - timedelta(seconds=1)
@@ -32,7 +32,7 @@ get_driver().shutdown()
 """
 QUEUE = """
 from django.conf import settings
-from tenants.drivers import get_driver
+from controlplane.provisioning.drivers import get_driver
 assert not settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_BROKER_URL.startswith("redis://")
 from controlplane.deployments.tasks import purge_deleted_deployments
 purge_deleted_deployments.delay()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from convex import ConvexClient
 
-from tenants.drivers.local import LocalDriver
+from controlplane.provisioning.drivers.local import LocalDriver
 from tests.compat.conftest import CLI, copy_app
 
 from .conftest import Caller, kill_and_await_restart

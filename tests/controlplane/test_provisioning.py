@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from contract.revocation import RevokedKeys
 from controlplane.deployments.actions import purge_due
 from controlplane.deployments.models import Deployment
-from tenants.drivers.local import LocalDriver
-from tenants.revocation import RevokedKeys
+from controlplane.provisioning.drivers.local import LocalDriver
 
 from .conftest import Caller, kill_and_await_restart
 

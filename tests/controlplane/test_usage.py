@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from contract.usage import SIGNATURE_HEADER, UsageMeter, UsageReport, sign_report
 from controlplane.deployments.models import Deployment
 from controlplane.teams.models import Team
-from tenants.usage import SIGNATURE_HEADER, UsageMeter, UsageReport, sign_report
 
 from .conftest import Caller
 

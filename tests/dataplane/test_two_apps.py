@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenants.keys import mint_key
+from contract.keys import mint_key
 from tests.compat.conftest import REPO, ConvexCli, Server, free_port
 from tests.sync.live import APP as SYNC_APP
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenants.keys import verify_key
+from contract.keys import verify_key
 
 from .conftest import ControlPlane, run_browser
 

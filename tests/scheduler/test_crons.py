@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from dataplane.app import DeploymentApp
-from dataplane.scheduler import crons
-from dataplane.scheduler.tables import CRON_JOBS, CRON_LOGS
+from dataplane.scheduled import crons
+from dataplane.scheduled.tables import CRON_JOBS, CRON_LOGS
 
 from .conftest import wait_for
 

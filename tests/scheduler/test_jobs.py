@@ -11,8 +11,9 @@ import pytest
 
 from dataplane.app import DeploymentApp
 from dataplane.runtime import FunctionError
-from dataplane.scheduler import executor, jobs
-from dataplane.scheduler.tables import SCHEDULED
+from dataplane.scheduled import jobs
+from dataplane.scheduled.tables import SCHEDULED
+from dataplane.scheduler import executor
 
 from .conftest import wait_for
 

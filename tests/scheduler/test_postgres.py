@@ -7,7 +7,7 @@ from typing import Any
 
 from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle
-from dataplane.scheduler import crons
+from dataplane.scheduled import crons
 
 from .conftest import make_deployment, wait_for
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dataplane.scheduler.schedules import (
+from dataplane.scheduled.schedules import (
     ScheduleError,
     cron_string,
     default_minute,

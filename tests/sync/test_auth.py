@@ -15,6 +15,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from contract.keys import mint_key
 from dataplane.app import DeploymentApp
 from dataplane.auth import (
     AuthError,
@@ -22,7 +23,6 @@ from dataplane.auth import (
     JwksCache,
     identity_from_token,
 )
-from tenants.keys import mint_key
 from tests.sync.conftest import sqlite_deployment
 
 

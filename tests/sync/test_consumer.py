@@ -15,11 +15,11 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from contract.keys import mint_key
 from dataplane.auth import Authenticator
 from dataplane.sync.protocol import decode_ts
 from dataplane.sync.routing import websocket_urlpatterns
 from dataplane.sync.service import SCOPE_KEY, SyncService
-from tenants.keys import mint_key
 from tests.sync.conftest import sqlite_deployment
 
 from .pybackend import PyBackend

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from contract.usage import SIGNATURE_HEADER, UsageReport, verify_signature
 from dataplane.app import DeploymentApp
 from dataplane.config import ConfigError, DeploymentConfig
 from dataplane.files import FileService, LocalBlobStore
 from dataplane.runtime import FunctionRunner
 from dataplane.runtime.outcomes import FunctionLog
 from dataplane.usage import DeploymentMeter, DeploymentReporter, start_usage_reporting
-from tenants.usage import SIGNATURE_HEADER, UsageReport, verify_signature
 from tests.runtime.conftest import make_deployment
 
 

@@ -11,11 +11,11 @@ import httpx
 import psycopg
 import pytest
 
-from tenants.drivers import DriverError
-from tenants.drivers.local import LocalDriver
-from tenants.keys import new_instance_secret
-from tenants.postgres import database_name
-from tenants.spec import DeploymentSpec, ResourceLimits
+from contract.keys import new_instance_secret
+from contract.spec import DeploymentSpec, ResourceLimits
+from controlplane.provisioning.drivers import DriverError
+from controlplane.provisioning.drivers.local import LocalDriver
+from controlplane.provisioning.postgres import database_name
 
 
 def make_spec(driver: LocalDriver, name: str = "happy-otter-123", **kw: object) -> DeploymentSpec:

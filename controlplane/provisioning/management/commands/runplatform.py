@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from tenants.drivers import get_driver
-from tenants.reconcile import restart_live_deployments, start_purge_loop
+from controlplane.provisioning.drivers import get_driver
+from controlplane.provisioning.reconcile import restart_live_deployments, start_purge_loop
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-from tenants.keys import mint_key, new_instance_secret, verify_key
+from contract.keys import mint_key, new_instance_secret, verify_key
 
 
 def test_key_round_trips_for_its_own_deployment() -> None:

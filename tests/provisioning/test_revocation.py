@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from tenants.keys import new_instance_secret
-from tenants.revocation import FILE_NAME, RevokedKeys, read_revoked_keys, write_revoked_keys
+from contract.keys import new_instance_secret
+from contract.revocation import FILE_NAME, RevokedKeys, read_revoked_keys, write_revoked_keys
 
 
 def test_round_trip_and_reload(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_forged_or_corrupt_file_revokes_nothing(tmp_path: Path) -> None:
 
 
 def test_checker_rereads_the_file_when_it_changes(tmp_path: Path) -> None:
-    from tenants.revocation import RevokedKeys
+    from contract.revocation import RevokedKeys
 
     secret = new_instance_secret()
     checker = RevokedKeys(tmp_path, secret)

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
-from tenants.drivers import DriverError
-from tenants.drivers.kubernetes import (
+from contract.keys import new_instance_secret
+from contract.revocation import FILE_NAME, read_revoked_keys
+from contract.spec import DeploymentSpec, ResourceLimits
+from controlplane.provisioning.drivers import DriverError
+from controlplane.provisioning.drivers.kubernetes import (
     REVOCATION_DIR,
     KubernetesDriver,
     render_manifests,
     revocation_configmap,
 )
-from tenants.keys import new_instance_secret
-from tenants.revocation import FILE_NAME, read_revoked_keys
-from tenants.spec import DeploymentSpec, ResourceLimits
 
 
 class _Response:
@@ -136,7 +136,7 @@ def test_operator_env_secret_is_added_to_pods_before_the_deployments_own() -> No
 
 
 def test_driver_reads_the_env_secret_setting(settings: Any) -> None:
-    from tenants.drivers import _build
+    from controlplane.provisioning.drivers import _build
 
     settings.STRATA_DRIVER = "kubernetes"
     settings.STRATA_K8S_DATAPLANE_ENV_SECRET = "strata-dataplane-env"

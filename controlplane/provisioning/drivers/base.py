@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 
-from tenants.spec import DeploymentSpec, DeploymentState
+from contract.spec import DeploymentSpec, DeploymentState
 
 
 class DriverError(Exception):

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.local_instance import LocalInstance
+from controlplane.provisioning.local_instance import LocalInstance
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 

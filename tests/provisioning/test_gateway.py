@@ -18,10 +18,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from tenants.drivers.local import REPO_ROOT, LocalDriver
-from tenants.gateway import deployment_from_host
-from tenants.keys import new_instance_secret
-from tenants.spec import DeploymentSpec
+from contract.keys import new_instance_secret
+from contract.spec import DeploymentSpec
+from controlplane.provisioning.drivers.local import REPO_ROOT, LocalDriver
+from controlplane.provisioning.gateway import deployment_from_host
 
 
 def free_port() -> int:
@@ -82,7 +82,7 @@ def gateway(driver: LocalDriver, ws_upstream: str, tmp_path: Path) -> Iterator[t
             "127.0.0.1",
             "-p",
             str(port),
-            "tests.tenants.gateway_app:application",
+            "tests.provisioning.gateway_app:application",
         ],
         cwd=REPO_ROOT,
         env=env,

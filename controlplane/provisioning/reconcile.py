@@ -13,7 +13,7 @@ def restart_live_deployments() -> list[str]:
     from controlplane.deployments.actions import spec_for
     from controlplane.deployments.models import Deployment, Status
     from controlplane.deployments.tasks import provision_deployment
-    from tenants.drivers import DriverError, get_driver
+    from controlplane.provisioning.drivers import DriverError, get_driver
 
     driver = get_driver()
     started = []

@@ -26,10 +26,10 @@ from typing import IO
 
 import httpx
 
-from tenants.local_instance import LocalInstance
-from tenants.postgres import create_database, database_url_for, drop_database
-from tenants.revocation import write_revoked_keys
-from tenants.spec import DeploymentSpec, DeploymentState, ResourceLimits
+from contract.revocation import write_revoked_keys
+from contract.spec import DeploymentSpec, DeploymentState, ResourceLimits
+from controlplane.provisioning.local_instance import LocalInstance
+from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
 

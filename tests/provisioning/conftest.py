@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.drivers.local import LocalDriver
+from controlplane.provisioning.drivers.local import LocalDriver
 
 
 @pytest.fixture

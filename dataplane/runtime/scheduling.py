@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..scheduled import jobs
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json
-from . import jobs
 
 if TYPE_CHECKING:
-    from ..runtime.runner import CallContext
+    from .runner import CallContext
 
 SCHEDULE_OPS = frozenset({"1.0/schedule", "1.0/actions/schedule"})
 CANCEL_OPS = frozenset({"1.0/cancel_job", "1.0/actions/cancel_job"})
@@ -22,7 +22,7 @@ OPS = SCHEDULE_OPS | CANCEL_OPS
 
 def _target(call: CallContext, a: dict[str, Any]) -> str:
     """The canonical path of the scheduled function, which must be a mutation or action."""
-    from ..runtime.handles import FunctionHandleError, address_path
+    from .handles import FunctionHandleError, address_path
 
     analysis = call.runner.analysis
     try:

@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from tenants.gateway import HostGateway
+from controlplane.provisioning.gateway import HostGateway
 
 UPSTREAMS: dict[str, str] = json.loads(os.environ.get("STRATA_TEST_UPSTREAMS", "{}"))
 

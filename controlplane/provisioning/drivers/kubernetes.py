@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from tenants.postgres import create_database, database_url_for, drop_database
-from tenants.revocation import FILE_NAME as REVOCATION_FILE
-from tenants.revocation import _signature
-from tenants.spec import DeploymentSpec, DeploymentState
+from contract.revocation import FILE_NAME as REVOCATION_FILE
+from contract.revocation import _signature
+from contract.spec import DeploymentSpec, DeploymentState
+from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
 

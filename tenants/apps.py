@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class TenantsConfig(AppConfig):
-    name = "tenants"
-    verbose_name = "Tenants (provisioning bridge)"
