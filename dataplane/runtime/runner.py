@@ -26,6 +26,7 @@ from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
 from . import request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
+from .errorformat import format_js_error, http_action_error_body, not_found_message
 from .isolate import (
     CallNeverSettled,
     CallOutOfMemory,
@@ -499,10 +500,13 @@ class FunctionRunner:
             host.close()
         if not result.ok:
             err = self._error(result, "http", active)
+            error_body = http_action_error_body(err.message, ctx.request_id)
+            if err.has_data:
+                error_body["data"] = to_json(err.data)
             return HttpActionResponse(
                 500,
-                [("content-type", "text/plain; charset=utf-8")],
-                err.message.encode(),
+                [("content-type", "application/json")],
+                orjson.dumps(error_body),
                 err.logs,
             )
         raw = orjson.loads(result.result or "null")
@@ -533,10 +537,7 @@ class FunctionRunner:
         info = active.analysis.function(path)
         if info is None or (info.visibility == "internal" and not allow_internal):
             what = "function" if allow_internal else "public function"
-            raise FunctionError(
-                f"Could not find {what} for '{canonical_path(path)}'. Did you forget to run "
-                "`npx convex dev` or `npx convex deploy`?"
-            )
+            raise FunctionError(not_found_message(what, canonical_path(path)))
         if info.kind != kind:
             raise FunctionError(
                 f"Trying to execute {info.path} as {kind.capitalize()}, but it is defined as "
@@ -679,7 +680,7 @@ class FunctionRunner:
             return
         message = error.message if error is not None else None
         if result is not None and not result.ok:
-            message = ctx.active.rewrite_stack(_error_message(result.error or {}))
+            message = format_js_error(result.error or {}, ctx.active.rewrite_stack)
         entry = FunctionLog(
             path=ctx.path,
             kind=kind,
@@ -702,7 +703,9 @@ class FunctionRunner:
     def _finish(self, info: FunctionInfo, result: CallResult, ctx: CallContext, kind: str) -> Any:
         """The call's convex-JSON result, checked against the returns validator if any."""
         if not result.ok:
-            raise self._error(result, kind, ctx.active)
+            error = self._error(result, kind, ctx.active)
+            error.request_id = ctx.request_id
+            raise error
         try:
             value_json = orjson.loads(result.result or "null")
             value = from_json(value_json) if info.returns is not None else None
@@ -727,23 +730,10 @@ class FunctionRunner:
                 data = from_json(orjson.loads(raw_data))
             except (ConvexValueError, orjson.JSONDecodeError):
                 data = raw_data
-        message = active.rewrite_stack(_error_message(err))
+        message = format_js_error(err, active.rewrite_stack)
         return FunctionError(
             message, data, _lines(result), has_data=has_data, js_message=str(err.get("message"))
         )
-
-
-def _error_message(err: dict[str, Any]) -> str:
-    name = str(err.get("name") or "Error")
-    message = str(err.get("message") or "")
-    stack = str(err.get("stack") or "")
-    head = f"{name}: {message}" if message else name
-    frames = ""
-    if stack.startswith(head):
-        frames = stack[len(head) :]
-    elif "\n    at " in stack:
-        frames = stack[stack.index("\n    at ") :]
-    return f"Uncaught {head}{frames}"
 
 
 def _savepoint(txn: Transaction) -> tuple[dict[bytes, Any], int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..auth import Identity
+from ..runtime.errorformat import server_error
 from ..values import ConvexValueError, from_json, to_json
 from .backend import ActionRun, FunctionFailure, MutationRun, QueryFailed, QueryRun
 
@@ -20,7 +21,7 @@ def _lines(logs: list[LogLine]) -> tuple[str, ...]:
 
 def _failure(exc: FunctionError) -> FunctionFailure:
     data = to_json(exc.data) if exc.has_data else None
-    return FunctionFailure(exc.message, data, _lines(exc.logs))
+    return FunctionFailure(server_error(exc.message, exc.request_id), data, _lines(exc.logs))
 
 
 def _args(args: dict[str, Any]) -> dict[str, Any]:
