@@ -32,6 +32,7 @@ from dataplane.deployment import Deployment, current_deployment
 from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
 from dataplane.runtime.errorformat import (
     STATUS_CODE_UDF_FAILED,
+    SystemFailure,
     not_found_message,
     server_error,
 )
@@ -149,6 +150,8 @@ def run_call(
             "status": "success",
             "value": format_value(outcome.value, call.fmt),
         }
+    except SystemFailure as e:
+        raise DeployError(e.detail, code=e.code, status=503) from None
     except FunctionError as e:
         logs = list(e.logs)
         response = {"status": "error", "errorMessage": server_error(e.message, e.request_id)}

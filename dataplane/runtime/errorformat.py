@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from .outcomes import FunctionError
+
 _FRAME = re.compile(r"^\s*at (?P<async>async )?(?:(?P<fn>.*?) \((?P<loc>[^()]*)\)|(?P<bare>.+))$")
 _POSITION = re.compile(r"^(?P<file>.*?)(?::\d+){1,2}$")
 
@@ -28,6 +30,43 @@ STATUS_CODE_UDF_FAILED = 560  # the HTTP status of a failed function call
 def not_found_message(kind: str, path: str) -> str:
     """`kind` is "public function" for callers who may only call public functions."""
     return f"Could not find {kind} for '{path}'. Did you forget to run `npx convex dev`?"
+
+
+def timeout_message(kind: str, label: str, seconds: float) -> str:
+    """What a call that ran out of time reports; actions are worded as Convex words them."""
+    if kind == "action":
+        name = label.rpartition(":")[2] or label
+        return f"Action `{name}` execution timed out (maximum duration {seconds:g}s)"
+    return f"Function execution timed out: {label} ran user code for more than {seconds:g}s"
+
+
+_NOT_FOUND = re.compile(
+    r"^(?P<kind>Index|Search index|Vector index) (?P<table>[^.\s]+)\.(?P<index>\S+) not found"
+)
+_STAGED_LISTS = {
+    "Index": "stagedDbIndexes",
+    "Search index": "stagedSearchIndexes",
+    "Vector index": "stagedVectorIndexes",
+}
+
+
+def staged_index_message(schema: dict[str, Any] | None, message: str) -> str | None:
+    """Convex's words for querying an index the schema declares with `staged: true` (such
+    indexes are not built), given the "not found" message of the lookup; else None."""
+    m = _NOT_FOUND.match(message)
+    if m is None or not schema:
+        return None
+    table, index = m.group("table"), m.group("index")
+    for t in schema.get("tables") or []:
+        if not isinstance(t, dict) or t.get("tableName") != table:
+            continue
+        for staged in t.get(_STAGED_LISTS[m.group("kind")]) or []:
+            if isinstance(staged, dict) and staged.get("indexDescriptor") == index:
+                return (
+                    f"Index {table}.{index} is currently staged and not available to query "
+                    "until it is enabled"
+                )
+    return None
 
 
 def request_id() -> str:
@@ -107,3 +146,24 @@ def http_action_error_body(message: str, rid: str | None = None) -> dict[str, An
     error's first line, `trace` is the whole error text."""
     first = message.split("\n", 1)[0]
     return {"code": f"[Request ID: {rid or request_id()}] Server Error: {first}", "trace": message}
+
+
+class SystemFailure(FunctionError):
+    """The deployment, not the function, failed the call in a way worth retrying (a write
+    conflict, overload). HTTP callers get `{code, message}` with status 503; the sync socket
+    closes so the client reconnects and resends its mutation. User code cannot catch it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.detail = message
+
+
+# Test-only syscalls with which Convex's clients' retry logic is exercised.
+TEST_SYSCALL_FAILURES = {
+    "throwOcc": (
+        "OptimisticConcurrencyControlFailure",
+        "Data read or written by this mutation changed while it was being run.",
+    ),
+    "throwOverloaded": ("Busy", "The deployment is currently overloaded: try again later."),
+}

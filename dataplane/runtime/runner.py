@@ -26,7 +26,12 @@ from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
 from . import request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
-from .errorformat import format_js_error, http_action_error_body, not_found_message
+from .errorformat import (
+    format_js_error,
+    http_action_error_body,
+    not_found_message,
+    timeout_message,
+)
 from .isolate import (
     CallNeverSettled,
     CallOutOfMemory,
@@ -163,6 +168,7 @@ class CallContext:
     depth: int
     txn: Transaction | None = None
     owns_txn: bool = False  # False for nested calls sharing their caller's transaction
+    system_failure: FunctionError | None = None  # set by a syscall: fails the call whatever JS does
 
     @property
     def deployment_name(self) -> str:
@@ -628,9 +634,7 @@ class FunctionRunner:
             wall = seconds if kind in ("action", "http") else max(seconds * 30, 30.0)
             result = iso.run(request, host, cpu_seconds=seconds, wall_seconds=wall)
         except CallTimeout:
-            error = FunctionError(
-                f"Function execution timed out: {label} ran user code for more than {seconds:g}s"
-            )
+            error = FunctionError(timeout_message(kind, label, seconds))
         except CallOutOfMemory:
             error = FunctionError(
                 f"JavaScript execution ran out of memory in {label} "
@@ -702,6 +706,8 @@ class FunctionRunner:
 
     def _finish(self, info: FunctionInfo, result: CallResult, ctx: CallContext, kind: str) -> Any:
         """The call's convex-JSON result, checked against the returns validator if any."""
+        if ctx.system_failure is not None:
+            raise ctx.system_failure
         if not result.ok:
             error = self._error(result, kind, ctx.active)
             error.request_id = ctx.request_id

@@ -18,6 +18,7 @@ from ..scheduler import syscalls as scheduler_syscalls
 from ..scheduler.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ..transactions import DatabaseError, Transaction
 from ..values import ConvexValueError, from_json, to_json
+from .errorformat import TEST_SYSCALL_FAILURES, SystemFailure, staged_index_message
 from .handles import FunctionHandleError, address_path, create_handle
 from .host_services import STORAGE_OPS, VECTOR_SEARCH_OP, search_documents, storage_in_transaction
 from .isolate import SyscallFailure
@@ -105,6 +106,10 @@ class CommonSyscalls:
             raise SyscallFailure("ctx.auth.signJwt is only available in mutations")
         if op == VECTOR_SEARCH_OP:
             raise SyscallFailure("ctx.vectorSearch is only available in actions")
+        if op in TEST_SYSCALL_FAILURES:
+            code, message = TEST_SYSCALL_FAILURES[op]
+            self.call.system_failure = SystemFailure(code, message)
+            raise SyscallFailure(f"{code}: {message}")
         if op in _NOT_YET:
             service = args.get("service")
             raise SyscallFailure(
@@ -145,8 +150,11 @@ class DatabaseSyscalls(CommonSyscalls):
                 raise SyscallFailure(f"Invalid arguments for {op}")
             result = self._handle(op, args)
             return result.text if isinstance(result, _Raw) else dumps(result)
-        except SyscallFailure:
-            raise
+        except SyscallFailure as e:
+            staged = staged_index_message(self.call.active.analysis.schema, e.message)
+            if staged is None:
+                raise
+            raise SyscallFailure(staged, e.data) from None
         except (DatabaseError, ConvexValueError) as e:
             raise SyscallFailure(str(e)) from None
         except orjson.JSONDecodeError as e:

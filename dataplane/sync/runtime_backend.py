@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..auth import Identity
-from ..runtime.errorformat import server_error
+from ..runtime.errorformat import SystemFailure, server_error
 from ..values import ConvexValueError, from_json, to_json
-from .backend import ActionRun, FunctionFailure, MutationRun, QueryFailed, QueryRun
+from .backend import (
+    ActionRun,
+    FunctionFailure,
+    MutationRun,
+    QueryFailed,
+    QueryRun,
+    RetryableFailure,
+)
 
 if TYPE_CHECKING:
     from ..deployment import Deployment
@@ -92,6 +99,8 @@ class RuntimeBackend:
                 request_key=request_key,
                 first_send=first_send,
             )
+        except SystemFailure as exc:
+            raise RetryableFailure(exc.code, exc.detail) from exc
         except FunctionError as exc:
             raise _failure(exc) from exc
         return MutationRun(to_json(out.value), _lines(out.logs), out.commit_ts)

@@ -4,7 +4,9 @@ Convex's wire behaviour: every failure message reads `[Request ID: <16 hex>] Ser
 then `Uncaught <Name>: <message>` and the app's own frames (`../convex/<file>.ts:L:C`), the
 same over HTTP and the sync WebSocket; ConvexError data reaches the client as a ConvexError;
 /api/query etc. answer a failed function with status 560; an HTTP action that throws answers
-JSON `{code, trace}`; a missing function reads "Did you forget to run `npx convex dev`?"."""
+JSON `{code, trace}`; a missing function reads "Did you forget to run `npx convex dev`?"; a
+write conflict or overload (the test-only `throwOcc`/`throwOverloaded` syscalls) is an HTTP error
+naming it, and makes the WebSocket client reconnect and resend the mutation."""
 
 from __future__ import annotations
 
@@ -82,6 +84,12 @@ def test_failures_reach_official_clients_as_convex_words_them(
             + suffix,
             nested["message"],
         ), nested["message"]
+
+    retryable = {o["retryable"]: o["http"] for o in seen if "retryable" in o}
+    assert "OptimisticConcurrencyControlFailure" in retryable["conflictUntilMarked"]
+    assert "Busy" in retryable["busyUntilMarked"]
+    (retried,) = [o for o in seen if "retried" in o]
+    assert retried == {"retried": "done", "reconnected": True}
 
     (raw,) = [o for o in seen if "raw" in o]
     assert raw["raw"] == 560

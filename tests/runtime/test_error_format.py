@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -22,6 +23,7 @@ from dataplane.runtime import (
     analyze_bundle,
     build_bundle,
 )
+from dataplane.runtime.errorformat import SystemFailure
 from tests.apps.cli_bundle import cli_modules
 from tests.runtime.conftest import activate, make_deployment
 
@@ -139,3 +141,51 @@ def test_http_action_failure_is_a_json_error_body(erunner: FunctionRunner) -> No
     resp = erunner.run_http_action("GET", "http://site.test/fails_with_data", [], None)
     body = orjson.loads(resp.body)
     assert body["data"] == {"reason": "teapot", "status": 418.0}
+
+
+def test_action_timeout_is_worded_as_convex(
+    tmp_path: Path, errors_bundle: Bundle, errors_analysis: AppAnalysis
+) -> None:
+    d = make_deployment(tmp_path, "errors-timeout")
+    try:
+        limits = RuntimeLimits(action_seconds=0.5)
+        runner = activate(d, errors_bundle, errors_analysis, env={}, limits=limits)
+        err = _failure(lambda: runner.run_action("errors:spin", {}))
+        assert err.message == "Action `spin` execution timed out (maximum duration 0.5s)"
+    finally:
+        d.close()
+
+
+def test_test_only_syscalls_fail_the_call_with_a_system_error(erunner: FunctionRunner) -> None:
+    occ = _failure(lambda: erunner.run_mutation("errors:conflictUntilMarked", {}))
+    assert isinstance(occ, SystemFailure) and occ.code == "OptimisticConcurrencyControlFailure"
+    busy = _failure(lambda: erunner.run_mutation("errors:busyUntilMarked", {}))
+    assert isinstance(busy, SystemFailure) and busy.code == "Busy"
+    caught = _failure(lambda: erunner.run_mutation("errors:conflictCaught", {}))
+    assert isinstance(caught, SystemFailure)
+    erunner.run_mutation("errors:mark", {})
+    assert erunner.run_mutation("errors:conflictUntilMarked", {}).value == "done"
+    assert erunner.run_mutation("errors:busyUntilMarked", {}).value == "done"
+
+
+@pytest.mark.parametrize(
+    ("call", "index"),
+    [
+        (lambda r: r.run_query("staged:byName", {}), "by_name"),
+        (lambda r: r.run_query("staged:search", {}), "search_name"),
+        (lambda r: r.run_action("staged:vector", {}), "by_embedding"),
+    ],
+)
+def test_staged_indexes_are_reported_as_staged(
+    erunner: FunctionRunner, call: Any, index: str
+) -> None:
+    err = _failure(lambda: call(erunner))
+    assert err.message.startswith(
+        f"Uncaught Error: Index staged.{index} is currently staged and not available to query "
+        "until it is enabled\n"
+    )
+
+
+def test_unknown_index_is_still_not_found(erunner: FunctionRunner) -> None:
+    err = _failure(lambda: erunner.run_query("staged:missing", {}))
+    assert "Index staged.nope not found" in err.message

@@ -49,6 +49,23 @@ const raw = await fetch(`${url}/api/query`, {
   body: JSON.stringify({ path: "errors:stringData", args: {}, format: "json" }),
 });
 out({ raw: raw.status, body: await raw.json() });
+// Write conflicts and overload: the HTTP client gets the error; the WebSocket client's
+// mutation is retried (the socket closes, it reconnects and resends) until it succeeds.
+for (const fn of ["conflictUntilMarked", "busyUntilMarked"]) {
+  try {
+    await http.mutation(api.errors[fn], {});
+    out({ retryable: fn, http: "no error" });
+  } catch (e) {
+    out({ retryable: fn, http: e.message });
+  }
+}
+const before = ws.connectionState().connectionCount;
+const pending = ws.mutation(api.errors.conflictUntilMarked, {});
+while (ws.connectionState().connectionCount < before + 1) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+await http.mutation(api.errors.mark, {});
+out({ retried: await pending, reconnected: ws.connectionState().connectionCount > before });
 await ws.close();
 out({ ok: true });
 process.exit(0);

@@ -66,3 +66,59 @@ export const catchNested = actionGeneric({
     }
   },
 });
+
+// Never settles: its last timer fires and nothing is left that could resolve it.
+export const deadlock = actionGeneric({
+  args: {},
+  handler: async () => {
+    return new Promise(() => setTimeout(() => {}, 50));
+  },
+});
+
+export const spin = actionGeneric({
+  args: {},
+  handler: async () => {
+    for (;;) {
+      // runs until the action's time limit stops it
+    }
+  },
+});
+
+// Test-only syscalls with which Convex clients' retries are exercised: the mutation fails
+// with a write conflict / overload until a row exists in "marks".
+declare const Convex: { syscall: (op: string, jsonArgs: string) => string };
+
+export const conflictUntilMarked = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    if ((await ctx.db.query("marks").first()) !== null) return "done";
+    Convex.syscall("throwOcc", "{}");
+  },
+});
+
+export const busyUntilMarked = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    if ((await ctx.db.query("marks").first()) !== null) return "done";
+    Convex.syscall("throwOverloaded", "{}");
+  },
+});
+
+// User code cannot swallow the failure.
+export const conflictCaught = mutationGeneric({
+  args: {},
+  handler: async () => {
+    try {
+      Convex.syscall("throwOcc", "{}");
+    } catch {
+      return "swallowed";
+    }
+  },
+});
+
+export const mark = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.insert("marks", {});
+  },
+});
