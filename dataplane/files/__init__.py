@@ -32,7 +32,7 @@ from .service import (
     parse_digest_header,
     parse_sha256_option,
 )
-from .tokens import UploadTokenError, sign_upload_token, verify_upload_token
+from .tokens import UploadTokenError, UploadTokenExpired, sign_upload_token, verify_upload_token
 
 if TYPE_CHECKING:
     from ..deployment import Deployment
@@ -69,6 +69,7 @@ __all__ = [
     "S3BlobStore",
     "StoredFile",
     "UploadTokenError",
+    "UploadTokenExpired",
     "blob_store_from_env",
     "files_for",
     "parse_digest_header",
