@@ -21,6 +21,7 @@ import orjson
 import structlog
 
 from ..fastrand import random_bytes
+from ..search.specs import vector_dimension_error
 from ..transactions import DatabaseError, DuplicateRequest, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
@@ -176,9 +177,14 @@ class CallContext:
 
     def check_document(self, table: str, doc: dict[str, Any]) -> None:
         """Validate a written document against the schema (when schema validation is on)."""
+        spec = self.active.tables.get(table)
+        wrong_vector = None if spec is None else vector_dimension_error(table, spec, doc)
+        if wrong_vector is not None:
+            from .isolate import SyscallFailure
+
+            raise SyscallFailure(wrong_vector)
         if not self.active.schema_validation:
             return
-        spec = self.active.tables.get(table)
         if spec is None:
             if self.active.tables:
                 from .isolate import SyscallFailure

@@ -189,3 +189,13 @@ def test_staged_indexes_are_reported_as_staged(
 def test_unknown_index_is_still_not_found(erunner: FunctionRunner) -> None:
     err = _failure(lambda: erunner.run_query("staged:missing", {}))
     assert "Index staged.nope not found" in err.message
+
+
+def test_vector_of_the_wrong_dimension_is_refused(erunner: FunctionRunner) -> None:
+    erunner.run_mutation("errors:addVector", {"embedding": [1.0, 2.0, 3.0]})
+    erunner.run_mutation("errors:addVector", {})  # no vector: stored, just not indexed
+    err = _failure(lambda: erunner.run_mutation("errors:addVector", {"embedding": [1.0, 2.0]}))
+    assert (
+        'Failed to insert or update a document in table "vectors": field `embedding` holds a '
+        "vector of 2 dimensions but vector index `by_embedding` requires 3"
+    ) in err.message

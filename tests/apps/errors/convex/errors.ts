@@ -1,6 +1,6 @@
 // Functions that fail in the ways Convex clients must be able to tell apart.
 import { actionGeneric, anyApi, mutationGeneric, queryGeneric } from "convex/server";
-import { ConvexError } from "convex/values";
+import { ConvexError, v } from "convex/values";
 
 const api = anyApi;
 
@@ -121,4 +121,9 @@ export const mark = mutationGeneric({
   handler: async (ctx) => {
     await ctx.db.insert("marks", {});
   },
+});
+
+export const addVector = mutationGeneric({
+  args: { embedding: v.optional(v.array(v.float64())) },
+  handler: async (ctx, { embedding }) => await ctx.db.insert("vectors", { embedding }),
 });
