@@ -103,7 +103,8 @@ class FileService:
     def _check_id(self, txn: Transaction, storage_id: Any, op: str) -> str:
         if not isinstance(storage_id, str) or decode_id(storage_id) is None:
             raise FileStorageError(
-                f"Invalid storage ID for `storage.{op}`: {storage_id!r} is not a valid storage ID"
+                f"Invalid argument `storageId` for `storage.{op}`: Invalid storage ID: "
+                f"{storage_id!r} is not a valid storage ID"
             )
         if txn.normalize_id(STORAGE_TABLE, storage_id) is None:
             raise FileStorageError(
