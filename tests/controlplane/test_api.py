@@ -372,3 +372,15 @@ def test_database_vendor() -> None:
     from django.db import connection
 
     assert connection.vendor == os.environ.get("STRATA_EXPECT_DB_VENDOR", "sqlite")
+
+
+def test_an_empty_reference_is_no_reference(team_owner: tuple[Caller, int]) -> None:
+    """The console sends `reference: ""` when its optional field is left empty."""
+    caller, team_id = team_owner
+    created = create_project(caller, team_id)
+    project = created["projectId"]
+    r = caller.post(f"projects/{project}/create_deployment", {"type": "dev", "reference": ""})
+    assert r.status_code == 201, r.content
+    assert r.json()["deploymentType"] == "dev" and r.json()["reference"] == ""
+    r = caller.post(f"projects/{project}/create_deployment", {"type": "preview", "reference": ""})
+    assert r.status_code == 400 and "reference" in r.json()["message"]
