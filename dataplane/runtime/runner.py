@@ -267,6 +267,7 @@ class FunctionRunner:
         self._active: _Active | None = None
         self._swap_lock = threading.Lock()
         self._listeners: list[LogListener] = []
+        self._requests = request_log.Pruner(db)  # expired mutation de-dup records
 
     def activate(
         self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
@@ -460,7 +461,7 @@ class FunctionRunner:
         except DatabaseError as e:  # commit-time failures: OCC retries exhausted, limits
             raise FunctionError(f"{info.path} could not commit: {e}", logs=last_logs) from e
         if request_key is not None:
-            request_log.maybe_prune(db)
+            self._requests.maybe_prune()
         return MutationOutcome(value, last_logs, commit_ts)
 
     def run_action(
