@@ -191,9 +191,9 @@ class JwksCache:
             key = _pick_key(self._refresh(url, now)[1], kid)
         if key is None and kid is None:
             raise _invalid(
-                "The token's header is missing a 'kid' (key id), which this provider needs: "
-                f"the JWKS at {_short(url)} names its keys, so the token must say which one "
-                "signed it"
+                "The token's header is missing a 'kid' (key id), which is needed to choose its "
+                f"key from the JWKS at {_short(url)} (only a JWKS of one key without a kid "
+                "can verify tokens without one)"
             )
         if key is None:
             raise _invalid(
