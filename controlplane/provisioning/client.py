@@ -6,7 +6,7 @@ import logging
 
 import httpx
 
-from .keys import mint_key
+from contract.keys import mint_key
 
 log = logging.getLogger(__name__)
 CONTROLPLANE_KEY_ID = "controlplane"

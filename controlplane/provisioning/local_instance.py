@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .keys import mint_key, new_instance_secret
+from contract.keys import mint_key, new_instance_secret
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ threads, each nested function call on its own isolate, so nothing waits on a bus
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 import time
@@ -321,12 +320,15 @@ class FunctionRunner:
         *,
         allow_internal: bool = False,
         journal: str | None = None,
+        args_json: Any = None,
         _depth: int = 0,
     ) -> QueryOutcome:
         """Run a query at snapshot `ts` (default latest); returns value, logs, read set, ts.
 
         `journal` (from an earlier run of the same subscription) pins where its paginated
-        page ends; the outcome carries the journal to send with the result."""
+        page ends; the outcome carries the journal to send with the result. `args_json`: the
+        same arguments as the convex-JSON a transport decoded them from, handed to the
+        isolate as they are instead of being encoded again."""
         if path.startswith("_system/") and self.system is not None:
             system = self.system.query_outcome(path, args, identity, ts)
             if system is not None:
@@ -339,9 +341,10 @@ class FunctionRunner:
             raise FunctionError(str(e)) from e
         ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
         self._check_args(info, args, ctx)
-        seed = _stable_seed(info.path, args, txn.snapshot_ts)
+        wire = _wire_args(info.path, args, args_json)
+        seed = _stable_seed(info.path, wire, txn.snapshot_ts)
         host = DatabaseSyscalls(ctx, txn, writable=False, journal_end=journal_end_cursor(journal))
-        result = self._execute(active, ctx, "query", info, args, host, seed)
+        result = self._execute(active, ctx, "query", info, wire, host, seed)
         try:
             value = self._finish(info, result, ctx, "query")
         except FunctionError as e:  # the code threw (deterministically, given what it read)
@@ -363,9 +366,10 @@ class FunctionRunner:
         info = self._lookup(active, path, "query", True)
         ctx = self._context(active, info, identity, depth, txn)
         self._check_args(info, args, ctx)
-        seed = _stable_seed(info.path, args, txn.snapshot_ts)
+        wire = _wire_args(info.path, args, None)
+        seed = _stable_seed(info.path, wire, txn.snapshot_ts)
         host = DatabaseSyscalls(ctx, txn, writable=False)
-        result = self._execute(active, ctx, "query", info, args, host, seed)
+        result = self._execute(active, ctx, "query", info, wire, host, seed)
         return self._finish(info, result, ctx, "query")
 
     def run_mutation_in_transaction(
@@ -378,12 +382,13 @@ class FunctionRunner:
         ctx = self._context(active, info, identity, depth, txn)
         self._check_args(info, args, ctx)
         host = DatabaseSyscalls(ctx, txn, writable=True)
-        savepoint = _savepoint(txn)
+        savepoint = txn.savepoint()
         try:
-            result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
+            wire = _wire_args(info.path, args, None)
+            result = self._execute(active, ctx, "mutation", info, wire, host, _random_seed())
             return self._finish(info, result, ctx, "mutation")
         except BaseException:
-            _rollback(txn, savepoint)
+            txn.rollback_to(savepoint)
             raise
 
     def run_mutation(
@@ -395,6 +400,7 @@ class FunctionRunner:
         allow_internal: bool = False,
         request_key: str | None = None,
         first_send: bool = False,
+        args_json: Any = None,
         _depth: int = 0,
     ) -> MutationOutcome:
         """Run a mutation in a transaction and commit it (retrying the whole function on OCC).
@@ -412,6 +418,7 @@ class FunctionRunner:
         info = self._lookup(active, path, "mutation", allow_internal)
         last_logs: list[LogLine] = []
         db = self.db
+        wire = _wire_args(info.path, args, args_json)  # once, not on every OCC retry
         if request_key is not None and not first_send:
             prior = request_log.lookup(db, request_key)
             if prior is not None:  # committed before (maybe before a crash): replay it
@@ -422,7 +429,7 @@ class FunctionRunner:
             ctx = self._context(active, info, identity, _depth, txn, owns_txn=True)
             self._check_args(info, args, ctx)
             host = DatabaseSyscalls(ctx, txn, writable=True)
-            result = self._execute(active, ctx, "mutation", info, args, host, _random_seed())
+            result = self._execute(active, ctx, "mutation", info, wire, host, _random_seed())
             last_logs = _lines(result)
             value = self._finish(info, result, ctx, "mutation")
             if request_key is not None:
@@ -450,6 +457,7 @@ class FunctionRunner:
         identity: Any = None,
         *,
         allow_internal: bool = False,
+        args_json: Any = None,
         _depth: int = 0,
     ) -> ActionOutcome:
         """Run an action: no transaction, real time and randomness, async host operations."""
@@ -460,8 +468,9 @@ class FunctionRunner:
         ctx = self._context(active, info, identity, _depth, None)
         self._check_args(info, args, ctx)
         host = ActionHost(ctx)
+        wire = _wire_args(info.path, args, args_json)
         try:
-            result = self._execute(active, ctx, "action", info, args, host, _random_seed())
+            result = self._execute(active, ctx, "action", info, wire, host, _random_seed())
         finally:
             host.close()
         value = self._finish(info, result, ctx, "action")
@@ -590,13 +599,13 @@ class FunctionRunner:
         ctx: CallContext,
         kind: str,
         info: FunctionInfo,
-        args: dict[str, Any],
+        wire: Any,
         host: Any,
         seed: list[int],
     ) -> CallResult:
         try:
-            args_json = orjson.dumps([to_json(args)]).decode()
-        except (ConvexValueError, TypeError) as e:
+            args_json = orjson.dumps([wire]).decode()
+        except TypeError as e:
             raise FunctionError(f"Invalid arguments for {info.path}: {e}") from None
         if len(args_json) > self.limits.max_args_bytes:
             raise FunctionError(
@@ -756,16 +765,6 @@ def _error_message(err: dict[str, Any]) -> str:
     return f"Uncaught {head}{frames}"
 
 
-def _savepoint(txn: Transaction) -> tuple[dict[bytes, Any], int, int]:
-    """The transaction's buffered writes and write counters, to undo a sub-transaction."""
-    writes = {k: copy.copy(w) for k, w in txn.writes.items()}
-    return writes, txn.documents_written, txn.bytes_written
-
-
-def _rollback(txn: Transaction, savepoint: tuple[dict[bytes, Any], int, int]) -> None:
-    txn.writes, txn.documents_written, txn.bytes_written = savepoint
-
-
 def _lines(result: CallResult | None) -> list[LogLine]:
     if result is None:
         return []
@@ -776,10 +775,20 @@ def _words(raw: bytes) -> list[int]:
     return [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4)]
 
 
-def _stable_seed(path: str, args: dict[str, Any], ts: int) -> list[int]:
+def _wire_args(path: str, args: dict[str, Any], args_json: Any) -> Any:
+    """The arguments as convex-JSON: the transport's own when it has them, else encoded once."""
+    if args_json is not None:
+        return args_json
+    try:
+        return to_json(args)
+    except (ConvexValueError, TypeError) as e:
+        raise FunctionError(f"Invalid arguments for {path}: {e}") from None
+
+
+def _stable_seed(path: str, wire_args: Any, ts: int) -> list[int]:
     """128-bit seed for a query: the same function, args and snapshot give the same values."""
     digest = hashlib.blake2b(
-        orjson.dumps([path, to_json(args), ts], option=orjson.OPT_SORT_KEYS), digest_size=16
+        orjson.dumps([path, wire_args, ts], option=orjson.OPT_SORT_KEYS), digest_size=16
     ).digest()
     return _words(digest)
 

@@ -69,10 +69,6 @@ class OutOfMemoryError(EngineError):
     """The isolate reached its hard heap limit."""
 
 
-class ChannelClosed(Exception):
-    """A JS syscall arrived while no call was listening (a dangling promise after a call)."""
-
-
 @dataclass
 class TaskDone:
     """A task posted with `post_eval` finished; `value` is its result or the exception."""

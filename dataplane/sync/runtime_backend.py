@@ -54,14 +54,20 @@ class RuntimeBackend:
         admin = identity is not None and identity.admin
         try:
             out = self.runner.run_query(
-                path, _args(args), identity, ts, allow_internal=admin, journal=journal
+                path,
+                _args(args),
+                identity,
+                ts,
+                allow_internal=admin,
+                journal=journal,
+                args_json=args,
             )
         except FunctionError as exc:
             if exc.read_set is not None and exc.read_ts is not None:
                 # The code threw: re-run only when something it read changes.
                 return QueryFailed(_failure(exc), exc.read_set, exc.read_ts)
             raise _failure(exc) from exc  # time-outs, bad arguments...: re-run on any commit
-        return QueryRun(to_json(out.value), _lines(out.logs), out.read_set, out.ts, out.journal)
+        return QueryRun(out.value_json, _lines(out.logs), out.read_set, out.ts, out.journal)
 
     def run_mutation(
         self,
@@ -82,17 +88,20 @@ class RuntimeBackend:
                 allow_internal=admin,
                 request_key=request_key,
                 first_send=first_send,
+                args_json=args,
             )
         except FunctionError as exc:
             raise _failure(exc) from exc
-        return MutationRun(to_json(out.value), _lines(out.logs), out.commit_ts)
+        return MutationRun(out.value_json, _lines(out.logs), out.commit_ts)
 
     def run_action(self, path: str, args: dict[str, Any], identity: Identity | None) -> ActionRun:
         from ..runtime.outcomes import FunctionError
 
         admin = identity is not None and identity.admin
         try:
-            out = self.runner.run_action(path, _args(args), identity, allow_internal=admin)
+            out = self.runner.run_action(
+                path, _args(args), identity, allow_internal=admin, args_json=args
+            )
         except FunctionError as exc:
             raise _failure(exc) from exc
-        return ActionRun(to_json(out.value), _lines(out.logs))
+        return ActionRun(out.value_json, _lines(out.logs))

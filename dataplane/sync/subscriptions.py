@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -109,7 +108,6 @@ class SubscriptionManager:
         self._wake: asyncio.Event | None = None
         self._wake_queued = False  # a commit wake-up is waiting to run on the loop
         self._task: asyncio.Task[None] | None = None
-        self._step_listeners: list[Callable[[int], None]] = []
         self._remote: deque[CommitRecord] = deque()  # announced by other processes
         self.executions = 0  # total query executions, for tests and metrics
 
@@ -172,9 +170,6 @@ class SubscriptionManager:
             (ready if record.ts <= latest else waiting).append(record)
         self._remote.extend(waiting)
         return ready
-
-    def add_step_listener(self, cb: Callable[[int], None]) -> None:
-        self._step_listeners.append(cb)
 
     # ----- subscriptions (called on the loop) ----------------------------------------------
 
@@ -259,8 +254,6 @@ class SubscriptionManager:
         self._flush = set()
         for sub in changed:
             affected.update(sub.refs)
-        for cb in self._step_listeners:
-            cb(target)
         for subscriber in affected:
             try:
                 await subscriber.after_step(target)
