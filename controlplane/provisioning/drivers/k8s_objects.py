@@ -202,7 +202,6 @@ class PlatformParams:
     ingress_class: str
     web_replicas: Any  # int, or a Terraform placeholder when rendering the template
     worker_replicas: Any
-    config_hash: str
     ingress_tls: Any  # list of {hosts, secretName}
     env_secret: str = "strata-controlplane-env"
     service_account: str = "strata-controlplane"
@@ -288,10 +287,8 @@ def _component(p: PlatformParams, key: str, replicas: Any, args: list[str]) -> M
             "strategy": {"type": "Recreate"} if key == "beat" else {"type": "RollingUpdate"},
             "selector": {"matchLabels": {NAME_LABEL: f"strata-{key}"}},
             "template": {
-                "metadata": {
-                    "labels": labels,
-                    "annotations": {"strata.dev/config-hash": p.config_hash},
-                },
+                # The module adds a strata.dev/config-hash annotation (pods roll on new settings).
+                "metadata": {"labels": labels},
                 "spec": spec,
             },
         },
@@ -408,7 +405,6 @@ TEMPLATE_VARS = (
     "ingress_class",
     "web_replicas",
     "worker_replicas",
-    "config_hash",
     "ingress_tls",
 )
 _PLACEHOLDER = "@@tf:{}@@"
