@@ -3,7 +3,8 @@
 # control plane's API and gateway), `strata worker` / `strata beat` (Celery), `strata migrate`,
 # `strata healthcheck` (exit 0 when the local server is ready); anything else is run as given.
 set -eu
-export PATH="/opt/strata/venv/bin:$PATH"
+export PATH="/opt/strata/venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+export HOME="${HOME:-/tmp}"
 cd /opt/strata/app
 cmd=${1:-dataplane}
 [ $# -gt 0 ] && shift

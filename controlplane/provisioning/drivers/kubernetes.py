@@ -1,7 +1,10 @@
-"""Kubernetes driver: one Deployment + Service + Ingress + PVC + Secret per Strata deployment.
+"""Kubernetes driver: per Strata deployment a Secret, a ConfigMap (revoked keys), a PVC (SQLite
+only), a NetworkPolicy, a Deployment, a PodDisruptionBudget, a Service and an Ingress.
 
-`render_manifests` is pure (tested here on its output); `KubernetesDriver` applies the result
-with server-side apply through the official client, so every call is idempotent.
+`render_manifests` is pure (tested on its output, schemas included); `KubernetesDriver` applies
+the result with server-side apply through the official client, so every call is idempotent.
+The pod security profile and the NetworkPolicy come from k8s_objects, which also renders the
+Terraform module's objects.
 """
 
 from __future__ import annotations
