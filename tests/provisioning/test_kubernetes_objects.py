@@ -371,6 +371,7 @@ def test_network_policy_fences_the_deployment(case: str) -> None:
         Peer("10.0.0.1", 443),  # the API server's service address
         Peer("192.168.1.20", 5432),
         Peer("fd00::5", 443),
+        Peer("10.42.3.3", 10254, namespace="ingress-nginx"),  # the controller's own API
     ):
         assert not _allows(policy, "egress", denied), denied
     for allowed in (
@@ -385,6 +386,8 @@ def test_network_policy_fences_the_deployment(case: str) -> None:
         Peer("93.184.216.34", 443),  # fetch() from actions
         Peer("2606:2800:220:1::1", 443),
         sibling,  # a replica forwards writes to the committer
+        # Usage reports to the control plane's public URL, through the ingress controller.
+        Peer("10.42.3.3", 443, namespace="ingress-nginx"),
     ):
         assert _allows(policy, "egress", allowed), allowed
 

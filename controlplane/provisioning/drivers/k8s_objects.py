@@ -128,8 +128,9 @@ def network_policy(
     name: str, namespace: str, labels: dict[str, str], layout: NetworkLayout
 ) -> Manifest:
     """Ingress only from the ingress controller, the control plane's gateway and the
-    deployment's own pods; egress only to DNS, the deployment's own pods, the listed services
-    and networks and (optionally) public addresses: never the control plane or other tenants."""
+    deployment's own pods; egress only to DNS, the deployment's own pods, the ingress controller
+    (the public front door), the listed services and networks and (optionally) public
+    addresses: never the control plane's pods or database, nor other tenants' pods."""
     own = {"podSelector": {"matchLabels": labels}}
     http = [{"protocol": "TCP", "port": DATAPLANE_PORT}]
     gateway = {
@@ -146,6 +147,13 @@ def network_policy(
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         },
         {"to": [own], "ports": http},  # a replica forwards writes to its committer
+        # The platform's public front door, as seen from inside: usage reports go to the
+        # control plane's public URL and HTTP actions may call public deployment URLs, which
+        # kube-proxy may route straight to the ingress controller's pods.
+        {
+            "to": [{"namespaceSelector": _ns(layout.ingress_namespace)}],
+            "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}],
+        },
     ]
     for svc in layout.services:
         egress.append(
