@@ -4,11 +4,14 @@ applied; /healthz keeps answering while the process lives."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import psycopg
 import pytest
 from convex.http_client import ConvexHttpClient
 
+from tests.compat.conftest import start_server
 from tests.conftest import POSTGRES_ADMIN_URL
 
 from .conftest import Cluster
@@ -38,3 +41,12 @@ def test_not_ready_without_its_database(cluster: Cluster) -> None:
         assert r.status_code == 503, r.text
         assert r.json()["reason"] == "database unavailable"
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive, not ready
+
+
+def test_a_sqlite_deployment_is_ready_as_its_committer(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "deployment")
+    try:
+        r = httpx.get(f"{server.url}/readyz")
+        assert r.status_code == 200 and r.json()["role"] == "committer", r.text
+    finally:
+        server.stop()
