@@ -31,6 +31,8 @@ STRATA_K8S_REPLICAS = integer("STRATA_K8S_REPLICAS", 2, minimum=1)
 STRATA_K8S_CONTROLPLANE_NAMESPACE = env.str(
     "STRATA_K8S_CONTROLPLANE_NAMESPACE", default="strata-system"
 )
+# IngressClass of each deployment's Ingress ("" = the cluster's default class).
+STRATA_K8S_INGRESS_CLASS = env.str("STRATA_K8S_INGRESS_CLASS", default="")
 STRATA_K8S_INGRESS_NAMESPACE = env.str("STRATA_K8S_INGRESS_NAMESPACE", default="ingress-nginx")
 STRATA_K8S_EGRESS_SERVICES = egress_services("STRATA_K8S_EGRESS_SERVICES")
 STRATA_K8S_EGRESS_NETWORKS = networks("STRATA_K8S_EGRESS_NETWORKS")

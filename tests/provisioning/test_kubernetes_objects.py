@@ -74,6 +74,7 @@ def driver_objects(storage: str, replicas: int) -> list[Manifest]:
         replicas=replicas,
         env_secret="strata-dataplane-env",
         network=LAYOUT,
+        ingress_class="nginx",
     )
 
 
@@ -192,6 +193,17 @@ def test_resources_come_from_the_plan() -> None:
         base_domain="example.com",
     )
     assert "limits" not in _container(one(unlimited, "Deployment"))["resources"]
+
+
+def test_deployment_ingress_uses_the_class_and_keeps_websockets_open() -> None:
+    ingress = one(CASES["postgres"], "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
+    default = render_manifests(
+        deployment_spec("sqlite"), namespace=NAMESPACE, image="img", base_domain="example.com"
+    )
+    assert "ingressClassName" not in one(default, "Ingress")["spec"]
 
 
 def test_driver_scales_postgres_deployments_to_its_setting() -> None:

@@ -142,6 +142,7 @@ def test_module_wires_the_driver_and_rolls_pods_on_new_settings(applied: dict[st
     assert env["STRATA_K8S_EGRESS_NETWORKS"] == "10.20.0.0/24"
     assert env["STRATA_K8S_CONTROLPLANE_NAMESPACE"] == "strata-system"
     assert env["STRATA_K8S_INGRESS_NAMESPACE"] == "ingress-nginx"
+    assert env["STRATA_K8S_INGRESS_CLASS"] == "nginx"  # deployments' Ingresses, like its own
     dp_env = applied["outputs"]["dataplane_env"]["value"]
     assert dp_env["STRATA_DP_REDIS_URL"].startswith("redis://deployments-redis.")
     assert dp_env["STRATA_DP_BLOB_STORE"] == "s3://files/"

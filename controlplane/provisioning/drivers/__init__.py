@@ -47,6 +47,7 @@ def _build() -> ProvisioningDriver:
             env_secret=settings.STRATA_K8S_DATAPLANE_ENV_SECRET,
             replicas=settings.STRATA_K8S_REPLICAS,
             network=network,
+            ingress_class=settings.STRATA_K8S_INGRESS_CLASS,
         )
     raise DriverError(f"Unknown STRATA_DRIVER {kind!r}: expected 'local' or 'kubernetes'")
 

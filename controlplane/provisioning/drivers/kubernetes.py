@@ -32,6 +32,11 @@ from .k8s_objects import (
 )
 
 CONTAINER_PORT = DATAPLANE_PORT
+# Sync clients hold WebSockets open; ingress-nginx would cut them at 60 s.
+INGRESS_ANNOTATIONS = {
+    "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+}
 DATA_DIR = "/data"
 REVOCATION_DIR = "/var/run/strata"
 FIELD_MANAGER = "strata-controlplane"
@@ -96,6 +101,7 @@ def render_manifests(
     replicas: int = 1,
     env_secret: str = "",
     network: NetworkLayout | None = None,
+    ingress_class: str = "",
 ) -> list[Manifest]:
     """Every object one deployment needs, in apply order.
 
@@ -255,8 +261,9 @@ def render_manifests(
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
-            "metadata": meta,
+            "metadata": {**meta, "annotations": INGRESS_ANNOTATIONS},
             "spec": {
+                **({"ingressClassName": ingress_class} if ingress_class else {}),
                 "rules": [
                     {
                         "host": f"{name}.{base_domain}",
@@ -270,7 +277,7 @@ def render_manifests(
                             ]
                         },
                     }
-                ]
+                ],
             },
         },
     ]
@@ -290,12 +297,14 @@ class KubernetesDriver(ProvisioningDriver):
         env_secret: str = "",
         replicas: int = 1,
         network: NetworkLayout | None = None,
+        ingress_class: str = "",
     ) -> None:
         self.namespace, self.image, self.base_domain = namespace, image, base_domain
         self.postgres_admin_url = postgres_admin_url
         self.env_secret = env_secret
         self.replicas = replicas  # pods per Postgres deployment; SQLite ones always run one
         self.network = network or NetworkLayout()
+        self.ingress_class = ingress_class
         self._client: Any = None
 
     def _dynamic(self) -> Any:
@@ -341,6 +350,7 @@ class KubernetesDriver(ProvisioningDriver):
             replicas=self.replicas_for(spec) if replicas is None else replicas,
             env_secret=self.env_secret,
             network=self.network,
+            ingress_class=self.ingress_class,
         )
 
     def provision(self, spec: DeploymentSpec) -> DeploymentState:

@@ -39,6 +39,7 @@ locals {
       STRATA_K8S_REPLICAS               = tostring(var.deployment_replicas)
       STRATA_K8S_CONTROLPLANE_NAMESPACE = local.namespace
       STRATA_K8S_INGRESS_NAMESPACE      = var.ingress_namespace
+      STRATA_K8S_INGRESS_CLASS          = var.ingress_class
       STRATA_K8S_EGRESS_SERVICES        = join(",", var.deployments_egress_services)
       STRATA_K8S_EGRESS_NETWORKS        = join(",", var.deployments_egress_networks)
       STRATA_K8S_EGRESS_INTERNET        = var.deployments_internet ? "true" : "false"
