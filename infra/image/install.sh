@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the image's root filesystem as root (Dockerfile RUN or chroot from
 # scripts/build-rootfs) once the Debian packages, /usr/local/bin/node, the source at
-# /opt/strata/app and its node_modules are in place. $1 is a directory of wheels for
-# requirements/base.txt and infra/image/requirements-bookworm.txt; nothing is fetched here.
+# /opt/strata/app and its node_modules are in place. $1 is a directory of wheels holding the
+# requirements.txt they were built from (infra/image/requirements.py); nothing is fetched here.
 set -eu
 WHEELS=$1
 APP=/opt/strata/app
@@ -10,7 +10,7 @@ VENV=/opt/strata/venv
 
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --no-cache-dir --no-index --find-links "$WHEELS" \
-    -r "$APP/requirements/base.txt" -r "$APP/infra/image/requirements-bookworm.txt"
+    -r "$WHEELS/requirements.txt"
 "$VENV/bin/python" -m compileall -q "$APP/contract" "$APP/controlplane" "$APP/dataplane" >/dev/null
 ln -sf "$APP/infra/image/entrypoint.sh" /usr/local/bin/strata
 

@@ -169,3 +169,42 @@ def test_entrypoint_serves_a_deployment(served: Server, tmp_path: Path) -> None:
     # Everything it wrote is the unprivileged user's, on the one writable volume.
     written = [p for p in served.data_dir.rglob("*") if p.is_file()]
     assert written and {p.stat().st_uid for p in written} == {RUN_AS}
+
+
+def test_control_plane_entrypoint_migrates_and_serves(rootfs: Path, tmp_path: Path) -> None:
+    """`strata migrate` then `strata web` (daphne) from the same filesystem, on SQLite."""
+    data = tmp_path / "cp"
+    data.mkdir()
+    os.chown(data, RUN_AS, RUN_AS)
+    port = free_port()
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "STRATA_DATA_DIR": "/data",
+        "STRATA_WEB_PORT": str(port),
+        "DJANGO_SETTINGS_MODULE": "controlplane.settings",
+    }
+    sandbox = _sandbox(rootfs, env, {"/data": data})
+    migrate = subprocess.run(
+        [*sandbox, "/usr/local/bin/strata", "migrate"], capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    log_path = tmp_path / "web.log"
+    with log_path.open("wb") as log:
+        web = subprocess.Popen([*sandbox, "/usr/local/bin/strata", "web"], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert web.poll() is None, log_path.read_text()
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        assert r.json() == {"status": "ok"}
+        anon = httpx.get(f"http://127.0.0.1:{port}/v1/teams", timeout=10)
+        assert anon.status_code in (401, 403), anon.text  # the API answers, and wants a login
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
