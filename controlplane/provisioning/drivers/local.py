@@ -34,7 +34,7 @@ from controlplane.provisioning.postgres import create_database, database_url_for
 from .base import DriverError, ProvisioningDriver
 
 log = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 30.0

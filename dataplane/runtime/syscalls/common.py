@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...scheduled.jobs import ScheduleError
 from .. import scheduling
+from ..errorformat import TEST_SYSCALL_FAILURES, SystemFailure
 from ..handles import FunctionHandleError, create_handle
 from ..host_services import VECTOR_SEARCH_OP
 from ..isolate import SyscallFailure
@@ -43,6 +44,10 @@ class CommonSyscalls:
             return handler(self, args)
         if op in scheduling.OPS:
             return self.scheduler(op, args)
+        if op in TEST_SYSCALL_FAILURES:
+            code, message = TEST_SYSCALL_FAILURES[op]
+            self.call.system_failure = SystemFailure(code, message)
+            raise SyscallFailure(f"{code}: {message}")
         if op in _NOT_YET:
             service = args.get("service")
             raise SyscallFailure(
@@ -54,6 +59,9 @@ class CommonSyscalls:
 
 def _user_identity(host: CommonSyscalls, args: dict[str, Any]) -> Any:
     identity = host.call.identity
+    refused = getattr(identity, "auth_error", None)
+    if refused is not None:  # an HTTP action's unacceptable Authorization header
+        raise SyscallFailure(refused)
     user = getattr(identity, "user", None) if identity is not None else None
     return None if user is None else dict(user)
 

@@ -17,6 +17,7 @@ from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ...transactions import DatabaseError, Transaction
 from ...values import ConvexValueError
 from .. import scheduling
+from ..errorformat import staged_index_message
 from ..host_services import STORAGE_OPS, storage_in_transaction
 from ..isolate import SyscallFailure
 from ..jwt_signing import SignJwtError
@@ -81,8 +82,11 @@ class DatabaseSyscalls(CommonSyscalls):
                 raise SyscallFailure(f"Invalid arguments for {op}")
             result = self.handle(op, args)
             return result.text if isinstance(result, Raw) else dumps(result)
-        except SyscallFailure:
-            raise
+        except SyscallFailure as e:
+            staged = staged_index_message(self.call.active.analysis.schema, e.message)
+            if staged is None:
+                raise
+            raise SyscallFailure(staged, e.data) from None
         except (DatabaseError, ConvexValueError) as e:
             raise SyscallFailure(str(e)) from None
         except orjson.JSONDecodeError as e:
