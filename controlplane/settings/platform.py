@@ -1,6 +1,6 @@
 """Provisioning: which driver runs deployments, where their data lives, how they are reached."""
 
-from .env import DATA_DIR, env, port_range
+from .env import DATA_DIR, egress_services, env, integer, networks, port_range
 
 STRATA_DRIVER = env.str("STRATA_DRIVER", default="local")  # local | kubernetes
 STRATA_DEPLOYMENTS_DIR = env.str("STRATA_DEPLOYMENTS_DIR", default=str(DATA_DIR / "deployments"))
@@ -24,3 +24,19 @@ STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
 # A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.
 STRATA_K8S_DATAPLANE_ENV_SECRET = env.str("STRATA_K8S_DATAPLANE_ENV_SECRET", default="")
+# Pods per Postgres deployment on Kubernetes (one committer, the rest read replicas that take
+# over); SQLite deployments always run one pod.
+STRATA_K8S_REPLICAS = integer("STRATA_K8S_REPLICAS", 2, minimum=1)
+# Each deployment's NetworkPolicy admits its ingress controller's namespace and the control
+# plane's gateway, and lets pods reach DNS, the listed in-cluster services
+# (namespace/instance:port, matched on app.kubernetes.io/instance), the listed networks and,
+# unless turned off, public addresses (never private ranges: the cluster's pods live there).
+STRATA_K8S_CONTROLPLANE_NAMESPACE = env.str(
+    "STRATA_K8S_CONTROLPLANE_NAMESPACE", default="strata-system"
+)
+# IngressClass of each deployment's Ingress ("" = the cluster's default class).
+STRATA_K8S_INGRESS_CLASS = env.str("STRATA_K8S_INGRESS_CLASS", default="")
+STRATA_K8S_INGRESS_NAMESPACE = env.str("STRATA_K8S_INGRESS_NAMESPACE", default="ingress-nginx")
+STRATA_K8S_EGRESS_SERVICES = egress_services("STRATA_K8S_EGRESS_SERVICES")
+STRATA_K8S_EGRESS_NETWORKS = networks("STRATA_K8S_EGRESS_NETWORKS")
+STRATA_K8S_EGRESS_INTERNET = env.bool("STRATA_K8S_EGRESS_INTERNET", default=True)
