@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import hmac
 import os
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import orjson
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -424,32 +424,45 @@ def _raw_public(name: str, alg: dict[str, Any], data: bytes) -> PublicKey:
         _fail("DataError", f"Invalid {name} public key data: {e}")
 
 
-def _expect_private(name: str, alg: dict[str, Any], key: Any) -> PrivateKey:
-    if name in _RSA and isinstance(key, rsa.RSAPrivateKey):
+_KEY_CLASSES: dict[str, tuple[type, type, type, type]] = {
+    "private": (
+        rsa.RSAPrivateKey,
+        ec.EllipticCurvePrivateKey,
+        ed25519.Ed25519PrivateKey,
+        x25519.X25519PrivateKey,
+    ),
+    "public": (
+        rsa.RSAPublicKey,
+        ec.EllipticCurvePublicKey,
+        ed25519.Ed25519PublicKey,
+        x25519.X25519PublicKey,
+    ),
+}
+
+
+def _expect_key(name: str, alg: dict[str, Any], key: Any, kind: str) -> Any:
+    """`key` if it is a `kind` ("private"/"public") key of algorithm `name` (EC: its curve)."""
+    rsa_class, ec_class, ed_class, x_class = _KEY_CLASSES[kind]
+    if name in _RSA and isinstance(key, rsa_class):
         return key
-    if name in _EC and isinstance(key, ec.EllipticCurvePrivateKey):
-        if _curve_name(key.curve) != _named_curve(alg):
+    if name in _EC and isinstance(key, ec_class):
+        curve = cast(ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey, key).curve
+        if _curve_name(curve) != _named_curve(alg):
             _fail("DataError", "The key's curve does not match namedCurve")
         return key
-    if name == "Ed25519" and isinstance(key, ed25519.Ed25519PrivateKey):
+    if (name == "Ed25519" and isinstance(key, ed_class)) or (
+        name == "X25519" and isinstance(key, x_class)
+    ):
         return key
-    if name == "X25519" and isinstance(key, x25519.X25519PrivateKey):
-        return key
-    _fail("DataError", f"The key data is not a {name} private key")
+    _fail("DataError", f"The key data is not a {name} {kind} key")
+
+
+def _expect_private(name: str, alg: dict[str, Any], key: Any) -> PrivateKey:
+    return cast(PrivateKey, _expect_key(name, alg, key, "private"))
 
 
 def _expect_public(name: str, alg: dict[str, Any], key: Any) -> PublicKey:
-    if name in _RSA and isinstance(key, rsa.RSAPublicKey):
-        return key
-    if name in _EC and isinstance(key, ec.EllipticCurvePublicKey):
-        if _curve_name(key.curve) != _named_curve(alg):
-            _fail("DataError", "The key's curve does not match namedCurve")
-        return key
-    if name == "Ed25519" and isinstance(key, ed25519.Ed25519PublicKey):
-        return key
-    if name == "X25519" and isinstance(key, x25519.X25519PublicKey):
-        return key
-    _fail("DataError", f"The key data is not a {name} public key")
+    return cast(PublicKey, _expect_key(name, alg, key, "public"))
 
 
 def _import_jwk(

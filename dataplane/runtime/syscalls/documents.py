@@ -56,24 +56,26 @@ def _insert(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
     return {"_id": host.txn.insert(table, value)}
 
 
-def _patch(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
-    doc_id = host.write_target(a)
-    fields = from_json(a.get("value"))
-    if not isinstance(fields, dict):
-        raise SyscallFailure("db.patch needs an object")
-    host.txn.patch(doc_id, fields)
-    host.check_written(doc_id)
-    return None
-
-
-def _replace(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
+def _rewrite(host: DatabaseSyscalls, a: dict[str, Any], replace: bool) -> Any:
+    """db.patch (shallow merge) or db.replace, checked against the schema afterwards."""
     doc_id = host.write_target(a)
     value = from_json(a.get("value"))
     if not isinstance(value, dict):
-        raise SyscallFailure("db.replace needs an object")
-    host.txn.replace(doc_id, value)
+        raise SyscallFailure(f"db.{'replace' if replace else 'patch'} needs an object")
+    if replace:
+        host.txn.replace(doc_id, value)
+    else:
+        host.txn.patch(doc_id, value)
     host.check_written(doc_id)
     return None
+
+
+def _patch(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
+    return _rewrite(host, a, replace=False)
+
+
+def _replace(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
+    return _rewrite(host, a, replace=True)
 
 
 def _remove(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
