@@ -45,3 +45,8 @@ export const echo = action({
   args: { value: v.any() },
   handler: async (_ctx, { value }) => value,
 });
+
+export const measure = mutation({
+  args: { blob: v.string() },
+  handler: async (_ctx, { blob }) => blob.length,
+});
