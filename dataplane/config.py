@@ -142,7 +142,7 @@ class DeploymentConfig:
             action_seconds=env.number("STRATA_DP_ACTION_SECONDS", base.action_seconds),
             heap_bytes=env.integer("STRATA_DP_HEAP_BYTES", base.heap_bytes, minimum=8 << 20),
             pool_size=env.integer("STRATA_DP_ISOLATE_POOL", base.pool_size),
-            fetch_allow_private=env.flag("STRATA_DP_FETCH_ALLOW_PRIVATE", True),
+            fetch_allow_private=env.flag("STRATA_DP_FETCH_ALLOW_PRIVATE", False),
             node_binary=env.text("STRATA_DP_NODE_BINARY", base.node_binary),
             node_heap_mb=env.integer("STRATA_DP_NODE_HEAP_MB", base.node_heap_mb, minimum=16),
         )

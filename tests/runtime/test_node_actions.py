@@ -218,3 +218,20 @@ def test_concurrent_node_actions_share_one_worker(nrunner: FunctionRunner) -> No
     assert sorted(nrunner.run_query("store:list", {}).value) == sorted(digests)
     node = nrunner._active.node  # type: ignore[union-attr]
     assert node is not None and node.starts == 1
+
+
+def test_network_policy_checks_every_redirect_hop(
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
+) -> None:
+    from tests.security.redirector import redirector
+
+    limits = RuntimeLimits(fetch_allow_private=True)
+    runner = activate(ndeploy, node_bundle, node_analysis, env={}, limits=limits)
+    try:
+        with redirector() as hop:
+            port = int(hop.base.rsplit(":", 1)[1])
+            out = _probe(runner, hop.redirect_to("http://169.254.169.254/"), "127.0.0.1", port)
+            assert len(hop.seen) == 1, hop.seen
+        assert "address 169.254.169.254 is not allowed" in out["fetch"], out
+    finally:
+        runner.close()

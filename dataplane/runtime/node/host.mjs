@@ -18,7 +18,7 @@ const modulesDir = path.resolve(process.argv[2] || ".");
 const allowPrivate = process.argv[3] === "allow-private";
 
 // ------------------------------------------------------------------ network policy
-// The same rule as fetch() in V8 actions (dataplane/runtime/actions.py check_fetch_target):
+// The same rule as fetch() in V8 actions (dataplane/runtime/egress.py refusal):
 // link-local (cloud metadata), multicast and unspecified addresses never; loopback and
 // private networks only if the operator allows them. Every TCP connection (net, tls, http,
 // fetch) goes through net.Socket.prototype.connect, so the check sits there; unix sockets

@@ -50,3 +50,11 @@ export const measure = mutation({
   args: { blob: v.string() },
   handler: async (_ctx, { blob }) => blob.length,
 });
+
+export const fetchUrl = action({
+  args: { url: v.string() },
+  handler: async (_ctx, { url }) => {
+    const res = await fetch(url);
+    return { status: res.status, url: res.url, redirected: res.redirected, body: await res.text() };
+  },
+});

@@ -1,0 +1,76 @@
+"""fetch() in actions of a served deployment: private targets need an explicit opt-in, and
+every redirect hop is checked before a connection is made."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.security.redirector import redirector
+from tests.sync.live import LiveApp, deploy_sync_app
+
+METADATA = "http://169.254.169.254/latest/meta-data/"
+
+
+def _fetch(app: LiveApp, url: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{app.url}/api/action",
+        json={"path": "messages:fetchUrl", "args": {"url": url}, "format": "json"},
+        timeout=90,
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """A deployment started with no STRATA_DP_FETCH_ALLOW_PRIVATE: the default."""
+    app = deploy_sync_app(tmp_path_factory.mktemp("strict"))
+    try:
+        yield app
+    finally:
+        app.server.stop()
+
+
+@pytest.fixture(scope="module")
+def opted_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    app = deploy_sync_app(
+        tmp_path_factory.mktemp("opted-in"), extra_env={"STRATA_DP_FETCH_ALLOW_PRIVATE": "1"}
+    )
+    try:
+        yield app
+    finally:
+        app.server.stop()
+
+
+def test_private_addresses_are_refused_by_default(strict: LiveApp) -> None:
+    with redirector() as target:
+        out = _fetch(strict, f"{target.base}/hello")
+        by_name = _fetch(strict, target.base.replace("127.0.0.1", "localhost") + "/hello")
+        assert target.seen == []
+    assert out["status"] == "error", out
+    assert "private address 127.0.0.1 is not allowed" in out["errorMessage"]
+    assert by_name["status"] == "error", by_name
+    assert "is not allowed" in by_name["errorMessage"]
+
+
+def test_redirect_to_metadata_address_is_refused(opted_in: LiveApp) -> None:
+    with redirector() as hop:
+        out = _fetch(opted_in, hop.redirect_to(METADATA))
+        assert [path for path, _ in hop.seen] == [hop.redirect_to(METADATA)[len(hop.base) :]]
+    assert out["status"] == "error", out
+    assert "address 169.254.169.254 is not allowed" in out["errorMessage"]
+
+
+def test_redirect_hops_within_the_rule_are_followed(opted_in: LiveApp) -> None:
+    with redirector() as hop:
+        port = hop.base.rsplit(":", 1)[1]
+        out = _fetch(opted_in, hop.redirect_to(f"http://localhost:{port}/hello"))
+        # The connection went to the checked address; the request kept the name.
+        assert hop.seen[-1] == ("/hello", f"localhost:{port}")
+    assert out["status"] == "success", out
+    value = out["value"]
+    assert value["status"] == 200 and value["body"] == "hello" and value["redirected"] is True
