@@ -8,6 +8,7 @@ with each JWKS fetched once and cached, as Convex does.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 import time
 import urllib.parse
@@ -72,6 +73,9 @@ class Identity:
     admin: bool = False
     # The token's `exp` (seconds since the epoch): sync sockets report expiry as AuthError.
     expires_at: float | None = field(default=None, compare=False, hash=False)
+    # The id of the admin/deploy key behind an admin identity: sync sessions lose it when
+    # the key is revoked (dataplane/sync/revocation.py).
+    key_id: str | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def for_user(
@@ -369,9 +373,15 @@ class Authenticator:
 
     def admin_identity(self, admin_key: str, acting_as: Any = None) -> Identity:
         """The identity of an admin key (optionally acting as a user); raises AuthError."""
-        if self.admin_claims(admin_key) is None:
+        claims = self.admin_claims(admin_key)
+        if claims is None:
             raise AuthError("The admin key is invalid for this deployment")
-        return Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+        identity = Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+        return dataclasses.replace(identity, key_id=claims.key_id)
+
+    def key_revoked(self, key_id: str) -> bool:
+        """Whether the control plane has revoked this key id (re-reads a changed file)."""
+        return self.revoked.is_revoked(key_id)
 
     def identity_from_token(self, token: str) -> Identity:
         """A user JWT verified against the deployed auth providers."""
