@@ -101,6 +101,8 @@ class DeploymentConfig:
     celery_broker: str = ""  # redis://... or filesystem://; "" = in-process delivery
     scheduler_workers: int = 4
     revocation_dir: Path | None = None  # where the revoked-keys file lives (default data_dir)
+    # File uploads and snapshot imports stream to disk; bodies over this get 413.
+    max_upload_bytes: int = 1 << 30
 
     @property
     def site_url(self) -> str:
@@ -174,4 +176,5 @@ class DeploymentConfig:
             ),
             scheduler_workers=env.integer("STRATA_DP_SCHEDULER_WORKERS", 4),
             revocation_dir=Path(revocation_dir) if revocation_dir else None,
+            max_upload_bytes=env.integer("STRATA_DP_MAX_UPLOAD_BYTES", 1 << 30),
         )

@@ -58,3 +58,8 @@ export const fetchUrl = action({
     return { status: res.status, url: res.url, redirected: res.redirected, body: await res.text() };
   },
 });
+
+export const uploadUrl = mutation({
+  args: {},
+  handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+});
