@@ -16,6 +16,13 @@ class ActionError(Exception):
             self.code = code
 
 
+class Unauthenticated(ActionError):
+    """Credentials that prove nobody (a wrong email or password at login): 401."""
+
+    status = 401
+    code = "InvalidCredentials"
+
+
 class NotFound(ActionError):
     status = 404
     code = "NotFound"

@@ -58,6 +58,23 @@ def describe(v: dict[str, Any]) -> str:
     return f"v.{t}()"
 
 
+def js_number(value: float) -> str:
+    """A float64 as Convex prints it in messages: `1` not `1.0` (integral values without a
+    fraction); others as JavaScript writes them (`0.25`, `1e-7`, `Infinity`, `NaN`)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer() and abs(value) < 1e21:
+        return ("-" if value == 0 and math.copysign(1.0, value) < 0 else "") + str(int(value))
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    sign = "-" if exponent.startswith("-") else "+"
+    return f"{mantissa}e{sign}{int(exponent.lstrip('+-'))}"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -66,7 +83,7 @@ def _show(value: Any) -> str:
     if isinstance(value, int):
         return f"{value}n"
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
+        return js_number(value)
     if isinstance(value, str):
         return orjson.dumps(value).decode()
     if isinstance(value, bytes):

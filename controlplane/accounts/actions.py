@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from controlplane.audit.actions import Actor, record
-from controlplane.errors import ActionError
+from controlplane.errors import ActionError, Unauthenticated
 from controlplane.keys.models import AccessToken, TokenKind
 
 from . import backoff
@@ -191,7 +191,7 @@ def check_credentials(email: str, password: str) -> User:
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
         backoff.record_failure(email)
-        raise ActionError("Wrong email or password", code="InvalidCredentials")
+        raise Unauthenticated("Wrong email or password")
     backoff.clear(email)
     profile, _ = Profile.objects.get_or_create(user=user)
     if settings.STRATA_REQUIRE_EMAIL_VERIFICATION and not profile.email_verified:

@@ -193,8 +193,9 @@ class ProjectOut(serializers.Serializer):
 
 class CreateDeploymentIn(serializers.Serializer):
     type = serializers.ChoiceField(choices=list(DeploymentType.values))
+    # "" (the console's empty field) means no reference, as leaving it out does.
     reference = serializers.RegexField(
-        r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", required=False, default=""
+        r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", required=False, default="", allow_blank=True
     )
     storage = serializers.ChoiceField(choices=list(Storage.values), default=Storage.SQLITE)
 

@@ -30,7 +30,21 @@ def _private_sqlite_file(database: dict[str, Any]) -> None:
                 file.chmod(0o600)
 
 
+def _queued_sqlite_writes(database: dict[str, Any]) -> None:
+    """Concurrent API writes (Terraform sends ten at once) must queue, not fail: a transaction
+    takes SQLite's write lock when it begins (IMMEDIATE) instead of upgrading a read lock
+    mid-way, which SQLite refuses at once with "database is locked" whatever the timeout;
+    waiting writers then queue for up to `timeout` seconds. WAL lets reads go on meanwhile."""
+    if not database.get("ENGINE", "").endswith("sqlite3"):
+        return
+    options = database.setdefault("OPTIONS", {})
+    options.setdefault("transaction_mode", "IMMEDIATE")
+    options.setdefault("timeout", 30)
+    options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+
+
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'controlplane.sqlite3'}")
 }
 _private_sqlite_file(DATABASES["default"])
+_queued_sqlite_writes(DATABASES["default"])

@@ -18,7 +18,10 @@ STRATA_DELETE_GRACE_SECONDS = env.int("STRATA_DELETE_GRACE_SECONDS", default=7 *
 # "port": deployment URLs are http://<host>:<port>; "host": http://<name>.<base domain>[:port].
 STRATA_ROUTING = env.str("STRATA_ROUTING", default="port")
 STRATA_GATEWAY_PORT = env.int("STRATA_GATEWAY_PORT", default=8000)
-STRATA_CONTROL_PLANE_URL = env.str("STRATA_CONTROL_PLANE_URL", default="http://127.0.0.1:8000")
+# Where users and data planes reach the control plane (emails, usage reports, hostUrl).
+STRATA_CONTROL_PLANE_URL = env.str(
+    "STRATA_CONTROL_PLANE_URL", default=f"http://127.0.0.1:{STRATA_GATEWAY_PORT}"
+)
 STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
 # A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.

@@ -26,7 +26,6 @@ from ..transactions.errors import SchemaError
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, validate_document
 from .reader import ImportFormatError, Source, open_zip, sources, storage_blob_names
-from .tables import stage_insert
 from .writer import user_tables
 
 MODES = ("requireEmpty", "append", "replace", "replaceAll")
@@ -178,7 +177,7 @@ def _commit(db: Database, txn: Transaction) -> None:
         db.commit(txn)
     except OccConflict:
         retry = db.begin()
-        retry.writes = txn.writes
+        retry.take_writes(txn)
         db.commit(retry)
 
 
@@ -228,7 +227,7 @@ def insert_documents(
             for k, v in doc.items()
             if k not in ("_id", "_creationTime")
         )
-        stage_insert(txn, meta, internal, body)
+        txn.stage_insert(meta, internal, body)
         try:
             batch_bytes += validate_document(body)
             check(meta.name, body)
@@ -276,7 +275,7 @@ def import_storage(db: Database, files: FileService, req: ImportRequest, src: So
             }
             if isinstance(doc.get("contentType"), str):
                 body["contentType"] = doc["contentType"]
-            stage_insert(txn, meta, internal, body)
+            txn.stage_insert(meta, internal, body)
             try:
                 blobs.rename(staging, new_id)
                 _commit(db, txn)

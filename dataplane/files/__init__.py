@@ -27,7 +27,7 @@ from .service import (
     parse_digest_header,
     parse_sha256_option,
 )
-from .tokens import UploadTokenError, sign_upload_token, verify_upload_token
+from .tokens import UploadTokenError, UploadTokenExpired, sign_upload_token, verify_upload_token
 
 __all__ = [
     "STORAGE_TABLE",
@@ -40,6 +40,7 @@ __all__ = [
     "S3BlobStore",
     "StoredFile",
     "UploadTokenError",
+    "UploadTokenExpired",
     "parse_digest_header",
     "parse_sha256_option",
     "sign_upload_token",

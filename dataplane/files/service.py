@@ -106,8 +106,8 @@ class FileService:
     def _check_id(self, txn: Transaction, storage_id: Any, op: str) -> str:
         if not isinstance(storage_id, str) or decode_id(storage_id) is None:
             raise FileStorageError(
-                f"Invalid argument `storageId` for `storage.{op}`: {storage_id!r} is not a "
-                "valid storage ID"
+                f"Invalid argument `storageId` for `storage.{op}`: Invalid storage ID: "
+                f"{storage_id!r} is not a valid storage ID"
             )
         if txn.normalize_id(STORAGE_TABLE, storage_id) is None:
             raise FileStorageError(
@@ -196,7 +196,7 @@ class FileService:
         """Delete the file in this transaction; its bytes go once the transaction commits."""
         sid = self._check_id(txn, storage_id, "delete")
         if txn.get(sid) is None:
-            raise FileStorageError(f"Storage ID {sid} not found")
+            raise FileStorageError(f"storage id {sid} not found")
         txn.delete(sid)
 
     # ----- reading bytes (serving, storage.get in actions) ----------------------------------

@@ -22,6 +22,10 @@ class UploadTokenError(ValueError):
     """A missing, forged, foreign or expired upload token."""
 
 
+class UploadTokenExpired(UploadTokenError):
+    """A genuine upload token past its expiry."""
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -67,4 +71,4 @@ def verify_upload_token(
     if target != deployment:
         raise UploadTokenError("Upload token belongs to a different deployment")
     if (time.time() if now is None else now) > expires:
-        raise UploadTokenError("Upload URL expired: generate a new one")
+        raise UploadTokenExpired("Upload URL expired: generate a new one")

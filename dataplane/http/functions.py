@@ -1,12 +1,11 @@
 """The HTTP function API: /api/query|mutation|action|function, /api/run/..., query_ts/at_ts/batch.
 
-Function failures are HTTP 200 `{status:"error", errorMessage, errorData?, logLines?}` (what
-every official client parses); request problems are 4xx `{code, message}`.
+Function failures are `{status:"error", errorMessage, errorData?, logLines?}` with Convex's
+status 560 (see `udf_failed_status`); request problems are 4xx `{code, message}`.
 """
 
 from __future__ import annotations
 
-import secrets
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,12 @@ from dataplane.http.timestamps import decode_ts, encode_ts
 from dataplane.http.valueformat import format_value, parse_args
 from dataplane.http.web import api_view, app_of, in_thread, json_response, read_json
 from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
+from dataplane.runtime.errorformat import (
+    STATUS_CODE_UDF_FAILED,
+    SystemFailure,
+    not_found_message,
+    server_error,
+)
 
 if TYPE_CHECKING:
     from dataplane.app import DeploymentApp
@@ -88,20 +93,25 @@ def _not_found(call: Call) -> dict[str, Any]:
     kind = "function" if call.is_admin else "public function"
     return {
         "status": "error",
-        "errorMessage": f"Could not find {kind} for '{call.display}'. Did you forget to run "
-        "`npx convex dev` or `npx convex deploy`?",
+        "errorMessage": server_error(not_found_message(kind, call.display)),
     }
 
 
-def _request_id() -> str:
-    return secrets.token_hex(8)
+def udf_failed_status(request: HttpRequest, response: dict[str, Any]) -> int:
+    """560 for a failed function, as Convex answers (the npm client treats it as a function
+    error, not a transport one). The PyPI client's HTTP client raises on any 5xx before it
+    reads the body, so it keeps getting the error body with 200."""
+    if response.get("status") != "error":
+        return 200
+    if request.headers.get("Convex-Client", "").startswith("python-"):
+        return 200
+    return STATUS_CODE_UDF_FAILED
 
 
 def run_call(
     app: DeploymentApp, call: Call, kind: str | None, ts: int | None = None
 ) -> dict[str, Any]:
     """Run one call and build its UdfResponse; `kind` restricts the function type (None = any)."""
-    request_id = _request_id()
     if ts is not None and ts > app.db.latest_ts():
         raise DeployError("`ts` is newer than the latest commit of this deployment")
     if is_system(call.module):
@@ -138,19 +148,13 @@ def run_call(
             "status": "success",
             "value": format_value(outcome.value, call.fmt),
         }
+    except SystemFailure as e:
+        raise DeployError(e.detail, code=e.code, status=503) from None
     except FunctionError as e:
         logs = list(e.logs)
+        response = {"status": "error", "errorMessage": server_error(e.message, e.request_id)}
         if e.has_data:
-            response = {
-                "status": "error",
-                "errorMessage": e.message,
-                "errorData": format_value(e.data, "convex_encoded_json"),
-            }
-        else:
-            response = {
-                "status": "error",
-                "errorMessage": f"[Request ID: {request_id}] Server Error\n{e.message}",
-            }
+            response["errorData"] = format_value(e.data, "convex_encoded_json")
     if logs:
         response["logLines"] = [line.formatted() for line in logs]
     return response
@@ -184,7 +188,8 @@ def _kind_view(kind: str | None, *methods: str) -> Any:
             }
         else:
             body = read_json(request)
-        return json_response(await _run(request, body, kind, "json"))
+        result = await _run(request, body, kind, "json")
+        return json_response(result, udf_failed_status(request, result))
 
     return view
 
@@ -212,7 +217,8 @@ async def run_by_url(request: HttpRequest, function_path: str) -> HttpResponse:
         "args": body.get("args", {}),
         "format": body.get("format"),
     }
-    return json_response(await _run(request, call_body, None, "json"))
+    result = await _run(request, call_body, None, "json")
+    return json_response(result, udf_failed_status(request, result))
 
 
 @api_view("POST")
@@ -229,7 +235,8 @@ async def query_at_ts(request: HttpRequest) -> HttpResponse:
     ts = decode_ts(body.get("ts"))
     call = _call(body, _identity(request), claims=_claims(request))
     app = app_of(request)
-    return json_response(await in_thread(request, run_call, app, call, "query", ts))
+    result = await in_thread(request, run_call, app, call, "query", ts)
+    return json_response(result, udf_failed_status(request, result))
 
 
 @api_view("POST")

@@ -22,6 +22,7 @@ from dataplane.files import (
     FileService,
     FileStorageError,
     UploadTokenError,
+    UploadTokenExpired,
     parse_digest_header,
 )
 from dataplane.http.web import app_of
@@ -77,7 +78,10 @@ def upload(request: HttpRequest) -> HttpResponse:
             expected,
         )
     except UploadTokenError as exc:
-        return _error(401, "InvalidUploadToken", str(exc))
+        code = (
+            "StorageTokenExpired" if isinstance(exc, UploadTokenExpired) else "StorageTokenInvalid"
+        )
+        return _error(401, code, str(exc))
     except FileStorageError as exc:
         return _error(400, "InvalidUpload", str(exc))
     response = JsonResponse({"storageId": storage_id})
@@ -100,6 +104,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = m.group(1), m.group(2)
     if not first and not last:
         return None
+    if size == 0:
+        return None  # an empty file is served whole (200, no Content-Range), as Convex does
     if not first:
         n = int(last)
         if n == 0:

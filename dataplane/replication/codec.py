@@ -7,7 +7,7 @@ from typing import Any
 
 from ..ids import decode_id
 from ..transactions import Database, DatabaseError, ReadSet, Transaction
-from ..transactions.transaction import MutationRequest, PendingWrite
+from ..transactions.transaction import MutationRequest
 from ..values import from_json, to_json
 
 
@@ -72,8 +72,9 @@ def decode_transaction(db: Database, body: Any) -> tuple[Transaction, str]:
             parts = decode_id(doc_id)
             if meta is None or parts is None or parts.table_number != meta.number:
                 raise DatabaseError(f"write to unknown table or id: {table} {doc_id}")
-            txn.writes[parts.internal] = PendingWrite(
+            txn.stage_write(
                 meta,
+                parts.internal,
                 doc_id,
                 None if base is None else from_json(base),
                 None if value is None else from_json(value),

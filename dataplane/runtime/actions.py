@@ -35,12 +35,13 @@ _DB_OPS_HINT = "ctx.db is not available in actions: use ctx.runQuery / ctx.runMu
 
 
 def nested_error(e: FunctionError) -> dict[str, Any]:
-    """How a nested call's failure reaches JS: the inner error's own message (JS then adds
-    the caller's stack), plus ConvexError data, which convex/server rethrows as ConvexError."""
+    """How a nested call's failure reaches JS: the inner error's whole text (`Uncaught ...`
+    and its frames; convex/server rethrows it, adding the caller's frames), plus ConvexError
+    data, with which convex/server rethrows a ConvexError."""
     if not e.has_data:
-        return {"message": e.js_message, "data": None}
+        return {"message": e.message, "data": None}
     try:
-        return {"message": e.js_message, "data": to_json(e.data)}
+        return {"message": e.message, "data": to_json(e.data)}
     except ConvexValueError:
         return {"message": e.message, "data": None}
 

@@ -16,6 +16,7 @@ from ..search import SearchService
 from ..search.specs import SearchError
 from ..search.syscalls import text_search_source, vector_search_syscall
 from ..transactions import Transaction
+from .errorformat import staged_index_message
 from .isolate import SyscallFailure
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def action_operation(call: CallContext, op: str, args: dict[str, Any]) -> Any:
             return vector_search_syscall(_search(call), args)
         return storage_syscall(_files(call), op, args, None)
     except (FileStorageError, SearchError) as e:
-        raise SyscallFailure(str(e)) from None
+        raise SyscallFailure(_staged_or(call, str(e))) from None
 
 
 def search_documents(
@@ -79,6 +80,10 @@ def search_documents(
         return text_search_source(_search(call), txn, source, limit)
     except SearchError as e:
         raise SyscallFailure(str(e)) from None
+
+
+def _staged_or(call: CallContext, message: str) -> str:
+    return staged_index_message(call.active.analysis.schema, message) or message
 
 
 __all__ = [

@@ -51,6 +51,8 @@ class FunctionError(Exception):
         self.data = data
         self.has_data = has_data or data is not None
         self.logs = list(logs or [])
+        # The failed execution's request id, when known (clients see it in the message).
+        self.request_id: str | None = None
         # Set when a query's own code threw: what it read (at read_ts) decides when it could
         # succeed, so subscriptions re-run it only when that changes.
         self.read_set: ReadSet | None = None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
 
 RETENTION_MS = 60 * 60 * 1000.0  # clients resend after reconnecting; an hour covers restarts
 PRUNE_EVERY_S = 60.0
-
-_prune_lock = threading.Lock()
-_last_prune: weakref.WeakKeyDictionary[Database, float] = weakref.WeakKeyDictionary()
 
 
 def lookup(db: Database, key: str) -> tuple[Any, int] | None:
@@ -48,14 +44,22 @@ def record(txn: Transaction, key: str, value_json: Any, *, check: bool) -> None:
     txn.request = MutationRequest(key, orjson.dumps(value_json).decode(), check)
 
 
-def maybe_prune(db: Database, now_s: float | None = None) -> int:
-    """Delete expired records, at most once per PRUNE_EVERY_S per database."""
-    now = time.time() if now_s is None else now_s
-    with _prune_lock:
-        if now - _last_prune.get(db, 0.0) < PRUNE_EVERY_S:
-            return 0
-        _last_prune[db] = now
-    return prune(db, now * 1000 - RETENTION_MS)
+class Pruner:
+    """Deletes one database's expired records, at most once per PRUNE_EVERY_S (the runner
+    that records them owns one)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def maybe_prune(self, now_s: float | None = None) -> int:
+        now = time.time() if now_s is None else now_s
+        with self._lock:
+            if now - self._last < PRUNE_EVERY_S:
+                return 0
+            self._last = now
+        return prune(self.db, now * 1000 - RETENTION_MS)
 
 
 def prune(db: Database, before_ms: float) -> int:

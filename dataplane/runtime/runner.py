@@ -20,11 +20,18 @@ import orjson
 import structlog
 
 from ..fastrand import random_bytes
+from ..search.specs import vector_dimension_error
 from ..transactions import DatabaseError, DuplicateRequest, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
 from . import request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
+from .errorformat import (
+    format_js_error,
+    http_action_error_body,
+    not_found_message,
+    timeout_message,
+)
 from .isolate import (
     CallNeverSettled,
     CallOutOfMemory,
@@ -176,6 +183,7 @@ class CallContext:
     depth: int
     txn: Transaction | None = None
     owns_txn: bool = False  # False for nested calls sharing their caller's transaction
+    system_failure: FunctionError | None = None  # set by a syscall: fails the call whatever JS does
 
     @property
     def deployment_name(self) -> str:
@@ -183,9 +191,14 @@ class CallContext:
 
     def check_document(self, table: str, doc: dict[str, Any]) -> None:
         """Validate a written document against the schema (when schema validation is on)."""
+        spec = self.active.tables.get(table)
+        wrong_vector = None if spec is None else vector_dimension_error(table, spec, doc)
+        if wrong_vector is not None:
+            from .isolate import SyscallFailure
+
+            raise SyscallFailure(wrong_vector)
         if not self.active.schema_validation:
             return
-        spec = self.active.tables.get(table)
         if spec is None:
             if self.active.tables:
                 from .isolate import SyscallFailure
@@ -254,6 +267,7 @@ class FunctionRunner:
         self._active: _Active | None = None
         self._swap_lock = threading.Lock()
         self._listeners: list[LogListener] = []
+        self._requests = request_log.Pruner(db)  # expired mutation de-dup records
 
     def activate(
         self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
@@ -447,7 +461,7 @@ class FunctionRunner:
         except DatabaseError as e:  # commit-time failures: OCC retries exhausted, limits
             raise FunctionError(f"{info.path} could not commit: {e}", logs=last_logs) from e
         if request_key is not None:
-            request_log.maybe_prune(db)
+            self._requests.maybe_prune()
         return MutationOutcome(value, last_logs, commit_ts)
 
     def run_action(
@@ -518,10 +532,13 @@ class FunctionRunner:
             host.close()
         if not result.ok:
             err = self._error(result, "http", active)
+            error_body = http_action_error_body(err.message, ctx.request_id)
+            if err.has_data:
+                error_body["data"] = to_json(err.data)
             return HttpActionResponse(
                 500,
-                [("content-type", "text/plain; charset=utf-8")],
-                err.message.encode(),
+                [("content-type", "application/json")],
+                orjson.dumps(error_body),
                 err.logs,
             )
         raw = orjson.loads(result.result or "null")
@@ -552,10 +569,7 @@ class FunctionRunner:
         info = active.analysis.function(path)
         if info is None or (info.visibility == "internal" and not allow_internal):
             what = "function" if allow_internal else "public function"
-            raise FunctionError(
-                f"Could not find {what} for '{canonical_path(path)}'. Did you forget to run "
-                "`npx convex dev` or `npx convex deploy`?"
-            )
+            raise FunctionError(not_found_message(what, canonical_path(path)))
         if info.kind != kind:
             raise FunctionError(
                 f"Trying to execute {info.path} as {kind.capitalize()}, but it is defined as "
@@ -646,9 +660,7 @@ class FunctionRunner:
             wall = seconds if kind in ("action", "http") else max(seconds * 30, 30.0)
             result = iso.run(request, host, cpu_seconds=seconds, wall_seconds=wall)
         except CallTimeout:
-            error = FunctionError(
-                f"Function execution timed out: {label} ran user code for more than {seconds:g}s"
-            )
+            error = FunctionError(timeout_message(kind, label, seconds))
         except CallOutOfMemory:
             error = FunctionError(
                 f"JavaScript execution ran out of memory in {label} "
@@ -698,7 +710,7 @@ class FunctionRunner:
             return
         message = error.message if error is not None else None
         if result is not None and not result.ok:
-            message = ctx.active.rewrite_stack(_error_message(result.error or {}))
+            message = format_js_error(result.error or {}, ctx.active.rewrite_stack)
         entry = FunctionLog(
             path=ctx.path,
             kind=kind,
@@ -720,8 +732,12 @@ class FunctionRunner:
 
     def _finish(self, info: FunctionInfo, result: CallResult, ctx: CallContext, kind: str) -> Any:
         """The call's convex-JSON result, checked against the returns validator if any."""
+        if ctx.system_failure is not None:
+            raise ctx.system_failure
         if not result.ok:
-            raise self._error(result, kind, ctx.active)
+            error = self._error(result, kind, ctx.active)
+            error.request_id = ctx.request_id
+            raise error
         try:
             value_json = orjson.loads(result.result or "null")
             value = from_json(value_json) if info.returns is not None else None
@@ -746,23 +762,10 @@ class FunctionRunner:
                 data = from_json(orjson.loads(raw_data))
             except (ConvexValueError, orjson.JSONDecodeError):
                 data = raw_data
-        message = active.rewrite_stack(_error_message(err))
+        message = format_js_error(err, active.rewrite_stack)
         return FunctionError(
             message, data, _lines(result), has_data=has_data, js_message=str(err.get("message"))
         )
-
-
-def _error_message(err: dict[str, Any]) -> str:
-    name = str(err.get("name") or "Error")
-    message = str(err.get("message") or "")
-    stack = str(err.get("stack") or "")
-    head = f"{name}: {message}" if message else name
-    frames = ""
-    if stack.startswith(head):
-        frames = stack[len(head) :]
-    elif "\n    at " in stack:
-        frames = stack[stack.index("\n    at ") :]
-    return f"Uncaught {head}{frames}"
 
 
 def _lines(result: CallResult | None) -> list[LogLine]:

@@ -61,6 +61,9 @@ def _run_mutation_job(runner: FunctionRunner, db: Database, job_id: str) -> str 
         except FunctionError as e:  # its writes were rolled back to the savepoint
             jobs.finish(txn, job_id, e.message)
             return jobs.FAILED
+        after = txn.get(job_id)
+        if after is not None and jobs.state_of(after) == jobs.CANCELED:
+            return jobs.CANCELED  # the mutation canceled its own job: it stays canceled
         jobs.finish(txn, job_id, None)
         return jobs.SUCCESS
 

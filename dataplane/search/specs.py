@@ -138,3 +138,27 @@ def specs_from_schema(
         for obj in table.get("searchIndexes") or []:
             texts.append(SearchIndexSpec.from_schema(name, obj))
     return vectors, texts
+
+
+def vector_dimension_error(
+    table: str, raw_table: dict[str, Any], doc: dict[str, Any]
+) -> str | None:
+    """Why `doc` cannot be written to `table`: a vector field of one of the table's vector
+    indexes holds an array of another length than the index's dimensions (Convex refuses the
+    write). Fields that are missing or not arrays are simply not indexed."""
+    from .filters import field_value
+
+    for obj in raw_table.get("vectorIndexes") or []:
+        if not isinstance(obj, dict):
+            continue
+        field, dims = obj.get("vectorField"), obj.get("dimensions")
+        if not isinstance(field, str) or not isinstance(dims, int | float):
+            continue
+        value = field_value(doc, field)
+        if isinstance(value, list) and len(value) != int(dims):
+            return (
+                f'Failed to insert or update a document in table "{table}": field `{field}` '
+                f"holds a vector of {len(value)} dimensions but vector index "
+                f"`{obj.get('indexDescriptor')}` requires {int(dims)}"
+            )
+    return None

@@ -23,6 +23,15 @@ class FunctionFailure(Exception):
         self.log_lines = log_lines
 
 
+class RetryableFailure(Exception):
+    """The deployment could not run the function now (a write conflict, overload): the
+    socket closes with `code` as its reason, and the client reconnects and resends."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True, slots=True)
 class QueryRun:
     """A query's result (convex-JSON), its log lines and what it read, at `ts`."""

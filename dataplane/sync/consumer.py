@@ -20,7 +20,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from ..auth import CLOCK_LEEWAY_S, AuthError, Identity
-from .backend import FunctionFailure
+from .backend import FunctionFailure, RetryableFailure
 from .dedup import MutationOutcome, request_key
 from .protocol import (
     PING,
@@ -263,14 +263,24 @@ class SyncConsumer(AsyncWebsocketConsumer):
             session_id = self.session.session_id
             # In memory: a resend while the first run is in flight awaits it. Durable (a key
             # recorded in the mutation's own commit): a resend after a crash replays it.
-            outcome = await self.service.dedup.run(
-                session_id,
-                identity_key,
-                msg.request_id,
-                functools.partial(
-                    self._execute_mutation, msg, session_id, identity_key, not self._resumed
-                ),
-            )
+            try:
+                outcome = await self.service.dedup.run(
+                    session_id,
+                    identity_key,
+                    msg.request_id,
+                    functools.partial(
+                        self._execute_mutation, msg, session_id, identity_key, not self._resumed
+                    ),
+                )
+            except RetryableFailure as exc:
+                # As Convex does: close, so the client reconnects and resends the mutation.
+                log.info("mutation must be retried", path=msg.udf_path, code=exc.code)
+                self.session.close()
+                self._closing = True
+                # 1011 as Convex sends it is refused by the socket layer (application codes
+                # are 1000 or 3000-4999): 4011, the client reconnects on any abnormal close.
+                await self.close(code=4011, reason=exc.code)
+                return
             # Read-your-writes: the client resolves only once a Transition reaches the commit
             # ts (the Python client also needs one after a failed mutation): the response
             # leaves together with that Transition.
@@ -302,6 +312,8 @@ class SyncConsumer(AsyncWebsocketConsumer):
                 )
             except FunctionFailure as exc:
                 return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
+            except RetryableFailure:
+                raise  # not kept for replay: the resend after reconnecting runs it again
             except Exception as exc:
                 log.exception("mutation crashed", path=msg.udf_path)
                 return MutationOutcome(False, f"Server Error: {type(exc).__name__}", None, ())

@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..auth import Identity
+from ..runtime.errorformat import SystemFailure, server_error
 from ..values import ConvexValueError, from_json, to_json
-from .backend import ActionRun, FunctionFailure, MutationRun, QueryFailed, QueryRun
+from .backend import (
+    ActionRun,
+    FunctionFailure,
+    MutationRun,
+    QueryFailed,
+    QueryRun,
+    RetryableFailure,
+)
 
 if TYPE_CHECKING:
     from ..runtime import FunctionRunner
@@ -19,7 +27,7 @@ def _lines(logs: list[LogLine]) -> tuple[str, ...]:
 
 def _failure(exc: FunctionError) -> FunctionFailure:
     data = to_json(exc.data) if exc.has_data else None
-    return FunctionFailure(exc.message, data, _lines(exc.logs))
+    return FunctionFailure(server_error(exc.message, exc.request_id), data, _lines(exc.logs))
 
 
 def _args(args: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +98,8 @@ class RuntimeBackend:
                 first_send=first_send,
                 args_json=args,
             )
+        except SystemFailure as exc:
+            raise RetryableFailure(exc.code, exc.detail) from exc
         except FunctionError as exc:
             raise _failure(exc) from exc
         return MutationRun(out.value_json, _lines(out.logs), out.commit_ts)

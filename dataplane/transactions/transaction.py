@@ -359,6 +359,32 @@ class Transaction:
         self.documents_written = savepoint.documents_written
         self.bytes_written = savepoint.bytes_written
 
+    # ----- writes staged whole (import, forwarded commits) -------------------------------
+
+    def stage_insert(self, meta: TableMeta, internal: bytes, doc: dict[str, Any]) -> str:
+        """Buffer an insert with a chosen identity (import keeps exported ids); `doc` must
+        already carry `_creationTime`. Returns the document's id."""
+        doc_id = encode_id(meta.number, internal)
+        doc["_id"] = doc_id
+        self.writes[internal] = PendingWrite(meta, doc_id, None, doc)
+        return doc_id
+
+    def stage_write(
+        self,
+        meta: TableMeta,
+        internal: bytes,
+        doc_id: str,
+        base: dict[str, Any] | None,
+        value: dict[str, Any] | None,
+    ) -> None:
+        """Buffer a write exactly as another process's transaction made it (replication)."""
+        self.writes[internal] = PendingWrite(meta, doc_id, base, value)
+
+    def take_writes(self, other: Transaction) -> None:
+        """Carry `other`'s buffered writes into this (newer) transaction: a retried batch of
+        blind inserts that read nothing."""
+        self.writes = other.writes
+
     # ----- writes -----------------------------------------------------------------------
 
     def _creation_time(self) -> float:

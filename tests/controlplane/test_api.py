@@ -72,7 +72,7 @@ def test_password_reset_flow(make_user: Any) -> None:
     old = client.post(
         "/v1/auth/login", {"email": "reset@x.test", "password": PASSWORD}, format="json"
     )
-    assert old.status_code == 400
+    assert old.status_code == 401
     ok = client.post("/v1/auth/login", {"email": "reset@x.test", "password": new}, format="json")
     assert ok.status_code == 201
 
@@ -372,3 +372,29 @@ def test_database_vendor() -> None:
     from django.db import connection
 
     assert connection.vendor == os.environ.get("STRATA_EXPECT_DB_VENDOR", "sqlite")
+
+
+def test_an_empty_reference_is_no_reference(team_owner: tuple[Caller, int]) -> None:
+    """The console sends `reference: ""` when its optional field is left empty."""
+    caller, team_id = team_owner
+    created = create_project(caller, team_id)
+    project = created["projectId"]
+    r = caller.post(f"projects/{project}/create_deployment", {"type": "dev", "reference": ""})
+    assert r.status_code == 201, r.content
+    assert r.json()["deploymentType"] == "dev" and r.json()["reference"] == ""
+    r = caller.post(f"projects/{project}/create_deployment", {"type": "preview", "reference": ""})
+    assert r.status_code == 400 and "reference" in r.json()["message"]
+
+
+def test_a_wrong_password_is_401_and_unknown_routes_share_the_error_shape(make_user: Any) -> None:
+    make_user("who@x.test")
+    client = APIClient()
+    wrong = client.post(
+        "/v1/auth/login", {"email": "who@x.test", "password": "not-it-at-all"}, format="json"
+    )
+    assert wrong.status_code == 401
+    assert wrong.json() == {"code": "InvalidCredentials", "message": "Wrong email or password"}
+    for path in ("/v1/no_such_thing", "/v1/teams/1/no_such_action"):
+        missing = client.get(path)
+        assert missing.status_code == 404
+        assert set(missing.json()) == {"code", "message"} and missing.json()["code"] == "NotFound"

@@ -78,11 +78,11 @@ class Platform:
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {
+    unset = ("DATABASE_URL", "REDIS_URL", "STRATA_GATEWAY_PORT", "STRATA_CONTROL_PLANE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in unset} | {
         "STRATA_DATA_DIR": str(tmp_path),
         "STRATA_BASE_DOMAIN": "strata.test",
-        "STRATA_GATEWAY_PORT": str(port),
-        "STRATA_CONTROL_PLANE_URL": f"http://127.0.0.1:{port}",
+        # Only `--port`: every URL the platform hands out must follow it.
         "STRATA_DP_PORT_RANGE": "26000,26999",
         "DJANGO_SETTINGS_MODULE": "controlplane.settings",
     }
@@ -110,6 +110,7 @@ def test_platform_end_to_end(platform: Platform) -> None:
         == 201
     )
     token = wait_for(lambda: re.search(r"^(\d+:\S+)$", log.read_text(errors="replace"), re.M))
+    assert f"POST {url}/v1/auth/verify_email" in log.read_text(errors="replace")
     assert http.post("/auth/verify_email", json={"token": token.group(1)}).status_code == 200
     access = http.post("/auth/login", json={"email": "e2e@x.test", "password": PASSWORD}).json()
     http.headers["Authorization"] = f"Bearer {access['accessToken']}"
@@ -118,7 +119,9 @@ def test_platform_end_to_end(platform: Platform) -> None:
         f"/teams/{team['id']}/create_project", json={"projectName": "e2e", "deploymentType": "prod"}
     ).json()
     name, dep_url = created["deploymentName"], created["deploymentUrl"]
-    assert http.get(f"/deployments/{name}").json()["status"] == "running"
+    details = http.get(f"/deployments/{name}").json()
+    assert details["status"] == "running"
+    assert details["hostUrl"] == f"http://{name}.strata.test:{port}"
     assert httpx.get(f"{dep_url}/instance_name", timeout=5).text == name
     # The same deployment by host name, through the control plane's gateway port.
     routed = httpx.get(f"{url}/instance_name", headers={"Host": f"{name}.strata.test:{port}"})

@@ -71,8 +71,8 @@ def test_password_change_revokes_the_other_personal_tokens(make_user: Any) -> No
     wrong = mine.post("auth/change_password", {"currentPassword": "nope", "newPassword": new})
     assert wrong.status_code == 400 and wrong.json()["code"] == "InvalidCredentials"
     # A stolen token cannot be used to guess the password faster than logins can.
-    assert login("changer@x.test", "nope-2").status_code == 400
-    assert login("changer@x.test", "nope-3").status_code == 400  # claims the window
+    assert login("changer@x.test", "nope-2").status_code == 401
+    assert login("changer@x.test", "nope-3").status_code == 401  # claims the window
     guess = mine.post("auth/change_password", {"currentPassword": "nope-4", "newPassword": new})
     assert guess.status_code == 429
     backoff.clear("changer@x.test")  # (what the window's end, or a reset, does)
@@ -81,7 +81,7 @@ def test_password_change_revokes_the_other_personal_tokens(make_user: Any) -> No
     assert r.status_code == 200, r.content
     assert status_with(stolen) == 401
     assert status_with(mine.token) == 200  # the token that made the change stays
-    assert login("changer@x.test").status_code == 400
+    assert login("changer@x.test").status_code == 401
     assert login("changer@x.test", new).status_code == 201
 
 
@@ -165,7 +165,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_address_limit() -> None:
         return int(r.status_code)
 
     codes = [attempt(i, "203.0.113.7", f"198.51.100.{i}") for i in range(4)]
-    assert codes == [400, 400, 400, 429]
+    assert codes == [401, 401, 401, 429]
 
 
 @override_settings(STRATA_API_ANON_RATE_LIMIT=3, STRATA_TRUSTED_PROXIES=("10.0.0.0/8",))
@@ -180,11 +180,11 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_limited() -> None:
         return int(r.status_code)
 
     # Distinct clients behind the proxy each get their own budget ...
-    assert [attempt(i, f"198.51.100.{i}") for i in range(5)] == [400] * 5
+    assert [attempt(i, f"198.51.100.{i}") for i in range(5)] == [401] * 5
     # ... and one client cannot reset its own by prepending addresses: the proxy appends
     # the real one, and that is the one read (right to left, skipping trusted proxies).
     spoofed = [attempt(i, f"192.0.2.{i}, 203.0.113.9, 10.9.9.9") for i in range(4)]
-    assert spoofed == [400, 400, 400, 429]
+    assert spoofed == [401, 401, 401, 429]
 
 
 @pytest.fixture(params=["locmem", pytest.param("redis", marks=pytest.mark.redis)])
@@ -223,7 +223,7 @@ def test_distributed_guessing_hits_the_account_backoff_and_a_reset_lifts_it(
         return login("target@x.test", password, REMOTE_ADDR=f"198.51.100.{i}")
 
     # Every guess comes from a new address, so no address limit ever applies.
-    assert [attempt(i, f"guess-{i}").status_code for i in range(4)] == [400] * 4
+    assert [attempt(i, f"guess-{i}").status_code for i in range(4)] == [401] * 4
     # The fourth failure holds the account: even the right password is not checked now.
     locked = attempt(50, PASSWORD)
     assert locked.status_code == 429, locked.content
@@ -258,13 +258,13 @@ def test_the_real_user_logs_in_once_the_window_has_passed(make_user: Any) -> Non
     make_user("patient@x.test")
     for i in range(3):
         assert (
-            login("patient@x.test", f"guess-{i}", REMOTE_ADDR=f"198.51.100.{i}").status_code == 400
+            login("patient@x.test", f"guess-{i}", REMOTE_ADDR=f"198.51.100.{i}").status_code == 401
         )
     assert login("patient@x.test").status_code == 429
     time.sleep(1.5)  # the window (capped at 1 s here) is over
     assert login("patient@x.test").status_code == 201
     # Success cleared the failures: the next mistakes start from zero.
-    assert login("patient@x.test", "typo-1").status_code == 400
+    assert login("patient@x.test", "typo-1").status_code == 401
     assert login("patient@x.test").status_code == 201
 
 
@@ -362,7 +362,7 @@ def test_sign_up_answers_the_same_for_a_new_and_an_existing_address(make_user: A
     notice = next(m for m in mail.outbox if m.to == ["taken@x.test"])
     assert "already has one" in notice.body
     assert login("taken@x.test").status_code == 201
-    assert login("taken@x.test", "a-different-passphrase").status_code == 400
+    assert login("taken@x.test", "a-different-passphrase").status_code == 401
     # A weak password is refused the same way for both.
     for email in ("fresh2@x.test", "taken@x.test"):
         weak = client.post("/v1/auth/sign_up", {"email": email, "password": "short"}, format="json")

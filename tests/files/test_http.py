@@ -102,7 +102,25 @@ def test_digest_header_is_checked(server: dict[str, str]) -> None:
 def test_bad_tokens_are_rejected(server: dict[str, str], token: str) -> None:
     r = httpx.post(f"{server['url']}/api/storage/upload?token={token}", content=b"x")
     assert r.status_code == 401
-    assert r.json()["code"] == "InvalidUploadToken"
+    assert r.json()["code"] == "StorageTokenInvalid"  # Convex's code
+
+
+def test_expired_token_is_reported_as_expired(server: dict[str, str]) -> None:
+    token = sign_upload_token(server["secret"], server["name"], ttl=-60)
+    r = httpx.post(f"{server['url']}/api/storage/upload?token={token}", content=b"x")
+    assert r.status_code == 401
+    assert r.json()["code"] == "StorageTokenExpired"
+
+
+def test_range_request_on_empty_file_serves_it_whole(server: dict[str, str]) -> None:
+    """As Convex: 200 with an empty body and no Content-Range, not 416."""
+    sid = _upload(server, b"", "text/plain")
+    r = httpx.get(f"{server['url']}/api/storage/{sid}", headers={"Range": "bytes=0-0"})
+    assert r.status_code == 200
+    assert r.content == b""
+    assert r.headers["Content-Length"] == "0"
+    assert r.headers["Content-Type"] == "text/plain"
+    assert "Content-Range" not in r.headers
 
 
 def test_unknown_and_invalid_ids(server: dict[str, str]) -> None:

@@ -99,7 +99,7 @@ def test_invalid_storage_ids(files: FileService, db: Database) -> None:
     other = txn.insert("messages", {"body": "hi"})
     db.commit(txn)
     txn = db.begin()
-    with pytest.raises(FileStorageError, match="not a valid storage ID"):
+    with pytest.raises(FileStorageError, match=r"`storageId`.*Invalid storage ID: "):
         files.get_url(txn, "not-an-id")
     with pytest.raises(FileStorageError, match="not a valid storage ID"):
         files.get_url(txn, 42)

@@ -112,7 +112,8 @@ def test_upload_url_then_save_and_delete_in_mutations(
         "metadata": None,
         "system": None,
     }
-    with pytest.raises(FunctionError, match="not found"):
+    # Convex's wording, which apps and Convex's own tests match on.
+    with pytest.raises(FunctionError, match=rf"Uncaught Error: storage id {sid} not found"):
         fs.run_mutation("files:remove", {"storageId": sid})
 
 

@@ -70,3 +70,15 @@ def test_system_fields_allowed_only_for_documents() -> None:
     check_value(OBJ, doc, allow_system_fields=True)
     with pytest.raises(ValidationError, match="extra field `_id`"):
         check_value(OBJ, doc)
+
+
+def test_numbers_in_messages_print_as_javascript_does() -> None:
+    with pytest.raises(ValidationError) as info:
+        check_value('{"type":"string"}', 1.0)
+    assert "Value: 1\n" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        check_value('{"type":"literal","value":2}', 1.5)
+    assert "Value: 1.5\nValidator: v.literal(2)" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        check_value('{"type":"string"}', [3.0, 0.25])
+    assert "Value: [3, 0.25]" in str(info.value)

@@ -82,6 +82,14 @@ def test_cancel_pending_job_never_runs(deployment: DeploymentApp) -> None:
         m(deployment, "jobs:cancel", {"id": "not-an-id"})
 
 
+def test_mutation_job_that_cancels_itself_ends_canceled(deployment: DeploymentApp) -> None:
+    job_id = m(deployment, "jobs:scheduleSelfCanceling")
+    assert executor.run_job(deployment.runner, deployment.db, job_id) == "canceled"
+    assert q(deployment, "jobs:job", {"id": job_id})["state"] == {"kind": "canceled"}
+    assert q(deployment, "jobs:notes") == ["canceled myself"]
+    assert executor.run_job(deployment.runner, deployment.db, job_id) is None
+
+
 def test_failed_mutation_job_records_error_and_rolls_back(deployment: DeploymentApp) -> None:
     job_id = m(deployment, "jobs:schedule", {"body": "bad", "delayMs": 0.0, "fn": "failing"})
     assert executor.run_job(deployment.runner, deployment.db, job_id) == "failed"

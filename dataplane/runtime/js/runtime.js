@@ -783,7 +783,7 @@
     const m = modules()[mod];
     if (!m) throw new Error("Could not find module for: " + JSON.stringify(path));
     const f = m[name];
-    if (!f) throw new Error("Could not find function for '" + path + "'. Did you forget to run `npx convex dev` or `npx convex deploy`?");
+    if (!f) throw new Error("Could not find function for '" + path + "'. Did you forget to run `npx convex dev`?");
     return f;
   }
   function describeError(e) {

@@ -26,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from daphne.cli import CommandLineInterface
 
+        _serve_urls_on(options["port"])
         driver = get_driver()
         purge = start_purge_loop() if settings.CELERY_TASK_ALWAYS_EAGER else None
         threading.Thread(target=restart_live_deployments, name="reconcile", daemon=True).start()
@@ -48,3 +49,12 @@ class Command(BaseCommand):
             if purge is not None:
                 purge.set()
             driver.shutdown()
+
+
+def _serve_urls_on(port: int) -> None:
+    """`--port` moves every URL the platform hands out (hostUrl, emails, usage reports) to
+    the port it really serves, unless STRATA_CONTROL_PLANE_URL names another place."""
+    derived = f"http://127.0.0.1:{settings.STRATA_GATEWAY_PORT}"
+    if settings.STRATA_CONTROL_PLANE_URL.rstrip("/") == derived:
+        settings.STRATA_CONTROL_PLANE_URL = f"http://127.0.0.1:{port}"
+    settings.STRATA_GATEWAY_PORT = port

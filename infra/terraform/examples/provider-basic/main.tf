@@ -38,7 +38,9 @@ resource "strata_project" "shop" {
 resource "strata_deployment" "prod" {
   project_id = strata_project.shop.id
   type       = "prod"
-  storage    = "postgres"
+  # "postgres" needs a control plane started with STRATA_DP_POSTGRES_URL; a default install
+  # (and this example) stores each deployment in SQLite.
+  storage = "sqlite"
 }
 
 resource "strata_deployment" "dev" {
