@@ -39,8 +39,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 
 class Socket:
-    def __init__(self, stack: ExitStack, app: LiveApp, key: str) -> None:
-        url = app.url.replace("http://", "ws://") + "/api/1.48.0/sync"
+    """A raw sync socket authenticated with an admin key (base_url: http://host:port)."""
+
+    def __init__(self, stack: ExitStack, base_url: str, key: str) -> None:
+        url = base_url.replace("http://", "ws://") + "/api/1.48.0/sync"
         self.ws: ClientConnection = stack.enter_context(connect(url, open_timeout=10))
         self.next_id = 0
         self.send({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
@@ -82,7 +84,7 @@ def _revoke_while_connected(stack: ExitStack, live: LiveApp) -> None:
     secret = _secret(live)
     revoked_key = mint_key(live.server.name, secret, key_id="ci-deploy-key")
     other_key = mint_key(live.server.name, secret, key_id="dashboard-key")
-    doomed, kept = Socket(stack, live, revoked_key), Socket(stack, live, other_key)
+    doomed, kept = Socket(stack, live.url, revoked_key), Socket(stack, live.url, other_key)
     assert doomed.mutation("before")["success"] is True
     assert kept.mutation("kept before")["success"] is True
 
@@ -100,7 +102,7 @@ def _revoke_while_connected(stack: ExitStack, live: LiveApp) -> None:
 
     # The other key's session kept its rights; the revoked key cannot come back.
     assert kept.mutation("kept after")["success"] is True
-    again = Socket(stack, live, revoked_key)
+    again = Socket(stack, live.url, revoked_key)
     assert again.recv()["type"] == "AuthError"
     listed = httpx.post(
         f"{live.url}/api/query",
