@@ -1,10 +1,10 @@
 """The Daphne server of one data-plane process, with the data plane's transport limits.
 
-WebSocket: sync frames carry function arguments, so a frame may be as large as Convex's
-argument limit (`RuntimeLimits.max_args_bytes`, 16 MiB) plus the frame's own JSON: a call
-whose arguments fit is run, one whose arguments do not (but whose frame does) gets Convex's
-"too large" error for that call. A frame over the cap is refused before it is buffered: the
-socket is closed with a close frame (1009, message too big), never dropped without one.
+WebSocket: a sync message may be as large as an HTTP request body (`MAX_BODY_BYTES`), as
+Convex's clients send the same calls either way: a call whose arguments fit Convex's argument
+limit (`RuntimeLimits.max_args_bytes`, 16 MiB) runs, a larger one gets Convex's "too large"
+error for that call, like over HTTP. A message over the cap is refused before it is buffered:
+the socket is closed with a close frame (1009, message too big), never dropped without one.
 
 HTTP bodies: Twisted keeps a request body in a temporary file while it arrives, and Daphne
 then queues the whole body for the application in memory, chunk by chunk (and Twisted
@@ -34,18 +34,14 @@ if TYPE_CHECKING:
 
     from .app import DeploymentApp
 
-#: Room for a sync frame's own fields around its arguments.
-SYNC_FRAME_OVERHEAD = 1 << 20
 #: Bodies of every other endpoint (JSON calls, pushes, HTTP actions); as dataplane/http/web.py.
 MAX_BODY_BYTES = 64 << 20
+#: The largest sync WebSocket message: what an HTTP call may carry.
+MAX_SYNC_MESSAGE_BYTES = MAX_BODY_BYTES
 #: Request targets whose bodies stream to disk (file uploads, snapshot imports).
 STREAMED_PATHS = (b"/api/storage/upload", b"/api/import")
 #: How much of a body one ASGI `http.request` message carries.
 BODY_CHUNK = 256 << 10
-
-
-def max_sync_message_bytes(max_args_bytes: int) -> int:
-    return max_args_bytes + SYNC_FRAME_OVERHEAD
 
 
 class _Discard:
@@ -166,7 +162,6 @@ def build_server(app: DeploymentApp) -> Server:
     from .asgi import application_for
 
     config = app.config
-    cap = max_sync_message_bytes(config.limits.max_args_bytes)
     requests = request_class(config.max_upload_bytes)
 
     class DeploymentServer(Server):
@@ -194,8 +189,8 @@ def build_server(app: DeploymentApp) -> Server:
         proxy_forwarded_address_header="X-Forwarded-For",
         proxy_forwarded_port_header="X-Forwarded-Port",
         proxy_forwarded_proto_header="X-Forwarded-Proto",
-        websocket_max_message_size=cap,
-        websocket_max_frame_size=cap,
+        websocket_max_message_size=MAX_SYNC_MESSAGE_BYTES,
+        websocket_max_frame_size=MAX_SYNC_MESSAGE_BYTES,
     )
 
     def adjust_factories() -> None:

@@ -1,8 +1,9 @@
 """Large sync frames against a live server: the official client's calls resolve.
 
 A mutation whose arguments fit Convex's 16 MiB argument limit runs over the WebSocket as it
-does over HTTP; one over the limit gets Convex's error for that call; a frame over the
-socket's cap is refused with a close frame (1009), not a dropped connection.
+does over HTTP; one over the limit gets Convex's error for that call (up to the 64 MiB an HTTP
+call may carry); a message over that cap is refused with a close frame (1009), not a dropped
+connection.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from dataplane.runtime.limits import RuntimeLimits
-from dataplane.serving import max_sync_message_bytes
+from dataplane.serving import MAX_SYNC_MESSAGE_BYTES
 from tests.sync.live import JS_DIR, LiveApp, deploy_sync_app
 
 pytestmark = pytest.mark.slow
@@ -52,15 +53,16 @@ def _measure(app: LiveApp, *sizes: int) -> list[dict]:
 
 def test_official_client_mutation_with_large_arguments_resolves(live: LiveApp) -> None:
     limit = RuntimeLimits().max_args_bytes
-    small, large, too_large = _measure(live, 10, 2 * MIB, limit + 1024)
+    small, large, too_large, far_too_large = _measure(live, 10, 2 * MIB, limit + 1024, 40 * MIB)
     assert small == {"size": 10, "length": 10}
     assert large == {"size": 2 * MIB, "length": 2 * MIB}
-    assert too_large["size"] == limit + 1024
-    assert "too large" in too_large["error"]
+    for refused, size in ((too_large, limit + 1024), (far_too_large, 40 * MIB)):
+        assert refused["size"] == size
+        assert "too large" in refused["error"]
 
 
 def test_frame_over_the_cap_is_closed_with_a_close_frame(live: LiveApp) -> None:
-    cap = max_sync_message_bytes(RuntimeLimits().max_args_bytes)
+    cap = MAX_SYNC_MESSAGE_BYTES
     ws_url = live.url.replace("http://", "ws://") + "/api/1.48.0/sync"
     with connect(ws_url, max_size=None, open_timeout=10) as ws:
         ws.send(json.dumps({"type": "Connect", "sessionId": "0" * 32, "connectionCount": 0}))
