@@ -5,6 +5,7 @@ crash the platform and see the process keep serving and be adopted by the next o
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,12 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-staple"
@@ -126,6 +129,25 @@ def test_platform_end_to_end(platform: Platform) -> None:
     # The same deployment by host name, through the control plane's gateway port.
     routed = httpx.get(f"{url}/instance_name", headers={"Host": f"{name}.strata.test:{port}"})
     assert routed.status_code == 200 and routed.text == name
+    # A sync message over Daphne's default 1 MiB passes the gateway: the call is answered (it
+    # fails, the deployment has no code yet) on a socket that stays up.
+    with (
+        socket.create_connection(("127.0.0.1", port)) as sock,
+        ws_connect(f"ws://{name}.strata.test:{port}/api/1.48.0/sync", sock=sock) as ws,
+    ):
+        ws.send(
+            json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
+        )
+        big = {
+            "type": "Mutation",
+            "requestId": 1,
+            "udfPath": "none:here",
+            "args": [{"b": "x" * (2 << 20)}],
+        }
+        ws.send(json.dumps(big))
+        while (reply := json.loads(ws.recv(timeout=60)))["type"] != "MutationResponse":
+            pass
+        assert reply["requestId"] == 1 and reply["success"] is False
 
     dep_port = int(dep_url.rsplit(":", 1)[1])
     assert 26000 <= dep_port <= 26999  # STRATA_DP_PORT_RANGE is honoured

@@ -56,7 +56,12 @@ locals {
   components = {
     web = {
       replicas = var.replicas
-      command  = ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "controlplane.asgi:application"]
+      # Sync messages through the gateway up to 64 MiB (controlplane/provisioning/gateway.py).
+      command = [
+        "python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000",
+        "--websocket-max-message-size", "67108864", "--websocket-max-frame-size", "67108864",
+        "controlplane.asgi:application",
+      ]
     }
     worker = {
       replicas = var.worker_replicas
