@@ -171,6 +171,9 @@ def build_server(app: DeploymentApp) -> Server:
             # Daphne's create_application, with a LazyBody as the input queue.
             assert "application_instance" not in self.connections[protocol]
             body = LazyBody(protocol)
+            # Daphne copies the body from the current position once this returns: from the
+            # end, that copy is empty (LazyBody reads from its own offset).
+            protocol.content.seek(0, 2)
             scope.setdefault("asgi", {"version": "3.0"})
             instance = self.application(
                 scope=scope, receive=body.get, send=partial(self.handle_reply, protocol)
