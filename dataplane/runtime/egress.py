@@ -25,14 +25,32 @@ from .isolate import SyscallFailure
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, NAT64, compatible, 6to4, Teredo):
+    it is judged by the IPv4 rule."""
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr in _NAT64 or (addr in _COMPATIBLE and int(addr) > 1):
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    if addr.teredo is not None:
+        return addr.teredo[1]
+    return None
+
+
 def refusal(address: str, allow_private: bool) -> str | None:
     """Why a connection to `address` is refused, or None if it is allowed."""
     try:
         addr: Address = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return f"an invalid address {address}"
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        addr = _embedded_ipv4(addr) or addr
     if addr.is_link_local or addr.is_multicast or addr.is_unspecified:
         return f"address {addr} is not allowed"
     if not allow_private and not addr.is_global:

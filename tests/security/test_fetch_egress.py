@@ -74,3 +74,31 @@ def test_redirect_hops_within_the_rule_are_followed(opted_in: LiveApp) -> None:
     assert out["status"] == "success", out
     value = out["value"]
     assert value["status"] == 200 and value["body"] == "hello" and value["redirected"] is True
+
+
+@pytest.mark.parametrize(
+    ("address", "strict", "opted_in"),
+    [
+        ("8.8.8.8", None, None),
+        ("2001:4860:4860::8888", None, None),
+        ("127.0.0.1", "private", None),
+        ("10.1.2.3", "private", None),
+        ("100.64.0.1", "private", None),  # carrier-grade NAT: not global
+        ("::1", "private", None),
+        ("::ffff:7f00:1", "private", None),  # IPv4-mapped loopback, as URLs spell it
+        ("64:ff9b::7f00:1", "private", None),  # NAT64 of loopback
+        ("2002:7f00:1::1", "private", None),  # 6to4 of loopback
+        ("169.254.169.254", "never", "never"),
+        ("::ffff:a9fe:a9fe", "never", "never"),  # metadata, IPv4-mapped
+        ("fe80::1", "never", "never"),
+        ("0.0.0.0", "never", "never"),
+    ],
+)
+def test_address_rule(address: str, strict: str | None, opted_in: str | None) -> None:
+    from dataplane.runtime.egress import refusal
+
+    def kind(why: str | None) -> str | None:
+        return None if why is None else "private" if why.startswith("private") else "never"
+
+    assert kind(refusal(address, False)) == strict
+    assert kind(refusal(address, True)) == opted_in
