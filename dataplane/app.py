@@ -82,6 +82,7 @@ class DeploymentApp:
             self.runner,
             self.search,
             self.files,
+            name=config.name,
             public_url=config.public_url,
             site_url=config.site_url,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 import threading
 import time
 import urllib.parse
@@ -54,7 +55,25 @@ _REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "jti"}
 
 
 class AuthError(Exception):
-    """The request's credentials were present but unacceptable."""
+    """The request's credentials were present but unacceptable.
+
+    `code` is the error code Convex answers with: `InvalidAuthHeader` (the token cannot be
+    parsed or verified), `NoAuthProvider` (no provider of auth.config.ts matches its `iss`
+    and `aud`), `Unauthenticated` (admin keys and the rest).
+    """
+
+    def __init__(self, message: str, code: str = "Unauthenticated") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _invalid(message: str) -> AuthError:
+    return AuthError(message, "InvalidAuthHeader")
+
+
+class InvalidJsonBody(AuthError):
+    """A fetched document (JWKS, OpenID configuration) is not JSON."""
 
 
 # ----- identities ------------------------------------------------------------------------
@@ -73,6 +92,9 @@ class Identity:
     admin: bool = False
     # The token's `exp` (seconds since the epoch): sync sockets report expiry as AuthError.
     expires_at: float | None = field(default=None, compare=False, hash=False)
+    # Set for an HTTP action whose Authorization header is not acceptable: the request still
+    # runs (the route reads the header itself) but `ctx.auth.getUserIdentity()` throws this.
+    auth_error: str | None = field(default=None, compare=False, hash=False)
     # The id of the admin/deploy key behind an admin identity: sync sessions lose it when
     # the key is revoked (dataplane/sync/revocation.py).
     key_id: str | None = field(default=None, compare=False, hash=False)
@@ -90,6 +112,11 @@ class Identity:
         if acting_as is not None:
             return cls.for_user(acting_as, admin=True)
         return cls("admin", None, True)
+
+    @classmethod
+    def rejected(cls, error: AuthError) -> Identity:
+        """No identity, because the credentials sent were refused with `error`."""
+        return cls("rejected", None, False, auth_error=error.message)
 
     @property
     def token_identifier(self) -> str | None:
@@ -142,10 +169,17 @@ class JwksCache:
         if known is not None:
             return known
         url = domain.rstrip("/") + "/.well-known/openid-configuration"
-        doc = self._fetch(url)
+        try:
+            doc = self._fetch(url)
+        except InvalidJsonBody as exc:
+            raise _invalid(
+                f"Invalid OpenID configuration response body from {url}: not valid JSON ({exc})"
+            ) from exc
+        except AuthError as exc:
+            raise _invalid(exc.message) from exc
         uri = doc.get("jwks_uri") if isinstance(doc, dict) else None
         if not isinstance(uri, str):
-            raise AuthError(f"OpenID configuration at {url} has no jwks_uri")
+            raise _invalid(f"OpenID configuration at {url} has no jwks_uri")
         with self._lock:
             self._discovery[domain] = uri
         return uri
@@ -159,15 +193,30 @@ class JwksCache:
         key = _pick_key(cached[1], kid)
         if key is None and now - cached[0] > JWKS_MIN_REFRESH_S:
             key = _pick_key(self._refresh(url, now)[1], kid)
+        if key is None and kid is None:
+            raise _invalid(
+                "The token's header is missing a 'kid' (key id), which is needed to choose its "
+                f"key from the JWKS at {_short(url)} (only a JWKS of one key without a kid "
+                "can verify tokens without one)"
+            )
         if key is None:
-            raise AuthError(f"No key with kid {kid!r} in the JWKS at {_short(url)}")
+            raise _invalid(
+                f"Could not decode token: the token's 'kid' header is {kid!r}, and the JWKS at "
+                f"{_short(url)} has no key with that kid"
+            )
         return key
 
     def _refresh(self, url: str, now: float) -> tuple[float, jwt.PyJWKSet]:
         try:
             keyset = jwt.PyJWKSet.from_dict(self._fetch(url))
-        except jwt.PyJWTError as exc:
-            raise AuthError(f"Invalid JWKS at {_short(url)}: {exc}") from exc
+        except InvalidJsonBody as exc:
+            raise _invalid(
+                f"Invalid JWKS response body from {_short(url)}: not valid JSON ({exc})"
+            ) from exc
+        except AuthError as exc:
+            raise _invalid(f"Could not fetch the JWKS: {exc.message}") from exc
+        except (jwt.PyJWTError, AttributeError, TypeError) as exc:
+            raise _invalid(f"Invalid JWKS at {_short(url)}: {exc}") from exc
         entry = (now, keyset)
         with self._lock:
             self._sets[url] = entry
@@ -179,30 +228,48 @@ def _short(url: str) -> str:
 
 
 def _pick_key(keyset: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
+    """The key `kid` names. A token without a kid can only be checked against a JWKS whose
+    single key has no kid either (as Convex Auth's generated JWKS); a JWKS that names its keys
+    needs the token to name one."""
     if kid is None:
-        return keyset.keys[0] if len(keyset.keys) == 1 else None
+        unnamed = [key for key in keyset.keys if key.key_id is None]
+        return unnamed[0] if len(keyset.keys) == 1 and unnamed else None
     for key in keyset.keys:
         if key.key_id == kid:
             return key
     return None
 
 
+def _json_body(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJsonBody(str(exc)) from exc
+
+
 def fetch_json(url: str) -> Any:
-    """GET a JSON document; `data:` URLs (allowed for customJwt jwks) are decoded inline."""
+    """GET a JSON document; `data:` URLs (allowed for customJwt jwks) are decoded inline.
+    InvalidJsonBody if it is not JSON, AuthError if it cannot be fetched."""
     if url.startswith("data:"):
         meta, _, payload = url[5:].partition(",")
-        raw = (
-            base64.b64decode(payload)
-            if meta.endswith(";base64")
-            else urllib.parse.unquote(payload).encode()
-        )
-        return orjson.loads(raw)
+        try:
+            raw = (
+                base64.b64decode(payload)
+                if meta.endswith(";base64")
+                else urllib.parse.unquote(payload).encode()
+            )
+        except ValueError as exc:
+            raise InvalidJsonBody(f"the data: URL's payload is not base64: {exc}") from exc
+        return _json_body(raw)
     try:
         response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
         response.raise_for_status()
-        return orjson.loads(response.content)
-    except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
-        raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise AuthError(
+            f"Could not fetch the URL {_short(url)} ({exc}); check that it is accessible "
+            "from the deployment"
+        ) from exc
+    return _json_body(response.content)
 
 
 class LocalDocuments(Protocol):
@@ -221,9 +288,10 @@ def fetch_json_via(local: LocalDocuments) -> Callable[[str], Any]:
         if not local.serves(url):
             return fetch_json(url)
         try:
-            return orjson.loads(local.fetch(url))
-        except (ValueError, orjson.JSONDecodeError) as exc:
+            raw = local.fetch(url)
+        except ValueError as exc:
             raise AuthError(f"Could not fetch {_short(url)}: {exc}") from exc
+        return _json_body(raw)
 
     return fetch
 
@@ -279,25 +347,67 @@ def user_identity_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
     return user
 
 
+def _describe_provider(provider: Mapping[str, Any]) -> str:
+    app_id = provider.get("applicationID") or "none"
+    if provider.get("type") == "customJwt":
+        return f"CustomJWT(issuer={provider.get('issuer')}, app_id={app_id})"
+    return f"OIDC(domain={provider.get('domain')}, app_id={app_id})"
+
+
+def _seconds(claims: Mapping[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(f"The token's '{name}' claim must be a number of seconds, got {value!r}")
+    return float(value)
+
+
+def _check_times(claims: Mapping[str, Any], now: float) -> None:
+    """exp, iat and nbf with CLOCK_LEEWAY_S of tolerance, reported in seconds as Convex does."""
+    exp = _seconds(claims, "exp")
+    if exp is not None and now > exp + CLOCK_LEEWAY_S:
+        raise _invalid(f"Token expired {int(now - exp)} seconds ago")
+    for name in ("iat", "nbf"):
+        start = _seconds(claims, name)
+        if start is not None and start > now + CLOCK_LEEWAY_S:
+            raise _invalid(
+                f"Token used before it is valid ('{name}' is in the future): it will be valid "
+                f"in {math.ceil(start - now)} seconds"
+            )
+
+
 def identity_from_token(
     token: str, providers: list[dict[str, Any]], *, cache: JwksCache
 ) -> Identity:
-    """Verify a user JWT against the deployed auth providers; raises AuthError if unacceptable."""
+    """Verify a user JWT against the deployed auth providers; raises AuthError if unacceptable
+    (with Convex's codes: InvalidAuthHeader for an unreadable or unverifiable token,
+    NoAuthProvider when no provider matches its issuer and audience)."""
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
-        raise AuthError(f"Could not decode token: {exc}") from exc
+        raise _invalid(
+            f"Could not decode token: it is not a valid JWT ({exc}). A JWT has three "
+            "base64-encoded parts (header, payload, signature) separated by '.'"
+        ) from exc
+    if not isinstance(unverified.get("iss"), str):
+        raise _invalid("The token has no issuer: its 'iss' claim is missing or not a string")
     if not providers:
         raise AuthError(
-            "No auth provider found matching the given token (no providers are configured "
-            "in auth.config.ts)"
+            "No auth provider found matching the given token: no providers are configured "
+            "in auth.config.ts",
+            "NoAuthProvider",
         )
     provider = _matching_provider(providers, unverified)
     if provider is None:
+        configured = ", ".join(_describe_provider(p) for p in providers)
         raise AuthError(
-            "No auth provider found matching the given token: check that iss "
-            f"{unverified.get('iss')!r} and aud {unverified.get('aud')!r} match auth.config.ts"
+            "No auth provider found matching the given token (iss "
+            f"{unverified.get('iss')!r}, aud {unverified.get('aud')!r}). Check that a provider "
+            f"in auth.config.ts has this issuer and applicationID; configured providers: "
+            f"{configured}",
+            "NoAuthProvider",
         )
     if provider.get("type") == "customJwt":
         jwks_url = str(provider.get("jwks"))
@@ -306,8 +416,9 @@ def identity_from_token(
         jwks_url = cache.jwks_uri_for_domain(str(provider["domain"]))
         algorithms = list(ALLOWED_ALGORITHMS)
     if header.get("alg") not in algorithms:
-        raise AuthError(f"Token algorithm {header.get('alg')!r} is not one of {algorithms}")
-    key = cache.key_for(jwks_url, header.get("kid"))
+        raise _invalid(f"Token algorithm {header.get('alg')!r} is not one of {algorithms}")
+    kid = header.get("kid")
+    key = cache.key_for(jwks_url, kid if isinstance(kid, str) else None)
     app_id = provider.get("applicationID")
     try:
         claims = jwt.decode(
@@ -315,15 +426,20 @@ def identity_from_token(
             key=key.key,
             algorithms=algorithms,
             audience=app_id,
-            leeway=CLOCK_LEEWAY_S,
-            options={"require": ["iss", "sub"], "verify_aud": app_id is not None},
+            options={
+                "require": ["iss", "sub"],
+                "verify_aud": app_id is not None,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise AuthError("Token expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise _invalid(f"The token is missing the '{exc.claim}' claim") from exc
     except jwt.PyJWTError as exc:
-        raise AuthError(f"Could not verify token: {exc}") from exc
-    exp = claims.get("exp")
-    expires_at = float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+        raise _invalid(f"Could not verify token: {exc}") from exc
+    _check_times(claims, time.time())
+    expires_at = _seconds(claims, "exp")
     return Identity.for_user(user_identity_from_claims(claims), expires_at=expires_at)
 
 
@@ -407,3 +523,23 @@ class Authenticator:
                     ) from exc
             return self.admin_identity(key, acting_as)
         raise AuthError(f"Unsupported Authorization scheme '{scheme}': use Bearer or Convex")
+
+    def identity_for_http_action(self, headers: Mapping[str, str]) -> Identity | None:
+        """An HTTP action runs whatever its Authorization header holds (the route may read it
+        itself); a header that is not acceptable credentials makes `ctx.auth.getUserIdentity()`
+        throw instead of returning null, as on Convex."""
+        raw = headers.get("Authorization") or headers.get("authorization") or ""
+        if not raw.strip():
+            return None
+        try:
+            identity = self.identity_from_headers(headers)
+        except AuthError as exc:
+            return Identity.rejected(exc)
+        if identity is None:
+            return Identity.rejected(
+                _invalid(
+                    "The Authorization header is not 'Bearer <JWT>': could not parse it as a "
+                    "JWT with three base64-encoded parts"
+                )
+            )
+        return identity

@@ -7,7 +7,7 @@ reactive), mutations write into the transaction they are given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -51,13 +51,42 @@ def _table_arg(args: dict[str, Any], key: str = "table") -> str:
     return table
 
 
-def paginated_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
-    """Newest-first page of a table: {page, isDone, continueCursor} (hex index-key cursor)."""
+def cli_tables(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
+    """`npx convex data`: the user tables as one page of `{name}` (system tables left out),
+    in the `{page, isDone, continueCursor}` shape the CLI pages through."""
+    table_mapping(svc, txn, args)  # the same read set: a new table re-runs the query
+    names = sorted(name for name in svc.db.catalog.by_name if not name.startswith("_"))
+    return {"page": [{"name": name} for name in names], "isDone": True, "continueCursor": ""}
+
+
+def cli_table_data(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
+    """`npx convex data <table>`: a page of documents by creation time, `order` "asc" or
+    "desc" (default, newest first). The CLI asks for up to 10000 at once; pages are capped
+    at MAX_PAGE and it follows `continueCursor` for the rest."""
+    order = args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise DeployError(f"Invalid order {order!r}: expected 'asc' or 'desc'")
+    return paginated_documents(svc, txn, args, order=order, clamp=True)
+
+
+def paginated_documents(
+    svc: DashboardServices,
+    txn: Transaction,
+    args: dict[str, Any],
+    *,
+    order: Literal["asc", "desc"] = "desc",
+    clamp: bool = False,
+) -> Any:
+    """A page of a table by creation time (newest first unless `order`):
+    {page, isDone, continueCursor} (hex index-key cursor). `clamp` caps an oversized
+    numItems at MAX_PAGE instead of refusing it."""
     table = _table_arg(args)
     opts = args.get("paginationOpts")
     if not isinstance(opts, dict):
         raise DeployError("Expected `paginationOpts: {numItems, cursor}`")
     num = opts.get("numItems", 100)
+    if clamp and isinstance(num, (int, float)) and num > MAX_PAGE:
+        num = MAX_PAGE
     if not isinstance(num, (int, float)) or not 1 <= num <= MAX_PAGE:
         raise DeployError(f"paginationOpts.numItems must be between 1 and {MAX_PAGE}")
     cursor = opts.get("cursor")
@@ -70,7 +99,7 @@ def paginated_documents(svc: DashboardServices, txn: Transaction, args: dict[str
     page: list[dict[str, Any]] = []
     last = start_after
     done = True
-    scan = txn.index_scan_keyed(table, BY_CREATION_TIME, [], "desc", start_after=start_after)
+    scan = txn.index_scan_keyed(table, BY_CREATION_TIME, [], order, start_after=start_after)
     for key, doc in scan:
         if len(page) == int(num):
             done = False

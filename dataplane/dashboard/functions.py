@@ -113,6 +113,8 @@ SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
     ("_system/cli/queryEnvironmentVariables.js", "get"): (_env_get, "env"),
     ("_system/cli/modules.js", "apiSpec"): (_api_spec, "deploy"),
     ("_system/cli/tableSize.js", "default"): (_table_size, "data"),
+    ("_system/cli/tables.js", "default"): (dashboard.cli_tables, "data"),
+    ("_system/cli/tableData.js", "default"): (dashboard.cli_table_data, "data"),
     ("_system/cli/exports.js", "getLatest"): (dashboard.latest_export, "data"),
     ("_system/cli/queryImport.js", "default"): (dashboard.query_import, "data"),
     ("_system/cli/queryImport.js", "list"): (dashboard.list_imports, "data"),

@@ -47,9 +47,11 @@ class ActiveCode:
         search: SearchService,
         files: FileService,
         *,
+        name: str,
         public_url: str,
         site_url: str,
     ) -> None:
+        self.name = name
         self.db = db
         self.runner = runner
         self.search = search
@@ -74,7 +76,7 @@ class ActiveCode:
             self.files.ensure_table()  # so db.system.query("_storage") works before any upload
             self.runner.activate(bundle, app, self.function_env(env))
             self._active, self._loaded = active, True
-        log.info("activated code", push=config.push_id)
+        log.info("activated code", deployment=self.name, push=config.push_id)
         return active
 
     def current(self) -> ActiveApp | None:

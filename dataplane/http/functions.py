@@ -64,7 +64,7 @@ def _identity(request: HttpRequest) -> Identity | None:
     try:
         return app_of(request).auth.identity_from_headers(request.headers)
     except AuthError as e:
-        raise DeployError(str(e), code="Unauthenticated", status=401) from e
+        raise DeployError(e.message, code=e.code, status=401) from e
 
 
 def _claims(request: HttpRequest) -> KeyClaims | None:
@@ -283,10 +283,7 @@ async def http_action(request: HttpRequest, rest: str) -> HttpResponse:
     def run() -> Any:
         if app.code.current() is None:
             return None
-        try:
-            identity = _identity(request)
-        except DeployError:
-            identity = None  # the route sees the raw header; ctx.auth just has no user
+        identity = app.auth.identity_for_http_action(request.headers)
         return app.runner.run_http_action(request.method or "GET", url, headers, body, identity)
 
     outcome = await in_thread(request, run)

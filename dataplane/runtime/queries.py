@@ -224,7 +224,9 @@ def search_page(docs: list[Doc], args: dict[str, Any]) -> dict[str, Any]:
         end = max(start, _search_offset(end_cursor))
         return _page(matched[start:end], False, end_cursor)
     end = start + int(page_size)
-    if end >= len(matched) or end_cursor == END_CURSOR:
+    # As on Convex, a full page is not known to be the last: only a short one ends the search
+    # (a full last page is followed by an empty, done one).
+    if end > len(matched) or start >= len(matched) or end_cursor == END_CURSOR:
         return _page(matched[start:], True, END_CURSOR)
     return _page(matched[start:end], False, f"{_SEARCH_CURSOR_PREFIX}{end}")
 

@@ -24,6 +24,7 @@ from .specs import VectorIndexSpec
 
 M = 32
 EF_CONSTRUCTION = 200
+INITIAL_CAPACITY = 1024  # graph slots allocated up front; doubled when full
 MIN_EF = 320  # recall@10 >= 0.95 even on 50k random 128-d vectors (the hard case)
 BRUTE_FORCE_BELOW = 4096
 FORMAT_VERSION = 1
@@ -63,7 +64,10 @@ class VectorIndex(LiveIndex):
     def clear(self) -> None:
         self.hnsw = hnswlib.Index(space="cosine", dim=self.spec.dimensions)
         self.hnsw.init_index(
-            max_elements=1024, ef_construction=EF_CONSTRUCTION, M=M, allow_replace_deleted=True
+            max_elements=INITIAL_CAPACITY,
+            ef_construction=EF_CONSTRUCTION,
+            M=M,
+            allow_replace_deleted=True,
         )
         self.hnsw.set_num_threads(1)
         self.labels: dict[str, int] = {}
@@ -103,7 +107,9 @@ class VectorIndex(LiveIndex):
             self.next_label += 1
             replace = self.deleted > 0
             if not replace and self.hnsw.get_current_count() >= self.hnsw.get_max_elements():
-                self.hnsw.resize_index(self.hnsw.get_max_elements() * 2)
+                # A graph saved while empty loads with room for none: grow from the start size.
+                grown = max(INITIAL_CAPACITY, self.hnsw.get_max_elements() * 2)
+                self.hnsw.resize_index(grown)
             self.hnsw.add_items(vec[None, :], [label], num_threads=1, replace_deleted=replace)
             if replace:
                 self.deleted -= 1

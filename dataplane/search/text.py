@@ -1,7 +1,13 @@
 """Full-text search: one in-memory tantivy index per `searchIndex` of the schema.
 
 Ranking is tantivy's BM25; every query term may match (OR), and the last term also
-matches as a prefix (search-as-you-type). Filter fields are exact-match keyword fields.
+matches as a prefix (search-as-you-type): it is expanded into the indexed terms it begins,
+each scored by BM25 like a typed term, so a document using a completion more often ranks
+higher. Filter fields are exact-match keyword fields.
+
+A search inside a mutation sees the mutation's own writes: the documents it inserted,
+changed or deleted in the searched table are matched and scored in Python against the
+index's statistics (BM25 without length normalisation) and merged into the ranking.
 
 Reads are serializable: a search at snapshot S uses a tantivy searcher whose contents are
 exactly the table at S. Commits are queued and folded into tantivy lazily (a tantivy commit
@@ -13,8 +19,9 @@ re-runs subscribed search queries.
 
 from __future__ import annotations
 
+import math
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +39,8 @@ MAX_RESULTS = 1024
 MAX_TERMS = 16
 MAX_TERM_LEN = 32
 MAX_FILTERS = 8
+MAX_PREFIX_EXPANSIONS = 32  # indexed terms the last query term may complete to
+BM25_K1 = 1.2
 MAX_TAIL = 512  # queued commits beyond this are folded in one batch without a search
 PER_COMMIT_FLUSH = 64  # up to this many queued commits get one searcher each
 HISTORY = 64
@@ -166,11 +175,16 @@ class TextIndex(LiveIndex):
 
     # ----- queries ----------------------------------------------------------------------
 
+    def query_terms(self, searcher: Any, terms: list[str]) -> list[str]:
+        """The terms to score: the query's, plus the indexed completions of its last term
+        (the most frequent first, at most MAX_PREFIX_EXPANSIONS)."""
+        completions = searcher.terms_with_prefix("body", terms[-1], limit=MAX_PREFIX_EXPANSIONS)
+        return list(dict.fromkeys([*terms, *(term for term, _ in completions)]))
+
     def build_query(self, terms: list[str], filters: list[tuple[int, bytes]]) -> Any:
+        """Any of `terms` (see query_terms), every filter."""
         Q, Occur = tantivy.Query, tantivy.Occur
         should = [(Occur.Should, Q.term_query(self.schema, "body", t)) for t in terms]
-        last = terms[-1]
-        should.append((Occur.Should, Q.regex_query(self.schema, "body", f"{last}.*")))
         clauses = [(Occur.Must, Q.boolean_query(should))]
         for position, key in filters:
             clauses.append((Occur.Must, Q.term_query(self.schema, f"f{position}", key.hex())))
@@ -301,14 +315,24 @@ class TextSearchEngine:
             return []
         self._watermark.wait(txn.snapshot_ts)
         searcher = index.searcher_at(txn.snapshot_ts)
-        hits = searcher.search(index.build_query(terms, eqs), limit, count=False).hits
-        docs: list[dict[str, Any]] = []
-        for _, address in hits:
+        own = [w for w in txn.writes.values() if w.table.name == index.spec.table]
+        changed = {w.doc_id for w in own}
+        query = index.build_query(index.query_terms(searcher, terms), eqs)
+        # Hits for documents this transaction changed are stale: fetch enough to drop them.
+        hits = searcher.search(query, min(limit + len(changed), MAX_RESULTS), count=False).hits
+        ranked: list[tuple[float, dict[str, Any]]] = []
+        for score, address in hits:
             doc_id = searcher.doc(address)["id"][0]
+            if doc_id in changed:
+                continue
             doc = txn.get(doc_id)
             if doc is not None:
-                docs.append(doc)
-        return docs
+                ranked.append((float(score), doc))
+        if own:
+            docs = [w.value for w in own if w.value is not None]
+            ranked.extend(_score_own_writes(index, searcher, docs, terms, eqs))
+            ranked.sort(key=lambda hit: -hit[0])  # stable: index order among equal scores
+        return [doc for _, doc in ranked[:limit]]
 
     @staticmethod
     def _record_read(txn: Transaction, table: str) -> None:
@@ -317,3 +341,42 @@ class TextSearchEngine:
             txn.read_set.add_missing_table(table)
         else:
             txn.read_set.add_interval(meta.indexes[BY_ID].index_id, b"", None)
+
+
+def _score_own_writes(
+    index: TextIndex,
+    searcher: Any,
+    docs: list[dict[str, Any]],
+    terms: list[str],
+    eqs: list[tuple[int, bytes]],
+) -> list[tuple[float, dict[str, Any]]]:
+    """(score, document) for a transaction's written documents that match the search: the
+    query's terms (the last also as a prefix) and every filter. BM25 with the index's own
+    document frequencies (the scale of the scores it gives its hits), without length
+    normalisation."""
+    spec = index.spec
+    matching: list[tuple[dict[str, Any], Counter[str]]] = []
+    for doc in docs:
+        keys = filter_keys(doc, spec.filter_fields)
+        if any(keys[position] != key for position, key in eqs):
+            continue
+        text = field_value(doc, spec.search_field)
+        counts = Counter(tokenize(text)) if isinstance(text, str) else Counter[str]()
+        if any(t in counts for t in terms) or any(w.startswith(terms[-1]) for w in counts):
+            matching.append((doc, counts))
+    if not matching:
+        return []
+    total = max(searcher.num_docs, 1)
+    scored: list[tuple[float, dict[str, Any]]] = []
+    for doc, counts in matching:
+        words = set(terms) | {w for w in counts if w.startswith(terms[-1])}
+        score = 0.0
+        for word in words:
+            tf = counts.get(word, 0)
+            if not tf:
+                continue
+            df = min(searcher.doc_freq("body", word), total)
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)
+        scored.append((score, doc))
+    return scored

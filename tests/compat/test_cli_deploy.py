@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from convex import ConvexError
 from convex.http_client import ConvexExecutionError, ConvexHttpClient
 from convex.values import ConvexInt64
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contract.keys import mint_key
 
@@ -109,6 +111,43 @@ def test_acting_as_and_user_auth(deployed: tuple[ConvexCli, str]) -> None:
         headers={"Authorization": "Bearer not-a-jwt"},
     )
     assert bad_jwt.status_code == 401
+
+
+def test_refused_tokens_answer_convex_error_codes(deployed: tuple[ConvexCli, str]) -> None:
+    """A refused JWT answers 401 with Convex's code (InvalidAuthHeader, NoAuthProvider), which
+    the npm client surfaces as the JSON body; HTTP actions still run and their
+    ctx.auth.getUserIdentity() throws."""
+    server = deployed[0].server
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    stranger = jwt.encode(
+        {"iss": "https://elsewhere.example", "sub": "s", "aud": "convex", "exp": now + 60},
+        key,
+        algorithm="RS256",
+        headers={"kid": "k"},
+    )
+    for token, code in (("not.a.jwt", "InvalidAuthHeader"), (stranger, "NoAuthProvider")):
+        answer = httpx.post(
+            server.url + "/api/query",
+            json={"path": "tasks:whoami", "args": {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 401
+        assert answer.json()["code"] == code
+    body = httpx.post(
+        server.url + "/api/query",
+        json={"path": "tasks:whoami", "args": {}},
+        headers={"Authorization": f"Bearer {stranger}"},
+    ).json()
+    assert "OIDC(domain=https://issuer.example.com, app_id=convex)" in body["message"]
+
+    assert httpx.get(server.url + "/http/whoami").json() == {"identity": None, "header": None}
+    for header in ("Bearer helloworld", "a"):
+        answer = httpx.get(server.url + "/http/whoami", headers={"Authorization": header})
+        assert answer.status_code == 200
+        result = answer.json()
+        assert result["header"] == header
+        assert isinstance(result["identity"], dict) and result["identity"]["error"]
 
 
 def test_system_queries_and_key_scopes(deployed: tuple[ConvexCli, str]) -> None:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,6 +200,22 @@ def test_text_search_sees_writes_and_paginates(fs: FunctionRunner) -> None:
             break
         cursor = page["continueCursor"]
     assert sorted(seen) == ["t1", "t2", "t3", "t4"]
+
+
+def test_a_full_search_page_is_not_the_last(fs: FunctionRunner) -> None:
+    """As on Convex, a page of search results that fills numItems says isDone: false, even
+    when nothing follows; the next page is then empty and done."""
+    for i in range(2):
+        fs.run_mutation("search:add", {"title": f"t{i}", "body": "quarterly", "channel": "x"})
+    opts: dict[str, Any] = {"numItems": 2.0, "cursor": None}
+    first = fs.run_query("search:findPage", {"text": "quarterly", "paginationOpts": opts}).value
+    assert sorted(first["page"]) == ["t0", "t1"] and first["isDone"] is False
+    opts = {"numItems": 2.0, "cursor": first["continueCursor"]}
+    second = fs.run_query("search:findPage", {"text": "quarterly", "paginationOpts": opts}).value
+    assert second["page"] == [] and second["isDone"] is True
+    opts = {"numItems": 3.0, "cursor": None}
+    short = fs.run_query("search:findPage", {"text": "quarterly", "paginationOpts": opts}).value
+    assert len(short["page"]) == 2 and short["isDone"] is True
 
 
 def test_large_blob_from_action(fs: FunctionRunner, fs_deployment: DeploymentApp) -> None:

@@ -47,6 +47,18 @@ def test_env_vars_change_on_reactivation(
     assert runner.run_query("env:globals", {}).value["secret"] == "rotated"
 
 
+def test_console_timers_and_quotes_as_convex_prints_them(runner: FunctionRunner) -> None:
+    """Whole milliseconds, a warning for a timer started twice or never, and a string
+    quoted with the first quote it does not contain (as Node's inspect does)."""
+    logs = [line.formatted() for line in runner.run_query("env:timers", {}).logs]
+    assert logs == [
+        "[WARN] \"Timer 't' already exists\"",
+        "[LOG] 't: 0ms' 'more'",  # time is frozen in a query
+        "[LOG] 't: 0ms'",
+        "[WARN] \"Timer 't' does not exist\"",
+    ]
+
+
 def test_action_timers_really_wait(runner: FunctionRunner) -> None:
     assert runner.run_action("env:sleepy", {"ms": 30.0}).value is True
 

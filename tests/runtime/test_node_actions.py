@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,8 @@ def test_node_action_uses_crypto_env_and_calls_back(nrunner: FunctionRunner) -> 
         "greeting": "hello",
         "user": None,
     }
-    assert [line.formatted() for line in out.logs] == ["[LOG] hashing 5"]
+    # Log lines are formatted as in V8 functions, as Convex does in both runtimes.
+    assert [line.formatted() for line in out.logs] == ["[LOG] 'hashing' 5"]
     assert nrunner.run_query("store:list", {}).value == [hashlib.sha256(b"hello").hexdigest()]
     # Argument validation happens before Node runs anything.
     with pytest.raises(FunctionError, match="ArgumentValidationError"):
@@ -153,6 +155,7 @@ def test_network_policy_private_denied(
         out = _probe(runner, "http://127.0.0.1:5432/", "127.0.0.1", 5432)
         assert out["fetch"].startswith("error ERR_ACCESS_DENIED"), out
         assert "private address 127.0.0.1" in out["fetch"]
+        assert out["http"].startswith("error ERR_ACCESS_DENIED"), out
         assert out["tcp"].startswith("error ERR_ACCESS_DENIED"), out
         assert out["unix"].startswith("error ERR_ACCESS_DENIED"), out
         out = _probe(runner, "http://localhost:5432/", "localhost", 5432)
@@ -176,6 +179,7 @@ def test_network_policy_private_allowed_by_operator(
         port = server.server_address[1]
         out = _probe(runner, f"http://127.0.0.1:{port}/nothing-here", "127.0.0.1", int(port))
         assert out["fetch"] == "ok 404", out
+        assert out["http"] == "ok 404", out  # node:http, whose sockets carry `path: null`
         assert out["tcp"] == "ok connected", out
         assert out["unix"].startswith("error ERR_ACCESS_DENIED"), out
         out = _probe(runner, "http://169.254.169.254/", "169.254.169.254", 80)
@@ -199,6 +203,37 @@ def test_node_errors_point_at_the_typescript_source(nrunner: FunctionRunner) -> 
     # Neither the worker's temp dir nor the server's own paths leak into user-visible stacks.
     assert "/tmp/" not in info.value.message
     assert "dataplane/runtime" not in info.value.message
+
+
+def test_uncaught_exception_fails_its_action(nrunner: FunctionRunner) -> None:
+    """As on Convex: `uncaughtException: <message>`, not a crashed worker; the worker (and
+    the actions it runs next) carries on."""
+    with pytest.raises(FunctionError, match="uncaughtException: lost in a callback"):
+        nrunner.run_action("nodeActions:throwInCallback", {})
+    assert nrunner.run_action("nodeActions:hashAndStore", {"text": "a"}).value["count"] == 1.0
+    node = nrunner._active.node  # type: ignore[union-attr]
+    assert node is not None and node.starts == 1
+
+
+def test_stacks_seen_by_user_code_name_convex_user_modules(nrunner: FunctionRunner) -> None:
+    """`new Error().stack` in a Node action names the module as Convex does
+    (convex:/user/<module>.js, bundled positions); reported errors still map to the source."""
+    stack = nrunner.run_action("nodeActions:ownStack", {}).value
+    lines = stack.splitlines()
+    assert lines[0] == "Error: where am I"
+    assert lines[1].startswith("    at inner (convex:/user/nodeActions.js:")
+    assert lines[2].startswith("    at outer (convex:/user/nodeActions.js:")
+    assert "/tmp/" not in stack and ".ts:" not in stack
+
+
+def test_console_timers_print_as_convex(nrunner: FunctionRunner) -> None:
+    logs = [line.formatted() for line in nrunner.run_action("nodeActions:timers", {}).logs]
+    assert len(logs) == 5
+    assert re.fullmatch(r"\[LOG\] 'default: \d+ms' 'step' 1", logs[0])
+    assert re.fullmatch(r"\[LOG\] 'default: \d+ms'", logs[1])
+    assert logs[2] == "[WARN] \"Timer 't' already exists\""  # Node's choice of quotes
+    assert re.fullmatch(r"\[LOG\] 't: \d+ms'", logs[3])
+    assert logs[4] == "[WARN] \"Timer 't' does not exist\""
 
 
 def test_concurrent_node_actions_share_one_worker(nrunner: FunctionRunner) -> None:

@@ -226,3 +226,41 @@ def test_concurrent_searches_equal_the_snapshot(db: Database, engine: TextSearch
     assert errors == []
     assert checked[0] > 0
     print("searches compared / refused:", checked)
+
+
+def test_prefix_completions_rank_like_typed_terms(db: Database, engine: TextSearchEngine) -> None:
+    """The last term's completions are scored by BM25 as if typed: the document using a
+    completion most often ranks first, whatever the insertion order."""
+    once, often = _insert(
+        db,
+        {"body": "Cacio e pepe is a pasta dish from Rome", "channel": "it"},
+        {"body": "Al pastor: tacos al pastor, or taco al pastor, a pastor style", "channel": "mx"},
+    )
+    assert _ids(engine, db, "past") == [often, once]
+    assert _ids(engine, db, "pasta") == [once]  # a complete word still completes only itself
+    assert _ids(engine, db, "past", channel="it") == [once]
+
+
+def test_search_in_a_transaction_sees_its_own_writes(
+    db: Database, engine: TextSearchEngine
+) -> None:
+    """Like every read in a Convex mutation, a search sees the mutation's own inserts,
+    updates and deletes, filters included."""
+    kept, edited, dropped = _insert(
+        db,
+        {"body": "al pastor tacos", "channel": "mx"},
+        {"body": "al pastor burrito", "channel": "mx"},
+        {"body": "al pastor bowl", "channel": "mx"},
+    )
+    txn = db.begin()
+    added = txn.insert("posts", {"body": "al pastor al pastor tacos", "channel": "mx"})
+    elsewhere = txn.insert("posts", {"body": "al pastor pizza", "channel": "it"})
+    txn.patch(edited, {"body": "plain rice"})
+    txn.delete(dropped)
+    found = [d["_id"] for d in engine.search(txn, SPEC.key, _q("al pastor", channel="mx"))]
+    assert set(found) == {kept, added}
+    everywhere = [d["_id"] for d in engine.search(txn, SPEC.key, _q("pasto"))]
+    assert set(everywhere) == {kept, added, elsewhere}
+    assert everywhere[0] == added  # twice the terms of the others
+    # Others still see the committed table only.
+    assert set(_ids(engine, db, "al pastor")) == {kept, edited, dropped}

@@ -444,3 +444,18 @@ def test_periodic_checkpoint_survives_a_crash(sqlite_url: str, tmp_path: Path) -
     assert engine.search(SPEC.key, [1.0, 0.0, 0.0, 0.0], 1)[0].doc_id == ids[0]
     engine.close()
     db.close()
+
+
+def test_an_index_saved_empty_accepts_vectors_after_loading(tmp_path: Path) -> None:
+    """A checkpoint taken before the first vector restores a graph with room for none; the
+    first insert after a restart must grow it rather than fail."""
+    empty = hnsw_mod.VectorIndex(SPEC)
+    empty.save(tmp_path / "ix", ts=1)
+    restored = hnsw_mod.VectorIndex(SPEC)
+    assert restored.load(tmp_path / "ix") == 1
+    restored.upsert("d1", {"embedding": [1.0, 0.0, 0.0, 0.0], "kind": "a", "owner": "x"})
+    restored.upsert("d2", {"embedding": [0.0, 1.0, 0.0, 0.0], "kind": "a", "owner": "x"})
+    assert len(restored) == 2
+    assert (
+        restored.candidates(np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32), 1, None)[0][0] == "d1"
+    )

@@ -183,3 +183,109 @@ def test_admin_headers_and_acting_as(deployment: DeploymentApp) -> None:
 def test_bearer_without_deployed_auth_config_is_rejected(deployment, rsa_key) -> None:
     with pytest.raises(AuthError, match="No auth provider"):
         deployment.auth.identity_from_headers({"Authorization": f"Bearer {_token(rsa_key)}"})
+
+
+# ----- Convex's error codes and messages for unacceptable tokens -----------------------------
+
+
+def _signed(key: rsa.RSAPrivateKey, header: dict, **claims: object) -> str:
+    now = int(time.time())
+    body = {"iss": "https://issuer.test", "sub": "user-1", "aud": "convex", "iat": now}
+    body.update(claims)
+    body.setdefault("exp", now + 600)
+    body = {k: v for k, v in body.items() if v is not None}
+    return jwt.encode(body, key, algorithm="RS256", headers=header)
+
+
+def _refused(token: str, providers: list[dict]) -> AuthError:
+    with pytest.raises(AuthError) as info:
+        identity_from_token(token, providers, cache=JwksCache())
+    return info.value
+
+
+def test_unmatched_tokens_are_no_auth_provider_listing_the_providers(
+    rsa_key, custom_provider
+) -> None:
+    """Convex answers NoAuthProvider when no provider matches iss/aud (a missing aud where the
+    provider requires one included), and names the configured providers."""
+    oidc = {"domain": "https://login.example", "applicationID": "web"}
+    open_aud = {**custom_provider, "issuer": "https://open.test", "applicationID": None}
+    providers = [custom_provider, oidc, open_aud]
+    err = _refused(_token(rsa_key, iss="https://unknown.test"), providers)
+    assert err.code == "NoAuthProvider"
+    assert "No auth provider found matching the given token" in err.message
+    assert "configured providers" in err.message
+    assert "CustomJWT(issuer=issuer.test, app_id=convex)" in err.message
+    assert "OIDC(domain=https://login.example, app_id=web)" in err.message
+    assert "CustomJWT(issuer=https://open.test, app_id=none)" in err.message
+    assert _refused(_token(rsa_key, aud=None), providers).code == "NoAuthProvider"
+    assert _refused(_token(rsa_key, aud="other"), providers).code == "NoAuthProvider"
+    # A provider without applicationID takes any audience, or none.
+    for aud in ("anything", None):
+        ident = identity_from_token(
+            _token(rsa_key, iss="https://open.test", aud=aud), providers, cache=JwksCache()
+        )
+        assert ident.user is not None and ident.user["issuer"] == "https://open.test"
+
+
+def test_unreadable_or_unverifiable_tokens_are_invalid_auth_header(
+    rsa_key, custom_provider
+) -> None:
+    """Convex answers InvalidAuthHeader for a token it cannot parse or verify."""
+    providers = [custom_provider]
+    err = _refused("not.a.jwt", providers)
+    assert err.code == "InvalidAuthHeader"
+    assert "JWT" in err.message and "three base64-encoded parts" in err.message
+
+    err = _refused(_token(rsa_key, iss=None), providers)
+    assert err.code == "InvalidAuthHeader"
+    assert "issuer" in err.message and "iss" in err.message
+
+    # The JWKS names its keys: a token without a kid is refused, one with an unknown kid too.
+    err = _refused(_signed(rsa_key, {}), providers)
+    assert err.code == "InvalidAuthHeader" and "missing a 'kid'" in err.message
+    err = _refused(_token(rsa_key, kid="key-2 (wrong)"), providers)
+    assert err.code == "InvalidAuthHeader"
+    assert "Could not decode token" in err.message and "key-2 (wrong)" in err.message
+
+    broken = {**custom_provider, "jwks": "data:invalid,not-a-valid-jwks"}
+    err = _refused(_token(rsa_key), [broken])
+    assert err.code == "InvalidAuthHeader"
+    assert "Invalid JWKS response body" in err.message and "not valid JSON" in err.message
+
+
+def test_token_times_have_five_seconds_of_leeway(rsa_key, custom_provider) -> None:
+    now = int(time.time())
+    err = _refused(_token(rsa_key, iat=now - 20, exp=now - 10), [custom_provider])
+    assert err.code == "InvalidAuthHeader"
+    assert "Token expired" in err.message and "seconds ago" in err.message
+    err = _refused(_token(rsa_key, iat=now + 10), [custom_provider])
+    assert err.code == "InvalidAuthHeader" and "will be valid in" in err.message
+    for claims in ({"iat": now + 3}, {"iat": None}, {"exp": now - 2}):
+        ident = identity_from_token(_token(rsa_key, **claims), [custom_provider], cache=JwksCache())
+        assert ident.user is not None
+
+
+def test_token_without_kid_uses_a_jwks_single_unnamed_key(rsa_key, custom_provider) -> None:
+    """Convex Auth's generated JWKS has one key and no kid, and its tokens carry none."""
+    jwk = {k: v for k, v in _jwk(rsa_key, "unused").items() if k != "kid"}
+    data = (
+        "data:application/json;base64," + base64.b64encode(orjson.dumps({"keys": [jwk]})).decode()
+    )
+    provider = {**custom_provider, "jwks": data}
+    ident = identity_from_token(_signed(rsa_key, {}), [provider], cache=JwksCache())
+    assert ident.user is not None and ident.user["subject"] == "user-1"
+
+
+def test_http_actions_see_a_refused_authorization_header(deployment: DeploymentApp) -> None:
+    """An HTTP action runs whatever its Authorization header holds, but then
+    ctx.auth.getUserIdentity() throws (no header: it returns null)."""
+    auth = deployment.auth
+    assert auth.identity_for_http_action({}) is None
+    for header in ("Bearer helloworld", "a"):
+        ident = auth.identity_for_http_action({"Authorization": header})
+        assert ident is not None and ident.user is None and not ident.admin
+        assert ident.auth_error
+    key = mint_key("auth-test", "s3cret")
+    admin = auth.identity_for_http_action({"Authorization": f"Convex {key}"})
+    assert admin == Identity.for_admin() and admin.auth_error is None

@@ -252,6 +252,8 @@ def test_admin_acting_as_and_rejected_user_token(service) -> None:
         )
         err = await bad.recv()
         assert err["type"] == "AuthError" and err["authUpdateAttempted"] is True
+        # Convex's message for a token that is not a JWT, as HTTP answers it (InvalidAuthHeader)
+        assert "three base64-encoded parts" in err["error"]
         assert err["baseVersion"] == 0
         assert (await bad.recv())["type"] == "<closed>"
 

@@ -102,8 +102,15 @@
   const isDeterministic = () => kind === "query" || kind === "mutation";
 
   // ------------------------------------------------------------------ console
+  // A string takes the first quote it does not contain, as Node's util.inspect picks it.
+  function quote(v) {
+    if (!v.includes("'")) return "'" + v + "'";
+    if (!v.includes('"')) return '"' + v + '"';
+    if (!v.includes("`") && !v.includes("${")) return "`" + v + "`";
+    return "'" + v.replace(/'/g, "\\'") + "'";
+  }
   function inspect(v, depth, seen) {
-    if (typeof v === "string") return depth === 0 ? "'" + v.replace(/'/g, "\\'") + "'" : "'" + v.replace(/'/g, "\\'") + "'";
+    if (typeof v === "string") return quote(v);
     if (typeof v === "bigint") return v.toString() + "n";
     if (typeof v === "function") return "[Function: " + (v.name || "(anonymous)") + "]";
     if (typeof v === "symbol") return v.toString();
@@ -144,12 +151,23 @@
     debug: (...a) => logLine("DEBUG", a),
     trace: (...a) => logLine("LOG", a.concat([new Error().stack.split("\n").slice(1).join("\n")])),
     assert: (cond, ...a) => { if (!cond) logLine("ERROR", ["Assertion failed:"].concat(a)); },
-    time: (label = "default") => { timers.set(label, Date.now()); },
+    // As Convex words them: whole milliseconds; a warning for a timer started twice or never.
+    time: (label = "default") => {
+      label = String(label);
+      if (timers.has(label)) logLine("WARN", ["Timer '" + label + "' already exists"]);
+      else timers.set(label, Date.now());
+    },
     timeEnd: (label = "default") => {
-      if (timers.has(label)) logLine("LOG", [label + ": " + (Date.now() - timers.get(label)) + "ms"]);
+      label = String(label);
+      if (!timers.has(label)) return logLine("WARN", ["Timer '" + label + "' does not exist"]);
+      logLine("LOG", [label + ": " + Math.round(Date.now() - timers.get(label)) + "ms"]);
       timers.delete(label);
     },
-    timeLog: (label = "default", ...a) => { if (timers.has(label)) logLine("LOG", [label + ": " + (Date.now() - timers.get(label)) + "ms"].concat(a)); },
+    timeLog: (label = "default", ...a) => {
+      label = String(label);
+      if (!timers.has(label)) return logLine("WARN", ["Timer '" + label + "' does not exist"]);
+      logLine("LOG", [label + ": " + Math.round(Date.now() - timers.get(label)) + "ms"].concat(a));
+    },
     count: (label = "default") => { const n = (counts.get(label) || 0) + 1; counts.set(label, n); logLine("LOG", [label + ": " + n]); },
     table: (...a) => logLine("LOG", a),
     dir: (...a) => logLine("LOG", a),

@@ -8,11 +8,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import dgram from "node:dgram";
 import dns from "node:dns";
+import { findSourceMap } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import util from "node:util";
 
 const modulesDir = path.resolve(process.argv[2] || ".");
 const allowPrivate = process.argv[3] === "allow-private";
@@ -72,7 +72,8 @@ function connect(...args) {
     const cb = args.find((a) => typeof a === "function");
     return connect.call(this, options, ...(cb ? [cb] : []));
   }
-  if (options.path !== undefined) throw networkError("unix domain sockets are not available");
+  // A pipe exactly when Node makes one (`!!path`): node:http passes `path: null` for TCP.
+  if (options.path) throw networkError("unix domain sockets are not available");
   const host = options.host || "localhost";
   if (net.isIP(host)) {
     const why = deniedReason(host);
@@ -96,9 +97,39 @@ const calls = new AsyncLocalStorage();
 const waiting = new Map();
 let nextSyscall = 1;
 
+// Log lines are formatted as in V8 functions (dataplane/runtime/js/runtime.js), as Convex
+// formats them in both runtimes: each argument inspected, strings quoted, joined by spaces.
+// A string takes the first quote it does not contain, as Node's util.inspect picks it.
+function quote(v) {
+  if (!v.includes("'")) return "'" + v + "'";
+  if (!v.includes('"')) return '"' + v + '"';
+  if (!v.includes("`") && !v.includes("${")) return "`" + v + "`";
+  return "'" + v.replace(/'/g, "\\'") + "'";
+}
+function inspect(v, depth, seen) {
+  if (typeof v === "string") return quote(v);
+  if (typeof v === "bigint") return v.toString() + "n";
+  if (typeof v === "function") return "[Function: " + (v.name || "(anonymous)") + "]";
+  if (typeof v === "symbol") return v.toString();
+  if (v === null || typeof v !== "object") return String(v);
+  if (v instanceof Error) return v.stack || String(v);
+  if (seen.includes(v)) return "[Circular]";
+  if (depth > 4) return Array.isArray(v) ? "[Array]" : "[Object]";
+  seen = seen.concat([v]);
+  if (Array.isArray(v)) return "[ " + v.map((x) => inspect(x, depth + 1, seen)).join(", ") + " ]";
+  if (v instanceof ArrayBuffer) return "ArrayBuffer { byteLength: " + v.byteLength + " }";
+  if (ArrayBuffer.isView(v)) return v.constructor.name + "(" + v.length + ") [ " + Array.from(v).join(", ") + " ]";
+  if (v instanceof Map) return "Map(" + v.size + ") { " + [...v].map(([k, x]) => inspect(k, depth + 1, seen) + " => " + inspect(x, depth + 1, seen)).join(", ") + " }";
+  if (v instanceof Set) return "Set(" + v.size + ") { " + [...v].map((x) => inspect(x, depth + 1, seen)).join(", ") + " }";
+  if (v instanceof Date) return v.toISOString();
+  const keys = Object.keys(v);
+  if (keys.length === 0) return "{}";
+  return "{ " + keys.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : "'" + k + "'") + ": " + inspect(v[k], depth + 1, seen)).join(", ") + " }";
+}
+
 function logLine(level, args) {
   const call = calls.getStore();
-  let message = util.formatWithOptions({ colors: false, depth: 4 }, ...args);
+  let message = args.map((a) => inspect(a, 0, [])).join(" ");
   if (!call) {
     process.stderr.write(`[${level}] ${message}\n`);
     return;
@@ -116,6 +147,37 @@ function logLine(level, args) {
 for (const [method, level] of [["log", "LOG"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"]]) {
   console[method] = (...a) => logLine(level, a);
 }
+// console.time and friends as Convex words them: whole milliseconds, a warning for a timer
+// started twice or never started. Timers belong to the running action.
+const outsideTimers = new Map();
+function timersOf() {
+  const call = calls.getStore();
+  return call ? call.timers : outsideTimers;
+}
+function elapsed(timers, label) {
+  return `${label}: ${Date.now() - timers.get(label)}ms`;
+}
+console.time = (label = "default") => {
+  label = String(label);
+  const timers = timersOf();
+  if (timers.has(label)) logLine("WARN", [`Timer '${label}' already exists`]);
+  else timers.set(label, Date.now());
+};
+console.timeLog = (label = "default", ...data) => {
+  label = String(label);
+  const timers = timersOf();
+  if (!timers.has(label)) logLine("WARN", [`Timer '${label}' does not exist`]);
+  else logLine("LOG", [elapsed(timers, label), ...data]);
+};
+console.timeEnd = (label = "default") => {
+  label = String(label);
+  const timers = timersOf();
+  if (!timers.has(label)) logLine("WARN", [`Timer '${label}' does not exist`]);
+  else {
+    logLine("LOG", [elapsed(timers, label)]);
+    timers.delete(label);
+  }
+};
 
 function hostError(info) {
   const err = new Error(info && info.message !== undefined ? info.message : String(info));
@@ -184,9 +246,44 @@ function tidyStack(stack) {
     .split(workdirPrefix).join("");
 }
 
+// Stacks as user code reads them (`new Error().stack`) name the pushed modules as Convex does,
+// convex:/user/<module>.js, at positions in the bundled JavaScript. The frames are kept on the
+// error so that an error reported back (describeError) can name the user's source files
+// through the pushed source maps instead.
+const FRAMES = Symbol("strata.frames");
+const modulesUrl = pathToFileURL(modulesDir).href + "/";
+function userFrame(text) {
+  return text.split(modulesUrl).join("convex:/user/");
+}
+Error.prepareStackTrace = (err, callsites) => {
+  const frames = callsites.map((cs) => ({ text: String(cs), file: cs.getFileName(), line: cs.getLineNumber(), column: cs.getColumnNumber() }));
+  if (err !== null && typeof err === "object") {
+    try { Object.defineProperty(err, FRAMES, { value: frames, enumerable: false, configurable: true }); } catch (x) {}
+  }
+  let header;
+  try { header = Error.prototype.toString.call(err); } catch (x) { header = "Error"; }
+  return header + frames.map((f) => "\n    at " + userFrame(f.text)).join("");
+};
+function mappedFrame(f) {
+  if (!f.file || !f.line || !f.column) return userFrame(f.text);
+  let entry;
+  try { entry = findSourceMap(f.file)?.findEntry(f.line - 1, f.column - 1); } catch (x) { entry = null; }
+  if (!entry || !entry.originalSource) return userFrame(f.text);
+  let source = entry.originalSource;
+  if (source.startsWith("file:")) source = fileURLToPath(source);
+  return f.text.replace(`${f.file}:${f.line}:${f.column}`, `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`);
+}
+function reportedStack(e) {
+  const raw = e.stack;  // computes FRAMES on first access
+  const frames = e[FRAMES];
+  if (!Array.isArray(frames) || typeof raw !== "string") return tidyStack(raw);
+  const header = raw.split("\n    at ")[0];
+  return tidyStack(header + frames.map((f) => "\n    at " + mappedFrame(f)).join(""));
+}
+
 function describeError(e) {
   if (e === null || typeof e !== "object") return { name: "Error", message: String(e), stack: "" };
-  const out = { name: String(e.name || "Error"), message: String(e.message === undefined ? e : e.message), stack: tidyStack(e.stack) };
+  const out = { name: String(e.name || "Error"), message: String(e.message === undefined ? e : e.message), stack: reportedStack(e) };
   if (Symbol.for("ConvexError") in e || e.name === "ConvexError") {
     out.convexErrorData = typeof e.data === "string" ? e.data : JSON.stringify(e.data === undefined ? null : e.data);
   } else if (e.data !== undefined) {
@@ -195,8 +292,16 @@ function describeError(e) {
   return out;
 }
 
+const running = new Map();  // call id -> call, until its "done" is sent
+function finish(call, outcome) {
+  if (!running.has(call.id)) return;  // already failed by an uncaught exception
+  running.delete(call.id);
+  send({ t: "done", id: call.id, ...outcome, logLines: call.logs });
+}
+
 async function invoke(msg) {
-  const call = { id: msg.id, logs: [], count: 0 };
+  const call = { id: msg.id, logs: [], count: 0, timers: new Map() };
+  running.set(call.id, call);
   await calls.run(call, async () => {
     try {
       const [modName, name] = String(msg.path).split(":");
@@ -205,12 +310,28 @@ async function invoke(msg) {
       if (!f) throw new Error(`Could not find function for '${msg.path}'`);
       if (!f.isAction) throw new Error(`Trying to execute ${msg.path} as Action, but it is defined as ${describeKind(f)}.`);
       const result = await f.invokeAction(msg.requestId, msg.args);
-      send({ t: "done", id: msg.id, ok: true, result: result === undefined ? "null" : result, logLines: call.logs });
+      finish(call, { ok: true, result: result === undefined ? "null" : result });
     } catch (e) {
-      send({ t: "done", id: msg.id, ok: false, error: describeError(e), logLines: call.logs });
+      finish(call, { ok: false, error: describeError(e) });
     }
   });
 }
+
+// An exception thrown where nothing catches it (a callback, a timer) fails the action it was
+// thrown from with `uncaughtException: <message>`, as on Convex; the host carries on. One
+// that belongs to no action fails every running action and restarts the host.
+process.on("uncaughtException", (e) => {
+  const error = describeError(e);
+  const failure = { ok: false, error: { ...error, message: `uncaughtException: ${error.message}` } };
+  const call = calls.getStore();
+  if (call && running.has(call.id)) {
+    finish(call, failure);
+    return;
+  }
+  process.stderr.write(`uncaught exception outside any action: ${error.stack || error.message}\n`);
+  for (const other of [...running.values()]) finish(other, failure);
+  process.exit(1);
+});
 
 async function analyze(msg) {
   try {

@@ -59,6 +59,9 @@ class CommonSyscalls:
 
 def _user_identity(host: CommonSyscalls, args: dict[str, Any]) -> Any:
     identity = host.call.identity
+    refused = getattr(identity, "auth_error", None)
+    if refused is not None:  # an HTTP action's unacceptable Authorization header
+        raise SyscallFailure(refused)
     user = getattr(identity, "user", None) if identity is not None else None
     return None if user is None else dict(user)
 

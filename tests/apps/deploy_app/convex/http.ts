@@ -27,4 +27,18 @@ http.route({
   }),
 });
 
+http.route({
+  path: "/whoami",
+  method: "GET",
+  handler: httpAction(async (ctx, request) => {
+    let identity: unknown = null;
+    try {
+      identity = await ctx.auth.getUserIdentity();
+    } catch (e) {
+      identity = { error: String(e) };
+    }
+    return Response.json({ identity, header: request.headers.get("Authorization") });
+  }),
+});
+
 export default http;

@@ -99,3 +99,15 @@ export const randomness = action({
     return { uuid: crypto.randomUUID(), bytes: Array.from(bytes), random: Math.random() };
   },
 });
+
+export const timers = query({
+  args: {},
+  handler: async () => {
+    console.time("t");
+    console.time("t");
+    console.timeLog("t", "more");
+    console.timeEnd("t");
+    console.timeEnd("t");
+    return null;
+  },
+});

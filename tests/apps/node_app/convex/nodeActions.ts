@@ -2,6 +2,7 @@
 /* "use node" actions: Node built-ins, ctx.run*, process.env, and misbehaving code. */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { v } from "convex/values";
 import { api, internal } from "./_generated/api";
@@ -72,8 +73,20 @@ export const probe = action({
           reject(e);
         }
       });
+    const httpGet = (target: string) =>
+      new Promise((resolve, reject) => {
+        try {
+          http.get(target, (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          }).on("error", reject);
+        } catch (e) {
+          reject(e);
+        }
+      });
     return {
       fetch: await outcome(fetch(url).then((r) => r.status)),
+      http: await outcome(httpGet(url)),
       tcp: await outcome(tcp({ host, port })),
       unix: await outcome(tcp({ path: socketPath })),
     };
@@ -95,5 +108,39 @@ export const fail = action({
   args: {},
   handler: async () => {
     throw new Error("node says no");
+  },
+});
+
+/** An exception thrown in a timer callback, where the action cannot catch it. */
+export const throwInCallback = action({
+  args: {},
+  handler: async () =>
+    await new Promise(() => {
+      setTimeout(() => {
+        throw new Error("lost in a callback");
+      }, 1);
+    }),
+});
+
+/** The stack user code sees for an error it creates. */
+export const ownStack = action({
+  args: {},
+  handler: async () => outer(),
+});
+function outer(): string {
+  return inner();
+}
+const inner = () => new Error("where am I").stack ?? "";
+
+export const timers = action({
+  args: {},
+  handler: async () => {
+    console.time();
+    console.timeLog(undefined, "step", 1);
+    console.timeEnd();
+    console.time("t");
+    console.time("t");
+    console.timeEnd("t");
+    console.timeEnd("t");
   },
 });
