@@ -251,12 +251,17 @@ class LocalDriver(ProvisioningDriver):
         clear_record(data_dir)
         return None
 
-    def _answers_as(self, port: int, name: str) -> bool:
-        try:
-            url = f"http://127.0.0.1:{port}/instance_name"
-            return httpx.get(url, timeout=5.0).text == name
-        except httpx.HTTPError:
-            return False
+    def _answers_as(self, port: int, name: str, patience: float = 15.0) -> bool:
+        """Whether the process on `port` serves deployment `name` (a busy one gets time)."""
+        url = f"http://127.0.0.1:{port}/instance_name"
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return httpx.get(url, timeout=5.0).text == name
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.5)
 
     def _check_memory(self, managed: _Managed, now: float) -> None:
         """Kill a process group whose resident set exceeds the deployment's limit."""
