@@ -126,3 +126,12 @@ def client(allow_private: bool, timeout: float) -> httpx.Client:
         timeout=timeout,
         trust_env=False,
     )
+
+
+def get_bytes(url: str, allow_private: bool, timeout: float) -> bytes:
+    """GET `url` under the same rule (e.g. an auth provider's JWKS); raises httpx errors or
+    SyscallFailure."""
+    with client(allow_private, timeout) as http:
+        response = http.get(url)
+        response.raise_for_status()
+        return response.content

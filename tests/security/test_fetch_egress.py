@@ -3,13 +3,16 @@ every redirect hop is checked before a connection is made."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.security.redirector import redirector
+from tests.security.redirector import Redirector, redirector
 from tests.sync.live import LiveApp, deploy_sync_app
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
@@ -44,6 +47,21 @@ def opted_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield app
     finally:
         app.server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, Redirector]]:
+    """A deployment (default rule) whose auth.config names an OIDC provider on loopback."""
+    with redirector() as provider:
+        config = (
+            f"export default {{ providers: [{{ domain: '{provider.base}', "
+            "applicationID: 'strata-tests' }] };\n"
+        )
+        app = deploy_sync_app(tmp_path_factory.mktemp("private-oidc"), auth_config=config)
+        try:
+            yield app, provider
+        finally:
+            app.server.stop()
 
 
 def test_private_addresses_are_refused_by_default(strict: LiveApp) -> None:
@@ -102,3 +120,29 @@ def test_address_rule(address: str, strict: str | None, opted_in: str | None) ->
 
     assert kind(refusal(address, False)) == strict
     assert kind(refusal(address, True)) == opted_in
+
+
+def test_auth_provider_documents_keep_to_the_rule(
+    private_oidc: tuple[LiveApp, Redirector],
+) -> None:
+    """OIDC discovery and JWKS URLs come from the tenant's auth.config: the data plane fetches
+    them under the same rule as fetch() in actions."""
+    app, provider = private_oidc
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    claims = {
+        "iss": provider.base,
+        "sub": "u1",
+        "aud": "strata-tests",
+        "iat": now,
+        "exp": now + 600,
+    }
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+    response = httpx.post(
+        f"{app.url}/api/query",
+        json={"path": "messages:whoami", "args": {}, "format": "json"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert provider.seen == []
+    assert response.status_code != 200 and "is not allowed" in response.text, response.text
