@@ -164,6 +164,11 @@ def test_network_policy_private_denied(
         out = _probe(runner, "http://169.254.169.254/latest/", "169.254.169.254", 80)
         assert "address 169.254.169.254 is not allowed" in out["tcp"], out
         assert "address 169.254.169.254 is not allowed" in out["fetch"], out
+        # IPv6 spellings of loopback (NAT64, 6to4) are loopback.
+        for spelled in ("64:ff9b::7f00:1", "2002:7f00:1::1"):
+            out = _probe(runner, f"http://[{spelled}]:5432/", spelled, 5432)
+            assert "private address 127.0.0.1 is not allowed" in out["tcp"], out
+            assert "private address 127.0.0.1 is not allowed" in out["fetch"], out
     finally:
         runner.close()
 
