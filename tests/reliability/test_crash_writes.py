@@ -1,11 +1,12 @@
 """Acknowledged writes survive SIGKILL of the data plane and of the control plane.
 
 A control plane (the local driver in its own process) runs one deployment, SQLite or
-Postgres; a client writes a few hundred uniquely named documents through the HTTP API while
-the data plane is SIGKILLed (the supervisor restarts it), the control plane is SIGKILLed
-(the data plane keeps serving) and restarted (it adopts the data plane), and the data plane is
-SIGKILLed once more. Afterwards every acknowledged write is there exactly once; a write whose
-answer was lost is there at most once; nothing else is.
+Postgres. Clients write a few hundred uniquely named documents, through the HTTP API and with
+the official Python client over the sync WebSocket, while the data plane is SIGKILLed (the
+supervisor restarts it), the control plane is SIGKILLed (the data plane keeps serving) and
+restarted (it adopts the data plane), and the data plane is SIGKILLed once more. Afterwards
+every acknowledged write is there exactly once; a write whose answer was lost is there at
+most once; nothing else is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from convex import ConvexClient
 
 from contract.keys import mint_key, new_instance_secret
 from contract.spec import DeploymentSpec
@@ -110,6 +112,32 @@ class Writer:
                     time.sleep(0.05)
 
 
+@dataclass
+class SyncWriter:
+    """The official Python client writes s0000, s0001, ... over the sync WebSocket; it
+    reconnects and resends by itself, so each call is expected to land exactly once."""
+
+    url: str
+    target: int
+    acked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        client = ConvexClient(self.url)
+        i = 0
+        while len(self.acked) < self.target and not self.stop.is_set():
+            body = f"s{i:05d}"
+            i += 1
+            try:
+                client.mutation("messages:send", {"channel": "crash-ws", "body": body})
+            except Exception:
+                self.failed.append(body)
+                time.sleep(0.05)
+            else:
+                self.acked.append(body)
+
+
 def _pid_of(data_dir: Path) -> int:
     pid: int = json.loads((data_dir / "supervisor.json").read_text())["pid"]
     return pid
@@ -171,9 +199,11 @@ def test_no_acknowledged_write_is_lost_or_duplicated(
     (tmp_path / "work" / "home").mkdir()
     ConvexCli(target, app_dir).deploy()
 
-    writer = Writer(url)
+    writer, sync_writer = Writer(url), SyncWriter(url, TARGET // 2)
     thread = threading.Thread(target=writer.run, daemon=True)
+    sync_thread = threading.Thread(target=sync_writer.run, daemon=True)
     thread.start()
+    sync_thread.start()
     try:
         wait_for("60 writes", lambda: len(writer.acked) >= 60)
         first = _pid_of(data_dir)
@@ -194,19 +224,29 @@ def test_no_acknowledged_write_is_lost_or_duplicated(
             "a data plane restarted by the new control plane", lambda: _pid_of(data_dir) != serving
         )
         wait_for("all writes", lambda: len(writer.acked) >= TARGET)
+        wait_for("all sync writes", lambda: len(sync_writer.acked) >= sync_writer.target)
     finally:
         writer.stop.set()
+        sync_writer.stop.set()
         thread.join(30)
+        sync_thread.join(30)
 
     wait_for("the deployment", lambda: _serves(url, name))
-    rows = httpx.post(
-        f"{url}/api/query",
-        json={"path": "messages:list", "args": {"channel": "crash"}, "format": "json"},
-        timeout=30,
-    ).json()["value"]
-    seen = Counter(row["body"] for row in rows)
-    assert len(writer.acked) >= TARGET
-    lost = [body for body in writer.acked if seen[body] == 0]
-    duplicated = [body for body, n in seen.items() if n > 1]
-    stray = set(seen) - set(writer.acked) - set(writer.unknown)
-    assert (lost, duplicated, sorted(stray)) == ([], [], [])
+
+    def bodies(channel: str) -> Counter[str]:
+        rows = httpx.post(
+            f"{url}/api/query",
+            json={"path": "messages:list", "args": {"channel": channel}, "format": "json"},
+            timeout=30,
+        ).json()["value"]
+        return Counter(row["body"] for row in rows)
+
+    for seen, acked, unknown in (
+        (bodies("crash"), writer.acked, writer.unknown),
+        (bodies("crash-ws"), sync_writer.acked, sync_writer.failed),
+    ):
+        lost = [body for body in acked if seen[body] == 0]
+        duplicated = [body for body, n in seen.items() if n > 1]
+        stray = set(seen) - set(acked) - set(unknown)
+        assert (lost, duplicated, sorted(stray)) == ([], [], [])
+    assert len(writer.acked) >= TARGET and len(sync_writer.acked) >= sync_writer.target
