@@ -4,7 +4,8 @@ WebSocket: a sync message may be as large as an HTTP request body (`MAX_BODY_BYT
 Convex's clients send the same calls either way: a call whose arguments fit Convex's argument
 limit (`RuntimeLimits.max_args_bytes`, 16 MiB) runs, a larger one gets Convex's "too large"
 error for that call, like over HTTP. A message over the cap is refused before it is buffered:
-the socket is closed with a close frame (1009, message too big), never dropped without one.
+the socket is closed with a close frame (1009, message too big), never dropped without one,
+and nothing more is read from it.
 
 HTTP bodies: Twisted keeps a request body in a temporary file while it arrives, and Daphne
 then queues the whole body for the application in memory, chunk by chunk (and Twisted
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from daphne.http_protocol import WebRequest
+from daphne.ws_protocol import WebSocketProtocol
 
 if TYPE_CHECKING:
     from daphne.server import Server
@@ -119,6 +121,19 @@ class BoundedRequest(WebRequest):
         self.handle_reply({"type": "http.response.body", "body": body})
 
 
+class SyncSocketProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol; a socket that broke the protocol (e.g. a message over
+    the cap) is answered with a close frame and then read no further: autobahn would keep
+    buffering whatever the client still sends until the close handshake times out."""
+
+    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
+        super()._fail_connection(code, reason)
+        self.data = b""
+        transport = self.transport
+        if transport is not None:
+            transport.pauseProducing()
+
+
 def request_class(upload_limit: int) -> type[BoundedRequest]:
     return type("DeploymentRequest", (BoundedRequest,), {"upload_limit": upload_limit})
 
@@ -200,7 +215,9 @@ def build_server(app: DeploymentApp) -> Server:
         # Daphne builds its factories in run(), before the reactor accepts connections.
         # autobahn's default drops the TCP connection on a protocol failure (the client
         # sees 1006 and no reason): close with a frame instead.
-        server.ws_factory.setProtocolOptions(failByDrop=False)
+        # The client gets a few seconds to read the close frame (nothing is read meanwhile).
+        server.ws_factory.setProtocolOptions(failByDrop=False, closeHandshakeTimeout=5)
+        server.ws_factory.protocol = SyncSocketProtocol
         factory = server.http_factory
         build = factory.buildProtocol
 

@@ -8,13 +8,17 @@ connection.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import os
+import socket
+import struct
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from dataplane.runtime.limits import RuntimeLimits
 from dataplane.serving import MAX_SYNC_MESSAGE_BYTES
@@ -61,13 +65,41 @@ def test_official_client_mutation_with_large_arguments_resolves(live: LiveApp) -
         assert "too large" in refused["error"]
 
 
+def _peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
 def test_frame_over_the_cap_is_closed_with_a_close_frame(live: LiveApp) -> None:
-    cap = MAX_SYNC_MESSAGE_BYTES
-    ws_url = live.url.replace("http://", "ws://") + "/api/1.48.0/sync"
-    with connect(ws_url, max_size=None, open_timeout=10) as ws:
-        ws.send(json.dumps({"type": "Connect", "sessionId": "0" * 32, "connectionCount": 0}))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.send("x" * (cap + MIB))
-            ws.recv(timeout=30)
-    assert closed.value.rcvd is not None, "dropped without a close frame"
-    assert closed.value.rcvd.code == 1009
+    """Raw frames, so that what the server sends is seen while the client still writes."""
+    port = int(live.url.rsplit(":", 1)[1])
+    before = _peak_rss(live.server.process.pid)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                "GET /api/1.48.0/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        handshake = b""
+        while b"\r\n\r\n" not in handshake:
+            handshake += sock.recv(4096)
+        assert handshake.startswith(b"HTTP/1.1 101")
+        # A masked text frame announcing one byte more than the cap, and its first MiB.
+        header = b"\x81\xff" + struct.pack(">Q", MAX_SYNC_MESSAGE_BYTES + 1) + b"\0\0\0\0"
+        sock.sendall(header + b"x" * MIB)
+        reply = sock.recv(2)
+        assert reply[:1] == b"\x88", f"no close frame: {reply!r}"  # FIN + close
+        body = sock.recv(reply[1] & 0x7F)
+        assert struct.unpack(">H", body[:2])[0] == 1009, body
+        # The client keeps sending: the server reads none of it.
+        sock.settimeout(2)
+        with contextlib.suppress(OSError):
+            for _ in range(64):
+                sock.sendall(b"x" * MIB)
+    grown = _peak_rss(live.server.process.pid) - before
+    assert grown < 32 * MIB, f"peak RSS grew by {grown / MIB:.0f} MiB"
