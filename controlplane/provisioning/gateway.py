@@ -36,7 +36,7 @@ HOP_BY_HOP = {
 }
 #: Sync messages through the gateway may be as large as the data plane accepts (64 MiB, as an
 #: HTTP call; dataplane/serving.py); Daphne's own default is 1 MiB. Every Daphne serving
-#: this gateway passes these (runplatform; the Terraform module's web command).
+#: this gateway passes these (runplatform; `strata web` in infra/image/entrypoint.sh).
 GATEWAY_WEBSOCKET_ARGS = (
     "--websocket-max-message-size",
     str(64 << 20),

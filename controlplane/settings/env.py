@@ -57,3 +57,17 @@ def networks(name: str) -> tuple[str, ...]:
                 f"{item.strip()!r} is neither"
             ) from exc
     return tuple(out)
+
+
+def egress_services(name: str) -> tuple[str, ...]:
+    """A comma-separated list of in-cluster services as namespace/instance:port."""
+    from controlplane.provisioning.drivers.k8s_objects import EgressService
+
+    out = []
+    for item in env.list(name, default=[]):
+        try:
+            EgressService.parse(item)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc}") from exc
+        out.append(item.strip())
+    return tuple(out)

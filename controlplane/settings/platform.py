@@ -1,6 +1,6 @@
 """Provisioning: which driver runs deployments, where their data lives, how they are reached."""
 
-from .env import DATA_DIR, env, port_range
+from .env import DATA_DIR, egress_services, env, integer, networks, port_range
 
 STRATA_DRIVER = env.str("STRATA_DRIVER", default="local")  # local | kubernetes
 STRATA_DEPLOYMENTS_DIR = env.str("STRATA_DEPLOYMENTS_DIR", default=str(DATA_DIR / "deployments"))
@@ -9,8 +9,11 @@ STRATA_DP_PORT_RANGE = port_range("STRATA_DP_PORT_RANGE", (3300, 3999))
 # Admin URL of a Postgres server on which "postgres" deployments get their own database.
 STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
 # Resident memory of a data plane and its children (the local supervisor restarts one over
-# it; Kubernetes gets it as the pod limit); 0 = unlimited.
-STRATA_DP_MEMORY_LIMIT_MB = env.int("STRATA_DP_MEMORY_LIMIT_MB", default=2048)
+# it; Kubernetes gets it as the pod's memory request and limit); 0 = unlimited. The local
+# driver has a default; on Kubernetes every pod would reserve it, so there is none.
+STRATA_DP_MEMORY_LIMIT_MB = env.int(
+    "STRATA_DP_MEMORY_LIMIT_MB", default=2048 if STRATA_DRIVER == "local" else 0
+)
 STRATA_DP_MAX_OPEN_FILES = env.int("STRATA_DP_MAX_OPEN_FILES", default=4096)
 STRATA_DP_STOP_TIMEOUT = env.float("STRATA_DP_STOP_TIMEOUT", default=10.0)
 # Deleted deployments keep their data this long before it is purged.
@@ -26,3 +29,19 @@ STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
 # A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.
 STRATA_K8S_DATAPLANE_ENV_SECRET = env.str("STRATA_K8S_DATAPLANE_ENV_SECRET", default="")
+# Pods per Postgres deployment on Kubernetes (one committer, the rest read replicas that take
+# over); SQLite deployments always run one pod.
+STRATA_K8S_REPLICAS = integer("STRATA_K8S_REPLICAS", 2, minimum=1)
+# Each deployment's NetworkPolicy admits its ingress controller's namespace and the control
+# plane's gateway, and lets pods reach DNS, the listed in-cluster services
+# (namespace/instance:port, matched on app.kubernetes.io/instance), the listed networks and,
+# unless turned off, public addresses (never private ranges: the cluster's pods live there).
+STRATA_K8S_CONTROLPLANE_NAMESPACE = env.str(
+    "STRATA_K8S_CONTROLPLANE_NAMESPACE", default="strata-system"
+)
+# IngressClass of each deployment's Ingress ("" = the cluster's default class).
+STRATA_K8S_INGRESS_CLASS = env.str("STRATA_K8S_INGRESS_CLASS", default="")
+STRATA_K8S_INGRESS_NAMESPACE = env.str("STRATA_K8S_INGRESS_NAMESPACE", default="ingress-nginx")
+STRATA_K8S_EGRESS_SERVICES = egress_services("STRATA_K8S_EGRESS_SERVICES")
+STRATA_K8S_EGRESS_NETWORKS = networks("STRATA_K8S_EGRESS_NETWORKS")
+STRATA_K8S_EGRESS_INTERNET = env.bool("STRATA_K8S_EGRESS_INTERNET", default=True)

@@ -1,9 +1,17 @@
-"""Instance identity endpoints the Convex CLI and supervisors probe."""
+"""Instance identity endpoints the Convex CLI and supervisors probe.
 
+`/healthz` answers while the process runs (liveness); `/readyz` answers 200 only when this
+process can serve queries: its database answers and, on a read replica, it has applied every
+commit the committer had persisted when asked (readiness: Kubernetes routes traffic by it).
+"""
+
+import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
 from dataplane.http.web import app_of
+
+log = structlog.get_logger(__name__)
 
 
 def version(request: HttpRequest) -> HttpResponse:
@@ -19,8 +27,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "deployment": app_of(request).config.name})
 
 
+def readyz(request: HttpRequest) -> JsonResponse:
+    app = app_of(request)
+    db = app.db
+    try:
+        if not db.replica:
+            db.persistence.retention_ts()  # one cheap round trip: the database answers
+        else:
+            durable = db.persistence.max_ts()  # the committer's newest commit (indexed ts)
+            db.follow()  # catch up now instead of waiting for the next poll
+            if db.latest_ts() < durable:
+                return _unready(app.config.name, "replica behind the committer's log")
+            if not db.committer_url():
+                return _unready(app.config.name, "no committer")
+    except Exception as exc:  # the database is down or unreachable
+        log.warning("readiness check failed", error=str(exc))
+        return _unready(app.config.name, "database unavailable")
+    return JsonResponse(
+        {
+            "status": "ready",
+            "deployment": app.config.name,
+            "role": "replica" if db.replica else "committer",
+            "latest_ts": db.latest_ts(),
+        }
+    )
+
+
+def _unready(name: str, reason: str) -> JsonResponse:
+    return JsonResponse({"status": "unavailable", "deployment": name, "reason": reason}, status=503)
+
+
 urlpatterns = [
     path("version", version),
     path("instance_name", instance_name),
     path("healthz", healthz),
+    path("readyz", readyz),
 ]

@@ -152,6 +152,10 @@ class NodeWorker:
         if pending.failure is not None:
             raise NodeWorkerError(pending.failure)
         assert pending.message is not None
+        if pending.message.get("stalled"):
+            # It awaited a promise nothing could settle any more: it would only have run out
+            # of time, so it is reported as timed out now (the worker itself is fine).
+            raise CallTimeout()
         return pending.message
 
     def _ensure_started(self) -> subprocess.Popen[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ MODELS = {
     "Secret": "V1Secret",
     "ConfigMap": "V1ConfigMap",
     "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "NetworkPolicy": "V1NetworkPolicy",
     "Deployment": "V1Deployment",
+    "PodDisruptionBudget": "V1PodDisruptionBudget",
     "Service": "V1Service",
     "Ingress": "V1Ingress",
 }
@@ -51,13 +54,12 @@ def spec() -> DeploymentSpec:
 
 
 def test_manifests_are_valid_kubernetes_objects() -> None:
-    s = spec()
+    s = replace(spec(), storage="sqlite")
     manifests = render_manifests(
         s,
         namespace="strata",
         image="strata/dataplane:1",
         base_domain="example.com",
-        database_url="postgresql://pg/strata_dp_happy_otter_123",
         env_secret="strata-dataplane-env",
     )
     assert [m["kind"] for m in manifests] == list(MODELS)
@@ -89,8 +91,14 @@ def test_deployment_wiring() -> None:
     assert env["STRATA_DP_USAGE_URL"] == s.usage_report_url
     assert s.instance_secret not in json.dumps(container)  # only via the Secret
     assert container["resources"]["limits"] == {"memory": "512Mi"}
-    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
-    assert by_kind["Deployment"]["spec"]["strategy"] == {"type": "Recreate"}
+    assert container["resources"]["requests"]["memory"] == "512Mi"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    # Postgres: a new pod is ready before an old one goes, so one always serves.
+    assert by_kind["Deployment"]["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
     rule = by_kind["Ingress"]["spec"]["rules"][0]
     assert rule["host"] == "happy-otter-123.example.com"
     assert (

@@ -276,3 +276,33 @@ def test_network_policy_checks_every_redirect_hop(
         assert "address 169.254.169.254 is not allowed" in out["fetch"], out
     finally:
         runner.close()
+
+
+def test_an_action_nothing_can_settle_times_out_at_once(
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
+) -> None:
+    """Its promise can never settle (no timer, I/O or server call left), so it would only run
+    out of time: it is reported as timed out without waiting out the 600 s limit, while a
+    slow action that still has work pending runs to its end."""
+    runner = _runner(ndeploy, node_bundle, node_analysis, 600.0)
+    try:
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def stuck() -> None:
+            try:
+                runner.run_action("nodeActions:stuck", {})
+            except BaseException as e:
+                failure.append(e)
+            done.set()
+
+        threading.Thread(target=stuck, daemon=True).start()
+        assert done.wait(60), "a stuck action waited for its 600 s limit"
+        assert isinstance(failure[0], FunctionError)
+        assert re.search(
+            r"Action `stuck` execution timed out \(maximum duration 600s\)", str(failure[0])
+        )
+        out = runner.run_action("nodeActions:slowButAlive", {})
+        assert out.value["count"] == 0.0 and len(out.value["key"]) == 8
+    finally:
+        runner.close()

@@ -29,14 +29,25 @@ def _build() -> ProvisioningDriver:
             port_range=tuple(settings.STRATA_DP_PORT_RANGE),
         )
     if kind == "kubernetes":
+        from .k8s_objects import EgressService, NetworkLayout
         from .kubernetes import KubernetesDriver
 
+        network = NetworkLayout(
+            controlplane_namespace=settings.STRATA_K8S_CONTROLPLANE_NAMESPACE,
+            ingress_namespace=settings.STRATA_K8S_INGRESS_NAMESPACE,
+            services=tuple(EgressService.parse(s) for s in settings.STRATA_K8S_EGRESS_SERVICES),
+            networks=tuple(settings.STRATA_K8S_EGRESS_NETWORKS),
+            public_internet=settings.STRATA_K8S_EGRESS_INTERNET,
+        )
         return KubernetesDriver(
             namespace=settings.STRATA_K8S_NAMESPACE,
             image=settings.STRATA_K8S_IMAGE,
             base_domain=settings.BASE_DOMAIN,
             postgres_admin_url=settings.STRATA_DP_POSTGRES_URL,
             env_secret=settings.STRATA_K8S_DATAPLANE_ENV_SECRET,
+            replicas=settings.STRATA_K8S_REPLICAS,
+            network=network,
+            ingress_class=settings.STRATA_K8S_INGRESS_CLASS,
         )
     raise DriverError(f"Unknown STRATA_DRIVER {kind!r}: expected 'local' or 'kubernetes'")
 

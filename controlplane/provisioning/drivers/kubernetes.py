@@ -1,7 +1,10 @@
-"""Kubernetes driver: one Deployment + Service + Ingress + PVC + Secret per Strata deployment.
+"""Kubernetes driver: per Strata deployment a Secret, a ConfigMap (revoked keys), a PVC (SQLite
+only), a NetworkPolicy, a Deployment, a PodDisruptionBudget, a Service and an Ingress.
 
-`render_manifests` is pure (tested here on its output); `KubernetesDriver` applies the result
-with server-side apply through the official client, so every call is idempotent.
+`render_manifests` is pure (tested on its output, schemas included); `KubernetesDriver` applies
+the result with server-side apply through the official client, so every call is idempotent.
+The pod security profile and the NetworkPolicy come from k8s_objects, which also renders the
+Terraform module's objects.
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ import orjson
 
 from contract.revocation import FILE_NAME as REVOCATION_FILE
 from contract.revocation import _signature
-from contract.spec import DeploymentSpec, DeploymentState
+from contract.spec import DeploymentSpec, DeploymentState, ResourceLimits
 from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
+from .k8s_objects import (
+    DATAPLANE_PORT,
+    ENTRYPOINT,
+    NetworkLayout,
+    PodSecurity,
+    network_policy,
+    writable_dirs,
+)
 
-CONTAINER_PORT = 3210
+CONTAINER_PORT = DATAPLANE_PORT
+# Sync clients hold WebSockets open; ingress-nginx would cut them at 60 s.
+INGRESS_ANNOTATIONS = {
+    "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+}
 DATA_DIR = "/data"
 REVOCATION_DIR = "/var/run/strata"
 FIELD_MANAGER = "strata-controlplane"
@@ -64,6 +80,16 @@ def _env_from(name: str, env_secret: str) -> list[dict[str, Any]]:
     return [*shared, {"secretRef": {"name": f"{name}-secret"}}]
 
 
+def _resources(limits: ResourceLimits) -> dict[str, Any]:
+    """Requests and limits from the deployment's plan: its memory is reserved and capped."""
+    resources: dict[str, Any] = {"requests": {"cpu": "100m", "memory": "256Mi"}}
+    if limits.memory_mb:
+        memory = f"{limits.memory_mb}Mi"
+        resources["requests"]["memory"] = memory
+        resources["limits"] = {"memory": memory}
+    return resources
+
+
 def render_manifests(
     spec: DeploymentSpec,
     *,
@@ -74,14 +100,25 @@ def render_manifests(
     storage_size: str = "5Gi",
     replicas: int = 1,
     env_secret: str = "",
+    network: NetworkLayout | None = None,
+    ingress_class: str = "",
 ) -> list[Manifest]:
     """Every object one deployment needs, in apply order.
 
+    SQLite deployments run one pod on their ReadWriteOnce volume (replaced, never doubled).
+    Postgres deployments run `replicas` pods without a shared volume: each starts with
+    STRATA_DP_ROLE=auto, one wins the committer election in Postgres and the others serve
+    reads and forward writes to it (commits fan out through STRATA_DP_REDIS_URL, which the
+    operator puts in `env_secret`); updates roll one pod at a time so one keeps serving.
     `env_secret` names an operator-managed Secret (e.g. S3 credentials, STRATA_DP_* knobs)
     whose keys become environment variables of every data-plane pod.
     """
     name, labels = spec.name, _labels(spec.name)
     meta = {"name": name, "namespace": namespace, "labels": labels}
+    postgres = spec.storage == "postgres"
+    if replicas < 1:
+        raise DriverError(f"{name}: replicas must be at least 1, got {replicas}")
+    replicas = replicas if postgres else 1
     secret_data = {"STRATA_DP_INSTANCE_SECRET": _b64(spec.instance_secret)}
     if database_url:
         secret_data["STRATA_DP_DATABASE_URL"] = _b64(database_url)
@@ -91,28 +128,80 @@ def render_manifests(
         {"name": "STRATA_DP_PORT", "value": str(CONTAINER_PORT)},
         {"name": "STRATA_DP_PUBLIC_URL", "value": f"https://{name}.{base_domain}"},
         {"name": "STRATA_DP_REVOCATION_DIR", "value": REVOCATION_DIR},
+        {"name": "HOME", "value": "/tmp"},
     ]
+    if postgres:
+        env += [
+            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "STRATA_DP_ROLE", "value": "auto"},
+            {"name": "STRATA_DP_INTERNAL_URL", "value": f"http://$(POD_IP):{CONTAINER_PORT}"},
+        ]
     if spec.usage_report_url:
         env.append({"name": "STRATA_DP_USAGE_URL", "value": spec.usage_report_url})
-    resources: dict[str, Any] = {"requests": {"cpu": "100m", "memory": "128Mi"}}
-    if spec.limits.memory_mb:
-        resources["limits"] = {"memory": f"{spec.limits.memory_mb}Mi"}
-    probe = {"httpGet": {"path": "/healthz", "port": CONTAINER_PORT}, "periodSeconds": 5}
+    scratch_mounts, scratch_volumes = writable_dirs()
     container = {
         "name": "dataplane",
         "image": image,
-        "args": ["python", "-m", "dataplane", "serve", "--host", "0.0.0.0"],
+        "command": [ENTRYPOINT, "dataplane"],
         "ports": [{"containerPort": CONTAINER_PORT, "name": "http"}],
         "env": env,
         "envFrom": _env_from(name, env_secret),
-        "resources": resources,
-        "readinessProbe": probe,
-        "livenessProbe": {**probe, "initialDelaySeconds": 10, "failureThreshold": 6},
+        "resources": _resources(spec.limits),
+        "securityContext": PodSecurity.container(),
+        # Ready = the database answers and, on a replica, it follows the committer.
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": CONTAINER_PORT},
+            "periodSeconds": 5,
+            "failureThreshold": 2,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": CONTAINER_PORT},
+            "periodSeconds": 10,
+            "failureThreshold": 6,
+        },
+        "startupProbe": {
+            "httpGet": {"path": "/healthz", "port": CONTAINER_PORT},
+            "periodSeconds": 2,
+            "failureThreshold": 90,
+        },
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_DIR},
             {"name": "revoked", "mountPath": REVOCATION_DIR, "readOnly": True},
+            *scratch_mounts,
         ],
     }
+    data_volume: dict[str, Any] = (
+        # Vector indexes, exports and uploads in flight: per pod (files belong in S3).
+        {"name": "data", "emptyDir": {"sizeLimit": storage_size}}
+        if postgres
+        else {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
+    )
+    pod: dict[str, Any] = {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": 30,
+        "securityContext": PodSecurity().pod(),
+        "containers": [container],
+        "volumes": [
+            data_volume,
+            {"name": "revoked", "configMap": {"name": f"{name}-revoked"}},
+            *scratch_volumes,
+        ],
+    }
+    if postgres:
+        pod["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels},
+            }
+        ]
+    strategy: dict[str, Any] = (
+        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+        if postgres
+        else {"type": "Recreate"}  # one writer per SQLite file
+    )
     manifests: list[Manifest] = [
         {
             "apiVersion": "v1",
@@ -122,42 +211,42 @@ def render_manifests(
             "data": secret_data,
         },
         revocation_configmap(spec, namespace, []),
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {**meta, "name": f"{name}-data"},
-            "spec": {
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": storage_size}},
-            },
-        },
+    ]
+    if not postgres:
+        manifests.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {**meta, "name": f"{name}-data"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": storage_size}},
+                },
+            }
+        )
+    manifests += [
+        network_policy(name, namespace, labels, network or NetworkLayout()),
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": meta,
             "spec": {
                 "replicas": replicas,
-                "strategy": {"type": "Recreate"},  # one writer per SQLite file / committer
+                "strategy": strategy,
                 "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "terminationGracePeriodSeconds": 30,
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": 1000,
-                            "fsGroup": 1000,
-                        },
-                        "containers": [container],
-                        "volumes": [
-                            {
-                                "name": "data",
-                                "persistentVolumeClaim": {"claimName": f"{name}-data"},
-                            },
-                            {"name": "revoked", "configMap": {"name": f"{name}-revoked"}},
-                        ],
-                    },
-                },
+                "template": {"metadata": {"labels": labels}, "spec": pod},
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {
+                "selector": {"matchLabels": labels},
+                # One pod of a replicated deployment stays up through drains; a single SQLite
+                # pod cannot, and must not block them.
+                **({"minAvailable": 1} if replicas > 1 else {"maxUnavailable": 1}),
+                "unhealthyPodEvictionPolicy": "AlwaysAllow",
             },
         },
         {
@@ -172,8 +261,9 @@ def render_manifests(
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
-            "metadata": meta,
+            "metadata": {**meta, "annotations": INGRESS_ANNOTATIONS},
             "spec": {
+                **({"ingressClassName": ingress_class} if ingress_class else {}),
                 "rules": [
                     {
                         "host": f"{name}.{base_domain}",
@@ -187,7 +277,7 @@ def render_manifests(
                             ]
                         },
                     }
-                ]
+                ],
             },
         },
     ]
@@ -205,10 +295,16 @@ class KubernetesDriver(ProvisioningDriver):
         base_domain: str,
         postgres_admin_url: str = "",
         env_secret: str = "",
+        replicas: int = 1,
+        network: NetworkLayout | None = None,
+        ingress_class: str = "",
     ) -> None:
         self.namespace, self.image, self.base_domain = namespace, image, base_domain
         self.postgres_admin_url = postgres_admin_url
         self.env_secret = env_secret
+        self.replicas = replicas  # pods per Postgres deployment; SQLite ones always run one
+        self.network = network or NetworkLayout()
+        self.ingress_class = ingress_class
         self._client: Any = None
 
     def _dynamic(self) -> Any:
@@ -241,15 +337,20 @@ class KubernetesDriver(ProvisioningDriver):
             raise DriverError(f"{spec.name} wants Postgres storage but no server is configured")
         return database_url_for(self.postgres_admin_url, spec.name)
 
-    def manifests(self, spec: DeploymentSpec, replicas: int = 1) -> list[Manifest]:
+    def replicas_for(self, spec: DeploymentSpec) -> int:
+        return self.replicas if spec.storage == "postgres" else 1
+
+    def manifests(self, spec: DeploymentSpec, replicas: int | None = None) -> list[Manifest]:
         return render_manifests(
             spec,
             namespace=self.namespace,
             image=self.image,
             base_domain=self.base_domain,
             database_url=self._database_url(spec),
-            replicas=replicas,
+            replicas=self.replicas_for(spec) if replicas is None else replicas,
             env_secret=self.env_secret,
+            network=self.network,
+            ingress_class=self.ingress_class,
         )
 
     def provision(self, spec: DeploymentSpec) -> DeploymentState:
@@ -260,7 +361,7 @@ class KubernetesDriver(ProvisioningDriver):
         return self.state(spec.name)
 
     def start(self, spec: DeploymentSpec) -> DeploymentState:
-        self._scale(spec.name, 1)
+        self._scale(spec.name, self.replicas_for(spec))
         return self.state(spec.name)
 
     def stop(self, name: str) -> None:

@@ -217,6 +217,7 @@ function asyncSyscall(op, args) {
   const id = nextSyscall++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
+    keepAlive();
     send({ t: "syscall", id, call: call.id, op, args });
   });
 }
@@ -322,12 +323,30 @@ const running = new Map();  // call id -> call, until its "done" is sent
 function finish(call, outcome) {
   if (!running.has(call.id)) return;  // already failed by an uncaught exception
   running.delete(call.id);
+  keepAlive();
   send({ t: "done", id: call.id, ...outcome, logLines: call.logs });
 }
+
+// An action that awaits a promise nothing can settle any more (no timer, no I/O, no thread
+// pool work, no reply due from the server) would certainly run out of time; Node's event loop
+// says so by running empty. Stdin keeps the loop alive only while no action runs or one waits
+// for a reply, so "beforeExit" fires exactly then, and those actions end as timed out at once.
+function keepAlive() {
+  if (running.size > 0 && waiting.size === 0) process.stdin.unref();
+  else process.stdin.ref();
+}
+process.on("beforeExit", () => {
+  for (const call of [...running.values()]) {
+    const error = { name: "Error", message: "The action awaits a promise that nothing can settle", stack: "" };
+    finish(call, { ok: false, stalled: true, error });
+  }
+  keepAlive();
+});
 
 async function invoke(msg) {
   const call = { id: msg.id, logs: [], count: 0, timers: new Map() };
   running.set(call.id, call);
+  keepAlive();
   await calls.run(call, async () => {
     try {
       const [modName, name] = String(msg.path).split(":");
@@ -392,6 +411,7 @@ lines.on("line", (line) => {
     const w = waiting.get(msg.id);
     if (w === undefined) return;
     waiting.delete(msg.id);
+    keepAlive();
     if (msg.ok) w.resolve(msg.result);
     else w.reject(hostError(msg.error));
   } else if (msg.t === "call") {

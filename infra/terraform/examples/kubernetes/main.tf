@@ -1,5 +1,10 @@
-# Strata on an existing Kubernetes cluster with in-cluster Postgres and Redis and an S3 bucket.
-#   terraform init && terraform apply -var image=registry.example.com/strata:1.0 -var base_domain=strata.example.com
+# Strata on an existing Kubernetes cluster with in-cluster Postgres and Redis and an S3 bucket
+# (infra/KUBERNETES.md walks through it).
+#   terraform init && terraform apply -var image=registry.example.com/strata:1.0 \
+#     -var base_domain=strata.example.com -var files_bucket=strata-files
+#
+# The control plane and the deployments get a Postgres server and a Redis each: a deployment's
+# NetworkPolicy lets its pods reach the deployments' servers and never the control plane's.
 
 terraform {
   required_version = ">= 1.5"
@@ -45,26 +50,41 @@ provider "aws" {
   region = var.aws_region
 }
 
-resource "kubernetes_namespace_v1" "system" {
+# Backing services. Their images run as the users they choose, so this namespace enforces the
+# baseline Pod Security standard; Strata's own namespaces (created by the module) enforce
+# restricted.
+resource "kubernetes_namespace_v1" "data" {
   metadata {
-    name = "strata-system"
-  }
-}
-
-resource "kubernetes_namespace_v1" "deployments" {
-  metadata {
-    name = "strata"
+    name = "strata-data"
+    labels = {
+      "pod-security.kubernetes.io/enforce" = "baseline"
+      "pod-security.kubernetes.io/warn"    = "restricted"
+    }
   }
 }
 
 module "postgres" {
   source    = "../../modules/postgres"
-  namespace = kubernetes_namespace_v1.system.metadata[0].name
+  namespace = kubernetes_namespace_v1.data.metadata[0].name
+  name      = "postgres"
+}
+
+module "deployments_postgres" {
+  source    = "../../modules/postgres"
+  namespace = kubernetes_namespace_v1.data.metadata[0].name
+  name      = "deployments-postgres"
 }
 
 module "redis" {
   source    = "../../modules/redis"
-  namespace = kubernetes_namespace_v1.system.metadata[0].name
+  namespace = kubernetes_namespace_v1.data.metadata[0].name
+  name      = "redis"
+}
+
+module "deployments_redis" {
+  source    = "../../modules/redis"
+  namespace = kubernetes_namespace_v1.data.metadata[0].name
+  name      = "deployments-redis"
 }
 
 module "files" {
@@ -73,16 +93,18 @@ module "files" {
 }
 
 module "strata" {
-  source                = "../../modules/strata"
-  create_namespaces     = false
-  namespace             = kubernetes_namespace_v1.system.metadata[0].name
-  deployments_namespace = kubernetes_namespace_v1.deployments.metadata[0].name
-  image                 = var.image
-  base_domain           = var.base_domain
+  source      = "../../modules/strata"
+  image       = var.image
+  base_domain = var.base_domain
 
   database_url             = module.postgres.database_url
-  deployments_postgres_url = module.postgres.admin_url
   redis_url                = module.redis.url
+  deployments_postgres_url = module.deployments_postgres.admin_url
+  deployments_redis_url    = module.deployments_redis.url
+  deployments_egress_services = [
+    "${kubernetes_namespace_v1.data.metadata[0].name}/deployments-postgres:5432",
+    "${kubernetes_namespace_v1.data.metadata[0].name}/deployments-redis:6379",
+  ]
   s3 = {
     bucket            = module.files.bucket
     prefix            = "files"

@@ -1,5 +1,10 @@
 # The Strata control plane on Kubernetes: web (daphne), Celery worker and beat, the RBAC the
 # kubernetes driver needs in the deployments namespace, and the Ingress for the apex domain.
+#
+# Every object except the Secrets comes from platform.json.tftpl, which the project renders with
+# the code the kubernetes driver uses for each deployment's objects
+# (controlplane/provisioning/drivers/k8s_objects.py): one source for the pod security profile,
+# the namespaces' Pod Security labels and the Role that lets the driver create what it renders.
 
 resource "random_password" "secret_key" {
   length  = 64
@@ -13,26 +18,33 @@ locals {
   }
   scheme           = var.tls_secret_name == null ? "http" : "https"
   control_url      = "${local.scheme}://${var.base_domain}"
-  namespace        = var.create_namespaces ? kubernetes_namespace_v1.system[0].metadata[0].name : var.namespace
-  deployments_ns   = var.create_namespaces ? kubernetes_namespace_v1.deployments[0].metadata[0].name : var.deployments_namespace
+  namespace        = var.namespace
+  deployments_ns   = var.deployments_namespace
   s3_blob_store    = var.s3 == null ? null : "s3://${var.s3.bucket}/${var.s3.prefix}"
   dataplane_secret = "strata-dataplane-env"
 
   env = merge(
     {
-      DJANGO_SETTINGS_MODULE          = "controlplane.settings"
-      STRATA_ENV                      = "production"
-      STRATA_SECRET_KEY               = random_password.secret_key.result
-      STRATA_ALLOWED_HOSTS            = "${var.base_domain},.${var.base_domain}"
-      STRATA_BASE_DOMAIN              = var.base_domain
-      STRATA_ROUTING                  = "host"
-      STRATA_CONTROL_PLANE_URL        = local.control_url
-      STRATA_DRIVER                   = "kubernetes"
-      STRATA_K8S_NAMESPACE            = local.deployments_ns
-      STRATA_K8S_IMAGE                = coalesce(var.dataplane_image, var.image)
-      STRATA_K8S_DATAPLANE_ENV_SECRET = local.dataplane_secret
-      DATABASE_URL                    = var.database_url
-      REDIS_URL                       = var.redis_url
+      DJANGO_SETTINGS_MODULE            = "controlplane.settings"
+      STRATA_ENV                        = "production"
+      STRATA_SECRET_KEY                 = random_password.secret_key.result
+      STRATA_ALLOWED_HOSTS              = "${var.base_domain},.${var.base_domain}"
+      STRATA_BASE_DOMAIN                = var.base_domain
+      STRATA_ROUTING                    = "host"
+      STRATA_CONTROL_PLANE_URL          = local.control_url
+      STRATA_DRIVER                     = "kubernetes"
+      STRATA_K8S_NAMESPACE              = local.deployments_ns
+      STRATA_K8S_IMAGE                  = coalesce(var.dataplane_image, var.image)
+      STRATA_K8S_DATAPLANE_ENV_SECRET   = local.dataplane_secret
+      STRATA_K8S_REPLICAS               = tostring(var.deployment_replicas)
+      STRATA_K8S_CONTROLPLANE_NAMESPACE = local.namespace
+      STRATA_K8S_INGRESS_NAMESPACE      = var.ingress_namespace
+      STRATA_K8S_INGRESS_CLASS          = var.ingress_class
+      STRATA_K8S_EGRESS_SERVICES        = join(",", var.deployments_egress_services)
+      STRATA_K8S_EGRESS_NETWORKS        = join(",", var.deployments_egress_networks)
+      STRATA_K8S_EGRESS_INTERNET        = var.deployments_internet ? "true" : "false"
+      DATABASE_URL                      = var.database_url
+      REDIS_URL                         = var.redis_url
     },
     var.deployments_postgres_url == null ? {} : { STRATA_DP_POSTGRES_URL = var.deployments_postgres_url },
     var.email == null ? {} : { STRATA_EMAIL_BACKEND = var.email.backend, STRATA_FROM_EMAIL = var.email.from },
@@ -45,49 +57,52 @@ locals {
     var.extra_env,
   )
 
-  dataplane_env = var.s3 == null ? {} : { for k, v in {
-    STRATA_DP_BLOB_STORE      = local.s3_blob_store
-    STRATA_DP_S3_ENDPOINT_URL = var.s3.endpoint_url
-    AWS_DEFAULT_REGION        = var.s3.region
-    AWS_ACCESS_KEY_ID         = var.s3.access_key_id
-    AWS_SECRET_ACCESS_KEY     = var.s3.secret_access_key
-  } : k => v if v != null }
+  dataplane_env = merge(
+    var.s3 == null ? {} : { for k, v in {
+      STRATA_DP_BLOB_STORE      = local.s3_blob_store
+      STRATA_DP_S3_ENDPOINT_URL = var.s3.endpoint_url
+      AWS_DEFAULT_REGION        = var.s3.region
+      AWS_ACCESS_KEY_ID         = var.s3.access_key_id
+      AWS_SECRET_ACCESS_KEY     = var.s3.secret_access_key
+    } : k => v if v != null },
+    # Commit fan-out between the pods of a Postgres deployment.
+    var.deployments_redis_url == null ? {} : { STRATA_DP_REDIS_URL = var.deployments_redis_url },
+  )
 
-  components = {
-    web = {
-      replicas = var.replicas
-      # Sync messages through the gateway up to 64 MiB (controlplane/provisioning/gateway.py).
-      command = [
-        "python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000",
-        "--websocket-max-message-size", "67108864", "--websocket-max-frame-size", "67108864",
-        "controlplane.asgi:application",
-      ]
-    }
-    worker = {
-      replicas = var.worker_replicas
-      command  = ["celery", "-A", "controlplane.celery", "worker", "--loglevel", "INFO"]
-    }
-    beat = {
-      replicas = 1 # exactly one scheduler, or periodic tasks run twice
-      command  = ["celery", "-A", "controlplane.celery", "beat", "--loglevel", "INFO"]
-    }
+  platform = [
+    for o in jsondecode(templatefile("${path.module}/platform.json.tftpl", {
+      namespace             = local.namespace
+      deployments_namespace = local.deployments_ns
+      image                 = var.image
+      base_domain           = var.base_domain
+      ingress_class         = var.ingress_class
+      web_replicas          = var.replicas
+      worker_replicas       = var.worker_replicas
+      ingress_tls           = var.tls_secret_name == null ? [] : [{ hosts = [var.base_domain], secretName = var.tls_secret_name }]
+    })) : o if o.kind != "Namespace" || var.create_namespaces
+  ]
+  # Known at plan time: the template's inputs are plain variables, so the keys are too.
+  objects = {
+    for o in local.platform : "${o.kind}/${o.metadata.namespace}/${o.metadata.name}" => o
+    if !contains(["Namespace", "Deployment"], o.kind)
+  }
+  # Roll the pods when the configuration changes (the hash may be unknown until apply).
+  workloads = {
+    for o in local.platform : o.metadata.name => merge(o, {
+      spec = merge(o.spec, {
+        template = merge(o.spec.template, {
+          metadata = merge(o.spec.template.metadata, {
+            annotations = { "strata.dev/config-hash" = sha256(jsonencode(local.env)) }
+          })
+        })
+      })
+    }) if o.kind == "Deployment"
   }
 }
 
-resource "kubernetes_namespace_v1" "system" {
-  count = var.create_namespaces ? 1 : 0
-  metadata {
-    name   = var.namespace
-    labels = local.labels
-  }
-}
-
-resource "kubernetes_namespace_v1" "deployments" {
-  count = var.create_namespaces ? 1 : 0
-  metadata {
-    name   = var.deployments_namespace
-    labels = local.labels
-  }
+resource "kubernetes_manifest" "namespace" {
+  for_each = { for o in local.platform : o.metadata.name => o if o.kind == "Namespace" }
+  manifest = each.value
 }
 
 resource "kubernetes_secret_v1" "env" {
@@ -96,208 +111,29 @@ resource "kubernetes_secret_v1" "env" {
     namespace = local.namespace
     labels    = local.labels
   }
-  data = local.env
+  data       = local.env
+  depends_on = [kubernetes_manifest.namespace]
 }
 
-# Environment the driver adds to every data-plane pod (file storage in S3).
+# Environment the driver adds to every data-plane pod (file storage in S3, commit fan-out).
 resource "kubernetes_secret_v1" "dataplane_env" {
   metadata {
     name      = local.dataplane_secret
     namespace = local.deployments_ns
     labels    = local.labels
   }
-  data = local.dataplane_env
+  data       = local.dataplane_env
+  depends_on = [kubernetes_manifest.namespace]
 }
 
-resource "kubernetes_service_account_v1" "controlplane" {
-  metadata {
-    name      = "strata-controlplane"
-    namespace = local.namespace
-    labels    = local.labels
-  }
+resource "kubernetes_manifest" "object" {
+  for_each   = local.objects
+  manifest   = each.value
+  depends_on = [kubernetes_manifest.namespace]
 }
 
-resource "kubernetes_role_v1" "driver" {
-  metadata {
-    name      = "strata-driver"
-    namespace = local.deployments_ns
-    labels    = local.labels
-  }
-  rule {
-    api_groups = [""]
-    resources  = ["secrets", "configmaps", "services", "persistentvolumeclaims"]
-    verbs      = ["get", "list", "watch", "create", "update", "patch", "delete"]
-  }
-  rule {
-    api_groups = [""]
-    resources  = ["pods", "pods/log"]
-    verbs      = ["get", "list", "watch"]
-  }
-  rule {
-    api_groups = ["apps"]
-    resources  = ["deployments", "deployments/scale"]
-    verbs      = ["get", "list", "watch", "create", "update", "patch", "delete"]
-  }
-  rule {
-    api_groups = ["networking.k8s.io"]
-    resources  = ["ingresses"]
-    verbs      = ["get", "list", "watch", "create", "update", "patch", "delete"]
-  }
-}
-
-resource "kubernetes_role_binding_v1" "driver" {
-  metadata {
-    name      = "strata-driver"
-    namespace = local.deployments_ns
-    labels    = local.labels
-  }
-  role_ref {
-    api_group = "rbac.authorization.k8s.io"
-    kind      = "Role"
-    name      = kubernetes_role_v1.driver.metadata[0].name
-  }
-  subject {
-    kind      = "ServiceAccount"
-    name      = kubernetes_service_account_v1.controlplane.metadata[0].name
-    namespace = local.namespace
-  }
-}
-
-resource "kubernetes_deployment_v1" "component" {
-  for_each = local.components
-
-  metadata {
-    name      = "strata-${each.key}"
-    namespace = local.namespace
-    labels    = merge(local.labels, { "app.kubernetes.io/name" = "strata-${each.key}" })
-  }
-  spec {
-    replicas = each.value.replicas
-    strategy {
-      type = each.key == "beat" ? "Recreate" : "RollingUpdate"
-    }
-    selector {
-      match_labels = { "app.kubernetes.io/name" = "strata-${each.key}" }
-    }
-    template {
-      metadata {
-        labels = merge(local.labels, { "app.kubernetes.io/name" = "strata-${each.key}" })
-        annotations = {
-          # Roll the pods when the configuration changes.
-          "strata.dev/config-hash" = sha256(jsonencode(local.env))
-        }
-      }
-      spec {
-        service_account_name = kubernetes_service_account_v1.controlplane.metadata[0].name
-        dynamic "init_container" {
-          for_each = each.key == "web" ? [1] : []
-          content {
-            name    = "migrate"
-            image   = var.image
-            command = ["python", "manage.py", "migrate", "--noinput"]
-            env_from {
-              secret_ref {
-                name = kubernetes_secret_v1.env.metadata[0].name
-              }
-            }
-          }
-        }
-        container {
-          name    = each.key
-          image   = var.image
-          command = each.value.command
-          env_from {
-            secret_ref {
-              name = kubernetes_secret_v1.env.metadata[0].name
-            }
-          }
-          dynamic "port" {
-            for_each = each.key == "web" ? [8000] : []
-            content {
-              container_port = port.value
-            }
-          }
-          dynamic "readiness_probe" {
-            for_each = each.key == "web" ? [1] : []
-            content {
-              http_get {
-                path = "/healthz"
-                port = 8000
-                http_header {
-                  name  = "Host"
-                  value = var.base_domain
-                }
-              }
-              period_seconds = 5
-            }
-          }
-          resources {
-            requests = {
-              cpu    = "100m"
-              memory = "256Mi"
-            }
-            limits = {
-              memory = "1Gi"
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-resource "kubernetes_service_v1" "web" {
-  metadata {
-    name      = "strata-web"
-    namespace = local.namespace
-    labels    = local.labels
-  }
-  spec {
-    selector = { "app.kubernetes.io/name" = "strata-web" }
-    port {
-      name        = "http"
-      port        = 80
-      target_port = 8000
-    }
-  }
-}
-
-resource "kubernetes_ingress_v1" "web" {
-  metadata {
-    name      = "strata-web"
-    namespace = local.namespace
-    labels    = local.labels
-    annotations = {
-      # Sync clients hold WebSockets open; don't cut them at the default 60 s.
-      "nginx.ingress.kubernetes.io/proxy-read-timeout" = "3600"
-      "nginx.ingress.kubernetes.io/proxy-send-timeout" = "3600"
-    }
-  }
-  spec {
-    ingress_class_name = var.ingress_class
-    dynamic "tls" {
-      for_each = var.tls_secret_name == null ? [] : [var.tls_secret_name]
-      content {
-        hosts       = [var.base_domain]
-        secret_name = tls.value
-      }
-    }
-    rule {
-      host = var.base_domain
-      http {
-        path {
-          path      = "/"
-          path_type = "Prefix"
-          backend {
-            service {
-              name = kubernetes_service_v1.web.metadata[0].name
-              port {
-                number = 80
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+resource "kubernetes_manifest" "workload" {
+  for_each   = local.workloads
+  manifest   = each.value
+  depends_on = [kubernetes_manifest.object, kubernetes_secret_v1.env]
 }

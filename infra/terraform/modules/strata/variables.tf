@@ -5,13 +5,13 @@ variable "namespace" {
 }
 
 variable "deployments_namespace" {
-  description = "Namespace in which the kubernetes driver creates one Deployment, Service, Ingress, PVC and Secret per Strata deployment (created by this module)."
+  description = "Namespace in which the kubernetes driver creates each Strata deployment's Deployment, Service, Ingress, NetworkPolicy, PodDisruptionBudget, Secret, ConfigMap and (SQLite) PVC (created by this module)."
   type        = string
   default     = "strata"
 }
 
 variable "create_namespaces" {
-  description = "Create both namespaces (false when they already exist, e.g. because postgres/redis were installed into them first)."
+  description = "Create both namespaces, labelled for the restricted Pod Security standard (false when they already exist; then label them yourself, see infra/KUBERNETES.md)."
   type        = bool
   default     = true
 }
@@ -113,4 +113,41 @@ variable "extra_env" {
   description = "More environment variables for the control plane and workers."
   type        = map(string)
   default     = {}
+}
+
+variable "ingress_namespace" {
+  description = "Namespace of the ingress controller: the only namespace (besides the control plane's gateway) whose pods may connect to deployments."
+  type        = string
+  default     = "ingress-nginx"
+}
+
+variable "deployment_replicas" {
+  description = "Pods per Postgres deployment (one committer, the others read replicas that take over); SQLite deployments always run one."
+  type        = number
+  default     = 2
+}
+
+variable "deployments_redis_url" {
+  description = "Redis URL the pods of a Postgres deployment announce commits on (null = replicas poll the database only). Use an instance of its own, not the control plane's."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "deployments_egress_services" {
+  description = "In-cluster services data-plane pods may connect to, as namespace/instance:port matched on app.kubernetes.io/instance: the deployments' Postgres server, their Redis, an in-cluster S3."
+  type        = list(string)
+  default     = []
+}
+
+variable "deployments_egress_networks" {
+  description = "CIDRs in private ranges data-plane pods may reach (e.g. a managed Postgres outside the cluster); public addresses need no entry."
+  type        = list(string)
+  default     = []
+}
+
+variable "deployments_internet" {
+  description = "Let data-plane pods reach public addresses (fetch() from actions); private ranges stay closed either way."
+  type        = bool
+  default     = true
 }

@@ -144,3 +144,24 @@ export const timers = action({
     console.timeEnd("t");
   },
 });
+
+export const stuck = action({
+  args: {},
+  handler: async () =>
+    // A timer runs, then nothing is left that could ever settle the promise.
+    new Promise(() => setTimeout(() => {}, 100)),
+});
+
+export const slowButAlive = action({
+  args: {},
+  handler: async (ctx) => {
+    // Thread-pool work and a server round trip keep the event loop busy: not stuck.
+    const { pbkdf2 } = await import("node:crypto");
+    const key = await new Promise<Buffer>((resolve, reject) =>
+      pbkdf2("pw", "salt", 300_000, 32, "sha256", (e, k) => (e ? reject(e) : resolve(k))),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const count = await ctx.runQuery(api.store.count, {});
+    return { key: key.toString("hex").slice(0, 8), count };
+  },
+});
