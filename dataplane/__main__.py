@@ -29,23 +29,13 @@ def main(argv: list[str] | None = None) -> None:
 
     # This process is a data plane whatever the caller's environment says.
     os.environ["DJANGO_SETTINGS_MODULE"] = "dataplane.settings"
-    from daphne.access import AccessLogGenerator
-    from daphne.server import Server
-
     from dataplane.app import DeploymentApp
-    from dataplane.asgi import application_for
+    from dataplane.serving import build_server
 
     # Fail fast on bad configuration and restore the deployed code before binding the port.
     app = DeploymentApp(config).start()
     try:
-        Server(
-            application=application_for(app),
-            endpoints=[f"tcp:port={config.port}:interface={config.host}"],
-            action_logger=AccessLogGenerator(sys.stdout),
-            proxy_forwarded_address_header="X-Forwarded-For",
-            proxy_forwarded_port_header="X-Forwarded-Port",
-            proxy_forwarded_proto_header="X-Forwarded-Proto",
-        ).run()
+        build_server(app).run()
     finally:
         # A graceful stop saves vector indexes and flushes the scheduler and storage cleanly.
         app.close()

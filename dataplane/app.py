@@ -9,6 +9,7 @@ sync service) from their ASGI scope, so one process can serve several deployment
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +18,7 @@ import structlog
 
 from contract.keys import mint_key
 
-from .auth import Authenticator, JwksCache, fetch_json_via
+from .auth import FETCH_TIMEOUT_S, Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
 from .deploy.activation import ActiveCode
@@ -28,7 +29,7 @@ from .own_site import OwnSite
 from .replication.codesync import CodeFollower
 from .replication.follower import Follower
 from .replication.forwarder import HttpForwarder
-from .runtime import FunctionRunner
+from .runtime import FunctionRunner, egress
 from .runtime.jwt_signing import JwtSigner
 from .runtime.logs import FunctionLogStream
 from .scheduler.service import Scheduler
@@ -99,7 +100,18 @@ class DeploymentApp:
             config.instance_secret,
             config.revocation_path,
             self.code.auth_providers,
-            JwksCache(fetch_json_via(own_site)),
+            # Auth providers' discovery documents and JWKS: tenant-chosen URLs, fetched under
+            # the same egress rule as fetch() in actions.
+            JwksCache(
+                fetch_json_via(
+                    own_site,
+                    functools.partial(
+                        egress.get_bytes,
+                        allow_private=config.limits.fetch_allow_private,
+                        timeout=FETCH_TIMEOUT_S,
+                    ),
+                )
+            ),
         )
         self.scheduler = Scheduler(
             self.db,

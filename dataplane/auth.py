@@ -8,6 +8,7 @@ with each JWKS fetched once and cached, as Convex does.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 import threading
 import time
@@ -94,6 +95,9 @@ class Identity:
     # Set for an HTTP action whose Authorization header is not acceptable: the request still
     # runs (the route reads the header itself) but `ctx.auth.getUserIdentity()` throws this.
     auth_error: str | None = field(default=None, compare=False, hash=False)
+    # The id of the admin/deploy key behind an admin identity: sync sessions lose it when
+    # the key is revoked (dataplane/sync/revocation.py).
+    key_id: str | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def for_user(
@@ -243,9 +247,10 @@ def _json_body(raw: bytes) -> Any:
         raise InvalidJsonBody(str(exc)) from exc
 
 
-def fetch_json(url: str) -> Any:
+def fetch_json(url: str, get: Callable[[str], bytes] | None = None) -> Any:
     """GET a JSON document; `data:` URLs (allowed for customJwt jwks) are decoded inline.
-    InvalidJsonBody if it is not JSON, AuthError if it cannot be fetched."""
+    InvalidJsonBody if it is not JSON, AuthError if it cannot be fetched. `get` fetches the
+    body of an http(s) URL (a deployment passes one that keeps to its egress rule)."""
     if url.startswith("data:"):
         meta, _, payload = url[5:].partition(",")
         try:
@@ -258,14 +263,18 @@ def fetch_json(url: str) -> Any:
             raise InvalidJsonBody(f"the data: URL's payload is not base64: {exc}") from exc
         return _json_body(raw)
     try:
-        response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
+        if get is not None:
+            body = get(url)
+        else:
+            response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
+            response.raise_for_status()
+            body = response.content
+    except Exception as exc:  # an HTTP error, or the egress rule refusing the address
         raise AuthError(
             f"Could not fetch the URL {_short(url)} ({exc}); check that it is accessible "
             "from the deployment"
         ) from exc
-    return _json_body(response.content)
+    return _json_body(body)
 
 
 class LocalDocuments(Protocol):
@@ -277,12 +286,14 @@ class LocalDocuments(Protocol):
     def fetch(self, url: str) -> bytes: ...
 
 
-def fetch_json_via(local: LocalDocuments) -> Callable[[str], Any]:
+def fetch_json_via(
+    local: LocalDocuments, get: Callable[[str], bytes] | None = None
+) -> Callable[[str], Any]:
     """fetch_json, with URLs the deployment serves itself answered in-process."""
 
     def fetch(url: str) -> Any:
         if not local.serves(url):
-            return fetch_json(url)
+            return fetch_json(url, get)
         try:
             raw = local.fetch(url)
         except ValueError as exc:
@@ -485,9 +496,15 @@ class Authenticator:
 
     def admin_identity(self, admin_key: str, acting_as: Any = None) -> Identity:
         """The identity of an admin key (optionally acting as a user); raises AuthError."""
-        if self.admin_claims(admin_key) is None:
+        claims = self.admin_claims(admin_key)
+        if claims is None:
             raise AuthError("The admin key is invalid for this deployment")
-        return Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+        identity = Identity.for_admin() if acting_as is None else acting_as_identity(acting_as)
+        return dataclasses.replace(identity, key_id=claims.key_id)
+
+    def key_revoked(self, key_id: str) -> bool:
+        """Whether the control plane has revoked this key id (re-reads a changed file)."""
+        return self.revoked.is_revoked(key_id)
 
     def identity_from_token(self, token: str) -> Identity:
         """A user JWT verified against the deployed auth providers."""

@@ -101,6 +101,8 @@ class DeploymentConfig:
     celery_broker: str = ""  # redis://... or filesystem://; "" = in-process delivery
     scheduler_workers: int = 4
     revocation_dir: Path | None = None  # where the revoked-keys file lives (default data_dir)
+    # File uploads and snapshot imports stream to disk; bodies over this get 413.
+    max_upload_bytes: int = 1 << 30
 
     @property
     def site_url(self) -> str:
@@ -142,7 +144,7 @@ class DeploymentConfig:
             action_seconds=env.number("STRATA_DP_ACTION_SECONDS", base.action_seconds),
             heap_bytes=env.integer("STRATA_DP_HEAP_BYTES", base.heap_bytes, minimum=8 << 20),
             pool_size=env.integer("STRATA_DP_ISOLATE_POOL", base.pool_size),
-            fetch_allow_private=env.flag("STRATA_DP_FETCH_ALLOW_PRIVATE", True),
+            fetch_allow_private=env.flag("STRATA_DP_FETCH_ALLOW_PRIVATE", False),
             node_binary=env.text("STRATA_DP_NODE_BINARY", base.node_binary),
             node_heap_mb=env.integer("STRATA_DP_NODE_HEAP_MB", base.node_heap_mb, minimum=16),
         )
@@ -174,4 +176,5 @@ class DeploymentConfig:
             ),
             scheduler_workers=env.integer("STRATA_DP_SCHEDULER_WORKERS", 4),
             revocation_dir=Path(revocation_dir) if revocation_dir else None,
+            max_upload_bytes=env.integer("STRATA_DP_MAX_UPLOAD_BYTES", 1 << 30),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import httpx
@@ -34,6 +34,15 @@ HOP_BY_HOP = {
     "host",
     "content-length",
 }
+#: Sync messages through the gateway may be as large as the data plane accepts (64 MiB, as an
+#: HTTP call; dataplane/serving.py); Daphne's own default is 1 MiB. Every Daphne serving
+#: this gateway passes these (runplatform; `strata web` in infra/image/entrypoint.sh).
+GATEWAY_WEBSOCKET_ARGS = (
+    "--websocket-max-message-size",
+    str(64 << 20),
+    "--websocket-max-frame-size",
+    str(64 << 20),
+)
 WS_SKIP = HOP_BY_HOP | {
     "sec-websocket-key",
     "sec-websocket-version",
@@ -41,6 +50,10 @@ WS_SKIP = HOP_BY_HOP | {
     "sec-websocket-protocol",
     "sec-websocket-accept",
 }
+
+
+class _ClientGone(Exception):
+    """The client disconnected while its request body was being forwarded."""
 
 
 def deployment_from_host(host: str, base_domain: str) -> str | None:
@@ -112,37 +125,55 @@ class HostGateway:
                 f'{{"code":"DeploymentNotFound","message":"No running deployment named {name}"}}',
             )
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body.extend(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        # The body streams through (uploads may be large); the data plane enforces its caps.
+        headers = _forward_headers(scope, HOP_BY_HOP)
+        raw = dict(scope.get("headers") or [])
+        length = raw.get(b"content-length")
+        if length is not None:
+            headers.append(("content-length", length.decode("latin-1")))
+
+        async def body() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _ClientGone
+                chunk = message.get("body", b"")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body"):
+                    return
+
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=5.0))
-        request = self._client.build_request(
-            scope["method"],
-            self._target(scope, upstream),
-            headers=_forward_headers(scope, HOP_BY_HOP),
-            content=bytes(body),
-        )
+        content: bytes | AsyncIterator[bytes]
         try:
+            if length is None and b"transfer-encoding" not in raw:
+                content = b"".join([chunk async for chunk in body()])  # no body framing: empty
+            else:
+                content = body()
+            request = self._client.build_request(
+                scope["method"], self._target(scope, upstream), headers=headers, content=content
+            )
             response = await self._client.send(request, stream=True)
+        except _ClientGone:
+            return
         except httpx.HTTPError:
             await _json_response(
                 send, 502, '{"code":"BadGateway","message":"Deployment unreachable"}'
             )
             return
         try:
-            headers = [
+            out_headers = [
                 (k.encode("latin-1"), v.encode("latin-1"))
                 for k, v in response.headers.multi_items()
                 if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
             ]
             await send(
-                {"type": "http.response.start", "status": response.status_code, "headers": headers}
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": out_headers,
+                }
             )
             async for chunk in response.aiter_bytes():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

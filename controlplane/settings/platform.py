@@ -8,7 +8,12 @@ STRATA_DP_HOST = env.str("STRATA_DP_HOST", default="127.0.0.1")
 STRATA_DP_PORT_RANGE = port_range("STRATA_DP_PORT_RANGE", (3300, 3999))
 # Admin URL of a Postgres server on which "postgres" deployments get their own database.
 STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
-STRATA_DP_MEMORY_LIMIT_MB = env.int("STRATA_DP_MEMORY_LIMIT_MB", default=0)  # 0 = unlimited
+# Resident memory of a data plane and its children (the local supervisor restarts one over
+# it; Kubernetes gets it as the pod's memory request and limit); 0 = unlimited. The local
+# driver has a default; on Kubernetes every pod would reserve it, so there is none.
+STRATA_DP_MEMORY_LIMIT_MB = env.int(
+    "STRATA_DP_MEMORY_LIMIT_MB", default=2048 if STRATA_DRIVER == "local" else 0
+)
 STRATA_DP_MAX_OPEN_FILES = env.int("STRATA_DP_MAX_OPEN_FILES", default=4096)
 STRATA_DP_STOP_TIMEOUT = env.float("STRATA_DP_STOP_TIMEOUT", default=10.0)
 # Deleted deployments keep their data this long before it is purged.

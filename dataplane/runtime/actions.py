@@ -8,9 +8,7 @@ its completion wakes the call's driver loop, which hands the result back to JS.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import itertools
-import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +16,7 @@ import httpx
 import orjson
 
 from ..values import ConvexValueError, from_json, to_json
+from .egress import client
 from .handles import FunctionHandleError, address_path
 from .host_services import ACTION_ASYNC_OPS, action_operation
 from .isolate import SyscallFailure
@@ -45,22 +44,6 @@ def nested_error(e: FunctionError) -> dict[str, Any]:
         return {"message": e.message, "data": to_json(e.data)}
     except ConvexValueError:
         return {"message": e.message, "data": None}
-
-
-def check_fetch_target(url: str, allow_private: bool) -> None:
-    """Refuse fetches to link-local addresses (cloud metadata) always, and to loopback or
-    private networks unless the operator allows them (STRATA_DP_FETCH_ALLOW_PRIVATE)."""
-    host = httpx.URL(url).host
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as e:
-        raise SyscallFailure(f"fetch() could not resolve {host!r}: {e}") from None
-    for info in infos:
-        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if addr.is_link_local or addr.is_multicast or addr.is_unspecified:
-            raise SyscallFailure(f"fetch() to {host} ({addr}) is not allowed")
-        if not allow_private and (addr.is_loopback or addr.is_private or addr.is_reserved):
-            raise SyscallFailure(f"fetch() to private address {host} ({addr}) is not allowed")
 
 
 class ActionHost(CommonSyscalls):
@@ -194,15 +177,16 @@ class ActionHost(CommonSyscalls):
         url = str(a.get("url", ""))
         if not url.startswith(("http://", "https://")):
             raise SyscallFailure(f"fetch() only supports http(s) URLs, got {url!r}")
-        check_fetch_target(url, self.call.runner.limits.fetch_allow_private)
+        # Every connection, redirects included, goes to a checked address (egress.py).
+        allow_private = self.call.runner.limits.fetch_allow_private
         body = a.get("body")
         content = base64.b64decode(body) if body else None
         headers = [(str(k), str(v)) for k, v in a.get("headers", [])]
         method = str(a.get("method", "GET"))
         try:
             with (
-                httpx.Client(follow_redirects=True, timeout=FETCH_TIMEOUT_SECONDS) as client,
-                client.stream(method, url, headers=headers, content=content) as resp,
+                client(allow_private, FETCH_TIMEOUT_SECONDS) as http,
+                http.stream(method, url, headers=headers, content=content) as resp,
             ):
                 chunks = []
                 size = 0

@@ -19,6 +19,6 @@ class RuntimeLimits:
     max_result_bytes: int = 16 << 20
     pool_size: int = 4
     max_nested_depth: int = 8
-    fetch_allow_private: bool = True  # loopback/private targets for fetch(); cloud: set False
+    fetch_allow_private: bool = False  # loopback/private targets for fetch(): explicit opt-in
     node_binary: str = "node"  # runs "use node" actions
     node_heap_mb: int = 512  # Convex gives Node actions 512 MB

@@ -67,6 +67,7 @@ class SyncConsumer(AsyncWebsocketConsumer):
             supports_chunks=self._npm_client(),
             send_many=self._send_frames,
         )
+        self.session.on_revoked = self._key_revoked
         self._mutations: asyncio.Queue[Mutation] = asyncio.Queue(MAX_PENDING_MUTATIONS)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
@@ -227,6 +228,16 @@ class SyncConsumer(AsyncWebsocketConsumer):
         if self._closing or self.session.identity_version != version:
             return
         await self.session.send(auth_error("Token expired", version, attempted=False))
+        self.session.close()
+        self._closing = True
+        await self.close(code=1000)
+
+    async def _key_revoked(self) -> None:
+        """The admin key behind this session was revoked (dataplane/sync/revocation.py)."""
+        if self._closing:
+            return
+        version = self.session.identity_version
+        await self.session.send(auth_error("The admin key was revoked", version, attempted=False))
         self.session.close()
         self._closing = True
         await self.close(code=1000)

@@ -15,6 +15,7 @@ from ..transactions import Database
 from .backend import SyncBackend
 from .bus import CommitBus
 from .dedup import MutationDedup
+from .revocation import RevocationWatch
 from .subscriptions import SubscriptionManager
 
 if TYPE_CHECKING:
@@ -39,16 +40,24 @@ class SyncService:
     # Mutations, actions and auth run here, off the event loop. asyncio's default executor
     # has cpu+4 threads: fewer than the clients a deployment serves concurrently.
     functions: ThreadPoolExecutor = field(init=False)
+    # Closes the sessions of admin/deploy keys once they are revoked.
+    revocations: RevocationWatch | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.manager = SubscriptionManager(self.db, self.backend)
         self.functions = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="sync-fn")
+        if self.auth is not None:
+            self.revocations = RevocationWatch(self.auth, lambda: self.sessions)
 
     def ensure_started(self) -> None:
         """Start the manager (and commit bus) on the running loop, once."""
         self.manager.start()
         if self.bus is not None:
             self.bus.start()
+        if self.revocations is not None:
+            self.revocations.start()
 
     def close(self) -> None:
+        if self.revocations is not None:
+            self.revocations.stop()
         self.functions.shutdown(wait=False, cancel_futures=True)

@@ -66,6 +66,8 @@ class SyncSession:
         self._force = False
         self._closed = False
         self.clock_skew: int | None = None
+        # Set by the socket: what to do when the admin key behind `identity` is revoked.
+        self.on_revoked: Callable[[], Awaitable[None]] | None = None
         self.chunk_threshold = chunk_threshold
         self.supports_chunks = supports_chunks
         self.last_send = time.monotonic()

@@ -10,7 +10,10 @@ cmd=${1:-dataplane}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 dataplane) exec python -m dataplane serve --host 0.0.0.0 "$@" ;;
-web) exec python -m daphne -b 0.0.0.0 -p "${STRATA_WEB_PORT:-8000}" "$@" controlplane.asgi:application ;;
+# Sync messages through the gateway up to 64 MiB (controlplane/provisioning/gateway.py).
+web) exec python -m daphne -b 0.0.0.0 -p "${STRATA_WEB_PORT:-8000}" \
+    --websocket-max-message-size 67108864 --websocket-max-frame-size 67108864 \
+    "$@" controlplane.asgi:application ;;
 worker) exec celery -A controlplane.celery worker --loglevel INFO "$@" ;;
 beat) exec celery -A controlplane.celery beat --loglevel INFO --schedule /tmp/celerybeat-schedule "$@" ;;
 migrate) exec python manage.py migrate --noinput "$@" ;;

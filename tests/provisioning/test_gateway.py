@@ -136,3 +136,19 @@ def test_websocket_is_proxied(gateway: tuple[str, str]) -> None:
             return got
 
     assert asyncio.run(talk()) == ["path:/api/1.0/sync?x=1", "echo:hello"]
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["content-length", "chunked"])
+def test_request_bodies_stream_through(gateway: tuple[str, str], declare_length: bool) -> None:
+    url, name = gateway
+    payload = bytes(range(256)) * (12 << 10)  # 3 MiB
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, len(payload), 1 << 20):
+            yield payload[start : start + (1 << 20)]
+
+    headers = {"Host": f"{name}.strata.test", "Content-Type": "application/octet-stream"}
+    if declare_length:
+        headers["Content-Length"] = str(len(payload))
+    r = httpx.post(f"{url}/echo", content=pieces(), headers=headers, timeout=60)
+    assert r.status_code == 200 and r.content == payload

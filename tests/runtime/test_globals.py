@@ -88,7 +88,21 @@ def local_server() -> Iterator[str]:
         server.server_close()
 
 
-def test_fetch_in_action(runner: FunctionRunner, local_server: str) -> None:
+def test_fetch_in_action(
+    deployment: DeploymentApp,
+    messages_bundle: Bundle,
+    messages_analysis: AppAnalysis,
+    local_server: str,
+) -> None:
+    from dataplane.runtime import RuntimeLimits
+
+    # The local server is on loopback: the operator's explicit opt-in.
+    runner = activate(
+        deployment,
+        messages_bundle,
+        messages_analysis,
+        limits=RuntimeLimits(fetch_allow_private=True),
+    )
     out = runner.run_action("env:fetchUrl", {"url": local_server}).value
     assert out == {"status": 200.0, "body": "seen x-test=yes", "type": "text/plain"}
     with pytest.raises(FunctionError, match="only supports http"):

@@ -164,6 +164,11 @@ def test_network_policy_private_denied(
         out = _probe(runner, "http://169.254.169.254/latest/", "169.254.169.254", 80)
         assert "address 169.254.169.254 is not allowed" in out["tcp"], out
         assert "address 169.254.169.254 is not allowed" in out["fetch"], out
+        # IPv6 spellings of loopback (NAT64, 6to4) are loopback.
+        for spelled in ("64:ff9b::7f00:1", "2002:7f00:1::1"):
+            out = _probe(runner, f"http://[{spelled}]:5432/", spelled, 5432)
+            assert "private address 127.0.0.1 is not allowed" in out["tcp"], out
+            assert "private address 127.0.0.1 is not allowed" in out["fetch"], out
     finally:
         runner.close()
 
@@ -253,6 +258,24 @@ def test_concurrent_node_actions_share_one_worker(nrunner: FunctionRunner) -> No
     assert sorted(nrunner.run_query("store:list", {}).value) == sorted(digests)
     node = nrunner._active.node  # type: ignore[union-attr]
     assert node is not None and node.starts == 1
+
+
+def test_network_policy_checks_every_redirect_hop(
+    ndeploy: DeploymentApp, node_bundle: Bundle, node_analysis: AppAnalysis
+) -> None:
+    from tests.security.redirector import redirector
+
+    limits = RuntimeLimits(fetch_allow_private=True)
+    runner = activate(ndeploy, node_bundle, node_analysis, env={}, limits=limits)
+    try:
+        with redirector() as hop:
+            port = int(hop.base.rsplit(":", 1)[1])
+            first = hop.redirect_to("http://169.254.169.254/")
+            out = _probe(runner, first, "127.0.0.1", port)
+            assert {path for path, _ in hop.seen} == {first[len(hop.base) :]}, hop.seen
+        assert "address 169.254.169.254 is not allowed" in out["fetch"], out
+    finally:
+        runner.close()
 
 
 def test_an_action_nothing_can_settle_times_out_at_once(

@@ -1,9 +1,10 @@
 """The default driver: one supervised `python -m dataplane serve` process per deployment.
 
 Each deployment gets its own data directory (SQLite file, revocation list, logs) under `root`
-or its own Postgres database, its own port, rlimits, and a supervisor thread that restarts it
-with exponential backoff when it exits. Processes are spawned only from the supervisor thread
-so that PR_SET_PDEATHSIG (tied to the spawning thread) stops them if the control plane dies.
+or its own Postgres database, its own port, rlimits, a resident-memory limit, and a supervisor
+thread that restarts it with exponential backoff when it exits. Data planes run in their own
+session and outlive the control plane: a control plane that crashes or restarts leaves them
+serving, and the next one re-adopts them (processes.py). A graceful `shutdown()` stops them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -32,12 +34,14 @@ from controlplane.provisioning.local_instance import LocalInstance
 from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
+from .processes import Process, clear_record, recorded, resident_bytes, write_record
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 30.0
+MEMORY_CHECK_S = 1.0
 _CONTROL_PLANE_ONLY = {"STRATA_DP_POSTGRES_URL", "STRATA_DP_PORT_RANGE"}
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "STRATA_LOG_LEVEL")
 
@@ -47,24 +51,22 @@ class _Managed:
     spec: DeploymentSpec
     env: dict[str, str]
     want_running: bool = True
-    proc: subprocess.Popen[bytes] | None = None
+    proc: Process | None = None
     log_file: IO[bytes] | None = None
     started_at: float = 0.0
     restarts: int = 0
     failures: int = 0
     next_start: float = 0.0
+    memory_checked: float = 0.0
+    memory_kills: int = 0
 
 
 def _preexec(limits: ResourceLimits) -> Callable[[], None]:
     def apply() -> None:
-        import ctypes
-        import resource
-
-        with contextlib.suppress(Exception):  # Linux only: stop with the control plane
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-        if limits.memory_mb:
-            size = limits.memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        # Runs between fork and exec: import nothing here (another thread of the parent may
+        # hold the import lock). No death signal: a data plane keeps serving while the
+        # control plane restarts. No RLIMIT_AS either: V8 reserves far more address space
+        # than it uses; memory is bounded by the supervisor's resident-set check.
         if limits.max_open_files:
             _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             want = min(limits.max_open_files, hard) if hard > 0 else limits.max_open_files
@@ -127,9 +129,14 @@ class LocalDriver(ProvisioningDriver):
             raise DriverError(f"deployment {spec.name} has no data directory: provision it first")
         env = self._process_env(spec, data_dir)
         with self._lock:
+            known = spec.name in self._managed
+        adopted = None if known else self._adopt(spec, data_dir, env)
+        with self._lock:
             managed = self._managed.get(spec.name)
             if managed is None:
                 managed = self._managed[spec.name] = _Managed(spec=spec, env=env)
+                if adopted is not None:
+                    managed.proc, managed.started_at = adopted, time.monotonic()
             else:
                 managed.spec, managed.env, managed.failures, managed.next_start = spec, env, 0, 0
             managed.want_running = True
@@ -150,6 +157,7 @@ class LocalDriver(ProvisioningDriver):
         with self._lock:
             self._close_log(managed)
             managed.proc = None
+        clear_record(self.data_dir(name))
 
     def destroy(self, spec: DeploymentSpec) -> None:
         self.stop(spec.name)
@@ -229,6 +237,51 @@ class LocalDriver(ProvisioningDriver):
 
     # ---- supervision -----------------------------------------------------------------------
 
+    def _adopt(self, spec: DeploymentSpec, data_dir: Path, env: dict[str, str]) -> Process | None:
+        """The data plane an earlier control plane left running for this deployment, if it
+        is the one this spec would start and it answers; a stale one is stopped."""
+        found = recorded(data_dir, spec.port, env)
+        if found is None:
+            return None
+        if found.matches and self._answers_as(spec.port, spec.name):
+            log.info("adopted deployment %s (pid %s, port %s)", spec.name, found.pid, spec.port)
+            return found
+        log.warning("stopping stale process %s of deployment %s", found.pid, spec.name)
+        self._terminate(found)
+        clear_record(data_dir)
+        return None
+
+    def _answers_as(self, port: int, name: str, patience: float = 15.0) -> bool:
+        """Whether the process on `port` serves deployment `name` (a busy one gets time)."""
+        url = f"http://127.0.0.1:{port}/instance_name"
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return httpx.get(url, timeout=5.0).text == name
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.5)
+
+    def _check_memory(self, managed: _Managed, now: float) -> None:
+        """Kill a process group whose resident set exceeds the deployment's limit."""
+        limit_mb, proc = managed.spec.limits.memory_mb, managed.proc
+        if not limit_mb or proc is None or now - managed.memory_checked < MEMORY_CHECK_S:
+            return
+        managed.memory_checked = now
+        used = resident_bytes(proc.pid)
+        if used <= limit_mb * 1024 * 1024:
+            return
+        managed.memory_kills += 1
+        log.error(
+            "deployment %s uses %d MB, over its memory limit of %d MB: restarting it",
+            managed.spec.name,
+            used // (1024 * 1024),
+            limit_mb,
+        )
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
     def _process_env(self, spec: DeploymentSpec, data_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
         # Operator-wide data-plane knobs (e.g. STRATA_DP_ISOLATE_POOL) pass through; the
@@ -271,6 +324,7 @@ class LocalDriver(ProvisioningDriver):
             preexec_fn=_preexec(spec.limits),
         )
         managed.started_at = time.monotonic()
+        write_record(self.data_dir(spec.name), managed.proc.pid, spec.port, managed.env)
         log.info("started deployment %s (pid %s, port %s)", spec.name, managed.proc.pid, spec.port)
 
     def _supervise(self) -> None:
@@ -294,6 +348,7 @@ class LocalDriver(ProvisioningDriver):
         if proc is not None and proc.poll() is None:
             if managed.failures and now - managed.started_at > STABLE_AFTER:
                 managed.failures = 0
+            self._check_memory(managed, now)
             return
         if proc is not None:
             log.warning(
@@ -306,7 +361,7 @@ class LocalDriver(ProvisioningDriver):
         if now >= managed.next_start:
             self._spawn(managed)
 
-    def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
+    def _terminate(self, proc: Process) -> None:
         if proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):

@@ -18,7 +18,7 @@ const modulesDir = path.resolve(process.argv[2] || ".");
 const allowPrivate = process.argv[3] === "allow-private";
 
 // ------------------------------------------------------------------ network policy
-// The same rule as fetch() in V8 actions (dataplane/runtime/actions.py check_fetch_target):
+// The same rule as fetch() in V8 actions (dataplane/runtime/egress.py refusal):
 // link-local (cloud metadata), multicast and unspecified addresses never; loopback and
 // private networks only if the operator allows them. Every TCP connection (net, tls, http,
 // fetch) goes through net.Socket.prototype.connect, so the check sits there; unix sockets
@@ -34,10 +34,36 @@ const privateNets = new net.BlockList();
 for (const [a, p] of [["127.0.0.0", 8], ["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16], ["100.64.0.0", 10], ["240.0.0.0", 4]]) privateNets.addSubnet(a, p, "ipv4");
 privateNets.addAddress("::1", "ipv6");
 privateNets.addSubnet("fc00::", 7, "ipv6");
+// IPv6 spellings of an IPv4 address (mapped, NAT64, compatible, 6to4) are judged as it.
+function ipv6Words(address) {
+  let text = address.split("%")[0];
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = text.slice(0, dotted.index) + ((a << 8) | b).toString(16) + ":" + ((c << 8) | d).toString(16);
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const fill = tail === undefined ? 0 : 8 - h.length - t.length;
+  const words = [...h, ...Array(Math.max(fill, 0)).fill("0"), ...t].map((w) => parseInt(w, 16));
+  return words.length === 8 && words.every((w) => w >= 0 && w <= 0xffff) ? words : null;
+}
+function embeddedIPv4(address) {
+  if (!net.isIPv6(address)) return null;
+  const w = ipv6Words(address);
+  if (w === null) return null;
+  const v4 = (hi, lo) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const zero = (from, to) => w.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && w[5] === 0xffff) return v4(w[6], w[7]); // mapped
+  if (w[0] === 0x64 && w[1] === 0xff9b && zero(2, 6)) return v4(w[6], w[7]); // NAT64
+  if (zero(0, 6) && (w[6] !== 0 || w[7] > 1)) return v4(w[6], w[7]); // compatible
+  if (w[0] === 0x2002) return v4(w[1], w[2]); // 6to4
+  return null;
+}
 function deniedReason(address) {
   let addr = String(address);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (mapped) addr = mapped[1];
+  addr = embeddedIPv4(addr) ?? addr;
   const type = net.isIPv4(addr) ? "ipv4" : net.isIPv6(addr) ? "ipv6" : null;
   if (type === null) return `an invalid address ${addr}`;
   if (never.check(addr, type)) return `address ${addr} is not allowed`;

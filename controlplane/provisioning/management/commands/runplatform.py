@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from controlplane.provisioning.drivers import get_driver
+from controlplane.provisioning.gateway import GATEWAY_WEBSOCKET_ARGS
 from controlplane.provisioning.reconcile import restart_live_deployments, start_purge_loop
 
 
@@ -42,8 +43,9 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         try:
+            bind = ["-b", options["host"], "-p", str(options["port"])]
             CommandLineInterface().run(
-                ["-b", options["host"], "-p", str(options["port"]), "controlplane.asgi:application"]
+                [*bind, *GATEWAY_WEBSOCKET_ARGS, "controlplane.asgi:application"]
             )
         finally:
             if purge is not None:

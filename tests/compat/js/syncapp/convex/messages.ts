@@ -45,3 +45,21 @@ export const echo = action({
   args: { value: v.any() },
   handler: async (_ctx, { value }) => value,
 });
+
+export const measure = mutation({
+  args: { blob: v.string() },
+  handler: async (_ctx, { blob }) => blob.length,
+});
+
+export const fetchUrl = action({
+  args: { url: v.string() },
+  handler: async (_ctx, { url }) => {
+    const res = await fetch(url);
+    return { status: res.status, url: res.url, redirected: res.redirected, body: await res.text() };
+  },
+});
+
+export const uploadUrl = mutation({
+  args: {},
+  handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+});
