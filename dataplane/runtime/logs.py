@@ -42,13 +42,15 @@ class FunctionLogStream:
         self._entries: deque[tuple[int, FunctionLog]] = deque(maxlen=capacity)
         self._seq = 0
         self._cond = threading.Condition()
+        self._readers = 0  # long polls waiting now: only they need waking (a hot path)
 
     def on_function_log(self, log: FunctionLog) -> None:
         """Runner log listener: keep the execution; it is formatted only when read."""
         with self._cond:
             self._seq += 1
             self._entries.append((self._seq, log))
-            self._cond.notify_all()
+            if self._readers:
+                self._cond.notify_all()
 
     @staticmethod
     def _entry(log: FunctionLog) -> dict[str, Any]:
@@ -82,7 +84,11 @@ class FunctionLogStream:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self._cond.wait(left)
+                self._readers += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._readers -= 1
             logs = [log for seq, log in self._entries if seq > cursor]
             seq = self._seq
         return [self._entry(log) for log in logs], seq
