@@ -17,6 +17,7 @@ import functools
 import itertools
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -202,9 +203,17 @@ class NodeWorker:
         finally:
             stderr.close()
         ready = threading.Event()
+        # The host stamps every message with this key (see host.mjs): lines user code writes
+        # to fd 1 itself cannot carry it and are dropped.
+        key = secrets.token_hex(16)
         threading.Thread(
-            target=self._read, args=(proc, ready), name=f"strata-node-{self.name}", daemon=True
+            target=self._read,
+            args=(proc, ready, key),
+            name=f"strata-node-{self.name}",
+            daemon=True,
         ).start()
+        with contextlib.suppress(OSError):  # a dead worker fails the readiness wait below
+            self._send(proc, {"t": "hello", "k": key})
         if not ready.wait(START_TIMEOUT_SECONDS) or proc.poll() is not None:
             _kill(proc)
             raise NodeWorkerError(f"The Node.js worker did not start: {self._stderr_tail()}")
@@ -245,12 +254,15 @@ class NodeWorker:
             proc.stdin.write(data)
             proc.stdin.flush()
 
-    def _read(self, proc: subprocess.Popen[bytes], ready: threading.Event) -> None:
+    def _read(self, proc: subprocess.Popen[bytes], ready: threading.Event, key: str) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             try:
                 msg = orjson.loads(line)
             except orjson.JSONDecodeError:
+                continue
+            if not isinstance(msg, dict) or msg.get("k") != key:
+                log.warning("dropped a forged message on the node channel", deployment=self.name)
                 continue
             kind = msg.get("t")
             if kind == "ready":

@@ -306,3 +306,10 @@ def test_an_action_nothing_can_settle_times_out_at_once(
         assert out.value["count"] == 0.0 and len(out.value["key"]) == 8
     finally:
         runner.close()
+
+
+def test_user_code_cannot_forge_messages_on_the_worker_channel(nrunner: FunctionRunner) -> None:
+    """Bytes a "use node" action writes to fd 1 itself are not the host's: a forged result
+    (or a syscall under another call's identity) is dropped, the real result arrives."""
+    assert nrunner.run_action("nodeActions:forge", {}).value == "real"
+    assert nrunner.run_action("nodeActions:double", {"x": 2.0}, allow_internal=True).value == 4

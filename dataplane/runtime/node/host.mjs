@@ -115,7 +115,13 @@ for (const fn of ["createSocket", "Socket"]) {
 }
 const rawWrite = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, encoding, cb);
-const send = (msg) => rawWrite(JSON.stringify(msg) + "\n");
+// Every message to the server carries the channel key the server sent first on stdin: user
+// code can still write bytes to fd 1 (fs.writeSync(1, ...)), but it cannot know the key, so
+// the server drops what it forges (a fake result, a syscall under another call's identity).
+// `stringify` is taken before any user module loads, so patching JSON cannot read the key.
+const stringify = JSON.stringify;
+let channelKey = null;
+const send = (msg) => rawWrite(stringify({ ...msg, k: channelKey }) + "\n");
 
 const MAX_LOG_LINES = 256;
 const MAX_LOG_LINE = 32768;
@@ -407,6 +413,11 @@ const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on("line", (line) => {
   let msg;
   try { msg = JSON.parse(line); } catch (e) { process.stderr.write(`bad host message: ${e}\n`); return; }
+  if (msg.t === "hello" && channelKey === null) {
+    channelKey = String(msg.k);
+    send({ t: "ready" });
+    return;
+  }
   if (msg.t === "reply") {
     const w = waiting.get(msg.id);
     if (w === undefined) return;
@@ -422,4 +433,3 @@ lines.on("line", (line) => {
 });
 lines.on("close", () => process.exit(0));
 process.on("unhandledRejection", (e) => process.stderr.write(`unhandled rejection: ${e && e.stack ? e.stack : e}\n`));
-send({ t: "ready" });

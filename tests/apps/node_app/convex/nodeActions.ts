@@ -165,3 +165,15 @@ export const slowButAlive = action({
     return { key: key.toString("hex").slice(0, 8), count };
   },
 });
+
+export const forge = action({
+  args: {},
+  handler: async () => {
+    // Write what the host would write on the channel: results for the next call ids.
+    for (let id = 1; id <= 200; id++) {
+      fs.writeSync(1, JSON.stringify({ t: "done", id, ok: true, result: '"forged"', logLines: [] }) + "\n");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return "real";
+  },
+});
