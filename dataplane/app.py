@@ -24,6 +24,7 @@ from .dashboard import DashboardServices, SystemFunctions
 from .deploy.activation import ActiveCode
 from .deploy.push import PushManager
 from .exports.jobs import Jobs
+from .exports.streaming import StreamingExport
 from .files import BlobStore, FileService, LocalBlobStore, S3BlobStore
 from .own_site import OwnSite
 from .replication.codesync import CodeFollower
@@ -123,6 +124,7 @@ class DeploymentApp:
         )
         self.pushes = PushManager(self.db, self.code)
         self.exports = Jobs(self.db, self.files, self.code.schema, config.data_dir)
+        self.streaming = StreamingExport(self.db, self.code.schema)
         self.sync = SyncService(
             self.db, RuntimeBackend(self.runner), auth=self.auth, threads=config.sync_threads
         )

@@ -29,3 +29,7 @@ urlpatterns += _jwks.urlpatterns
 from . import replication as _replication  # noqa: E402 - committer endpoints for read replicas
 
 urlpatterns += _replication.urlpatterns
+
+from . import streaming as _streaming  # noqa: E402 - streaming export for data pipelines
+
+urlpatterns += _streaming.urlpatterns

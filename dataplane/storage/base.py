@@ -101,6 +101,19 @@ class Persistence(ABC):
         """Up to `limit` live entries in [lo, hi) as of ts, ordered by key."""
 
     @abstractmethod
+    def scan_versions(
+        self, index_id: int, lo: bytes, ts: int, limit: int
+    ) -> list[tuple[bytes, int, bytes]]:
+        """Up to `limit` live (key, version ts, value JSON) entries from `lo` as of ts, by key."""
+
+    @abstractmethod
+    def document_versions(
+        self, after_ts: int, until_ts: int, table_number: int | None, limit: int
+    ) -> list[DocumentVersion]:
+        """Up to `limit` document versions (deletes as None) with after_ts < ts <= until_ts,
+        ordered by (ts, id), optionally of one table only."""
+
+    @abstractmethod
     def count_live(self, index_id: int, ts: int) -> int:
         """Number of live entries in an index as of ts."""
 

@@ -31,11 +31,15 @@ from .sql import (
     prune_requests_sql,
     scan_sql,
     schema_sql,
+    snapshot_sql,
+    versions_sql,
 )
 
 _SCAN = {(d, b): scan_sql("%s", d, b) for d in (False, True) for b in (False, True)}
 _GET = get_sql("%s")
 _COUNT = count_sql("%s")
+_SNAPSHOT = snapshot_sql("%s")
+_VERSIONS = {t: versions_sql("%s", t) for t in (False, True)}
 _LATEST = latest_sql("%s")
 _INSERT_DOC = "INSERT INTO documents (id, ts, table_num, value) VALUES (%s, %s, %s, %s)"
 _INSERT_ENTRY = (
@@ -367,6 +371,22 @@ class PostgresPersistence(Persistence):
         else:
             params = (index_id, lo, hi, ts, ts, limit)
         return [(bytes(k), bytes(v)) for k, v in self._query(_SCAN[(desc, hi is not None)], params)]
+
+    def scan_versions(
+        self, index_id: int, lo: bytes, ts: int, limit: int
+    ) -> list[tuple[bytes, int, bytes]]:
+        rows = self._query(_SNAPSHOT, (index_id, lo, ts, ts, limit))
+        return [(bytes(k), int(t), bytes(v)) for k, t, v in rows]
+
+    def document_versions(
+        self, after_ts: int, until_ts: int, table_number: int | None, limit: int
+    ) -> list[DocumentVersion]:
+        by_table = table_number is not None
+        params = (after_ts, until_ts, *((table_number,) if by_table else ()), limit)
+        return [
+            (bytes(i), int(t), int(n), None if v is None else bytes(v))
+            for i, t, n, v in self._query(_VERSIONS[by_table], params)
+        ]
 
     def count_live(self, index_id: int, ts: int) -> int:
         return int(self._query(_COUNT, (index_id, ts, ts))[0][0])

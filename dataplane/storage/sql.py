@@ -18,6 +18,31 @@ def scan_sql(param: str, desc: bool, bounded_hi: bool) -> str:
     )
 
 
+def snapshot_sql(param: str) -> str:
+    """Like the ascending unbounded scan, also returning each document's version ts."""
+    p = param
+    return (
+        "SELECT e.key, e.ts, d.value FROM index_entries e "
+        "JOIN documents d ON d.id = e.doc_id AND d.ts = e.ts "
+        f"WHERE e.index_id = {p} AND e.key >= {p} AND e.ts <= {p} AND e.deleted = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM index_entries n WHERE n.index_id = e.index_id "
+        f"AND n.key = e.key AND n.ts > e.ts AND n.ts <= {p}) "
+        f"ORDER BY e.key LIMIT {p}"
+    )
+
+
+def versions_sql(param: str, by_table: bool) -> str:
+    """Document versions (tombstones included) committed in (after, until], in commit order.
+
+    Parameters: after, until[, table number], limit."""
+    p = param
+    table = f" AND table_num = {p}" if by_table else ""
+    return (
+        "SELECT id, ts, table_num, value FROM documents "
+        f"WHERE ts > {p} AND ts <= {p}{table} ORDER BY ts, id LIMIT {p}"
+    )
+
+
 def count_sql(param: str) -> str:
     """Live entries of an index as of ts."""
     p = param

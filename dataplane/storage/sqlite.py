@@ -30,12 +30,16 @@ from .sql import (
     prune_requests_sql,
     scan_sql,
     schema_sql,
+    snapshot_sql,
+    versions_sql,
 )
 
 _SYNC_MODES = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 _SCAN = {(d, b): scan_sql("?", d, b) for d in (False, True) for b in (False, True)}
 _GET = get_sql("?")
 _COUNT = count_sql("?")
+_SNAPSHOT = snapshot_sql("?")
+_VERSIONS = {t: versions_sql("?", t) for t in (False, True)}
 _LATEST = latest_sql("?")
 _INSERT_REQUEST = insert_request_sql("?")
 _GET_REQUEST = get_request_sql("?")
@@ -84,6 +88,8 @@ class SqlitePersistence(Persistence):
         self._writer.execute("PRAGMA journal_mode=WAL")
         for stmt in schema_sql("BLOB", "INTEGER", " WITHOUT ROWID"):
             self._writer.execute(stmt)
+        # Document versions by commit ts: streaming export's deltas read them in commit order.
+        self._writer.execute("CREATE INDEX IF NOT EXISTS documents_ts ON documents (ts)")
 
     def _take_committer_lock(self) -> int:
         """One committer per file: an OS lock that dies with the process (even on SIGKILL)."""
@@ -227,6 +233,18 @@ class SqlitePersistence(Persistence):
         else:
             params = (index_id, lo, hi, ts, ts, limit)
         return self._reader().execute(_SCAN[(desc, hi is not None)], params).fetchall()
+
+    def scan_versions(
+        self, index_id: int, lo: bytes, ts: int, limit: int
+    ) -> list[tuple[bytes, int, bytes]]:
+        return self._reader().execute(_SNAPSHOT, (index_id, lo, ts, ts, limit)).fetchall()
+
+    def document_versions(
+        self, after_ts: int, until_ts: int, table_number: int | None, limit: int
+    ) -> list[DocumentVersion]:
+        by_table = table_number is not None
+        params = (after_ts, until_ts, *((table_number,) if by_table else ()), limit)
+        return self._reader().execute(_VERSIONS[by_table], params).fetchall()
 
     def count_live(self, index_id: int, ts: int) -> int:
         return int(self._reader().execute(_COUNT, (index_id, ts, ts)).fetchone()[0])

@@ -47,6 +47,7 @@ from .doccache import DocumentCache, Entry
 from .errors import (
     DatabaseError,
     DuplicateRequest,
+    HistoryCollected,
     OccConflict,
     SchemaError,
     WriteLogTruncated,
@@ -489,6 +490,72 @@ class Database:
             if len(rows) < page_rows:
                 return
             lo = rows[-1][0] + b"\x00"
+
+    def snapshot_page(
+        self, table: str, ts: int, after: bytes | None, limit: int
+    ) -> tuple[list[tuple[int, dict[str, Any]]], bytes | None]:
+        """One page of `table` at `ts` in id order: ([(version ts, document)], resume key).
+
+        `after` is the previous page's resume key (None: from the start); the returned key is
+        None once the table is exhausted. Raises HistoryCollected when `ts` is no longer
+        readable (checked after the read too, so a concurrent collection cannot tear a page).
+        """
+        self._check_retained(ts, "snapshot")
+        meta = self.catalog.by_name.get(table)
+        if meta is None or BY_ID not in meta.indexes:
+            return [], None
+        lo = b"" if after is None else after + b"\x00"
+        rows = self.persistence.scan_versions(meta.indexes[BY_ID].index_id, lo, ts, limit)
+        self._check_retained(ts, "snapshot")
+        page = [(version_ts, decode_document(raw)) for _, version_ts, raw in rows]
+        return page, (rows[-1][0] if len(rows) == limit else None)
+
+    def document_changes(
+        self, after_ts: int, table: str | None, limit: int
+    ) -> tuple[list[tuple[int, str, str, dict[str, Any] | None]], int, bool]:
+        """Document writes committed after `after_ts`, in commit order, whole commits at a time.
+
+        Returns ([(ts, table, id, new document or None for a delete)], cursor, has_more): the
+        cursor is the ts to pass next time. User tables only (or just `table`). Raises
+        HistoryCollected when changes after `after_ts` may have been garbage-collected.
+        """
+        until = self._last_ts
+        self._check_retained(after_ts, "cursor")
+        by_number = self.catalog.by_number
+        number: int | None = None
+        if table is not None:
+            meta = self.catalog.by_name.get(table)
+            if meta is None:
+                return [], until, False
+            number = meta.number
+        rows = self.persistence.document_versions(after_ts, until, number, limit)
+        has_more = len(rows) == limit
+        cursor = until
+        if has_more:
+            cursor = rows[-1][1]
+            if rows[0][1] == cursor:  # one commit bigger than a page: return all of it
+                rows = self.persistence.document_versions(cursor - 1, cursor, number, 1 << 62)
+            else:
+                rows = [r for r in rows if r[1] != cursor]
+                cursor = rows[-1][1]
+        self._check_retained(after_ts, "cursor")
+        out: list[tuple[int, str, str, dict[str, Any] | None]] = []
+        for internal, ts, table_number, raw in rows:
+            meta = by_number.get(table_number)
+            if meta is None or meta.name.startswith("_"):
+                continue
+            doc = None if raw is None else decode_document(raw)
+            out.append((ts, meta.name, encode_id(table_number, internal), doc))
+        return out, cursor, has_more
+
+    def _check_retained(self, ts: int, what: str) -> None:
+        if not 0 <= ts <= self._last_ts:
+            raise DatabaseError(f"Invalid {what} {ts}: the latest commit is {self._last_ts}")
+        retained = max(self._min_snapshot_ts, self.persistence.retention_ts())
+        if ts < retained:
+            raise HistoryCollected(
+                f"The {what} {ts} is older than the retained history (it starts at {retained})"
+            )
 
     def latest_documents(self, table: str) -> Iterator[dict[str, Any]]:
         """The newest version of every live document of `table`, read from storage directly."""

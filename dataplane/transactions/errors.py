@@ -41,3 +41,7 @@ class DuplicateRequest(DatabaseError):
     def __init__(self, key: str) -> None:
         super().__init__(f"mutation request {key[:12]}... already committed")
         self.key = key
+
+
+class HistoryCollected(DatabaseError):
+    """A read asked for a snapshot or changes older than the retained history."""
