@@ -1,0 +1,185 @@
+"""Streaming export over the real engine (SQLite and Postgres): snapshot pages at one
+timestamp, deltas in commit order with deletes, whole commits per page, collected history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataplane.exports.streaming import StreamingError, StreamingExport, validator_schema
+from dataplane.transactions import Database, HistoryCollected, Transaction, open_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = open_database(url, gc_interval_s=0)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def insert(db: Database, table: str, docs: list[dict[str, Any]]) -> list[str]:
+    def write(txn: Transaction) -> list[str]:
+        return [txn.insert(table, dict(doc)) for doc in docs]
+
+    ids, _ = db.run_mutation(write)
+    return ids
+
+
+def walk_snapshot(
+    stream: StreamingExport, table: str | None = None, after_first: Any = None
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Every value of one snapshot; returns (values, snapshot ts, pages)."""
+    page = stream.list_snapshot(None, None, table)
+    values, pages = list(page.values), 1
+    if after_first is not None:
+        after_first()
+    while page.has_more:
+        page = stream.list_snapshot(page.snapshot, page.cursor, table)
+        values += page.values
+        pages += 1
+    return values, page.snapshot, pages
+
+
+def test_snapshot_is_one_timestamp_and_deltas_follow_it(db: Database) -> None:
+    users = insert(db, "users", [{"name": f"u{i}", "n": i} for i in range(25)])
+    posts = insert(db, "posts", [{"title": f"p{i}"} for i in range(7)])
+    stream = StreamingExport(db, lambda: None, page_rows=4)
+    late: dict[str, Any] = {}
+
+    def write_during_snapshot() -> None:
+        late["new"] = insert(db, "users", [{"name": "late"}])[0]
+        db.run_mutation(lambda txn: txn.patch(users[20], {"name": "patched"}))
+        db.run_mutation(lambda txn: txn.delete(posts[6]))
+
+    values, snapshot, pages = walk_snapshot(stream, after_first=write_during_snapshot)
+    assert pages >= 8  # 32 documents, at most 4 per page
+    assert sorted(v["_id"] for v in values) == sorted(users + posts)  # each exactly once
+    by_id = {v["_id"]: v for v in values}
+    assert by_id[users[20]]["name"] == "u20" and by_id[users[20]]["_table"] == "users"
+    assert all(v["_ts"] <= snapshot for v in values)
+
+    deltas = stream.document_deltas(snapshot, None)
+    assert not deltas.has_more and deltas.cursor == db.latest_ts()
+    assert [(v["_id"], v.get("name"), v.get("_deleted", False)) for v in deltas.values] == [
+        (late["new"], "late", False),
+        (users[20], "patched", False),
+        (posts[6], None, True),
+    ]
+    assert deltas.values[2] == {
+        "_id": posts[6],
+        "_ts": deltas.values[2]["_ts"],
+        "_table": "posts",
+        "_deleted": True,
+    }
+    assert [v["_ts"] for v in deltas.values] == sorted(v["_ts"] for v in deltas.values)
+    # Per table, and nothing more after the returned cursor.
+    only_posts = stream.document_deltas(snapshot, "posts")
+    assert [v["_id"] for v in only_posts.values] == [posts[6]]
+    again = stream.document_deltas(deltas.cursor, None)
+    assert again.values == [] and again.cursor == deltas.cursor and not again.has_more
+
+
+def test_one_table_snapshot_pages(db: Database) -> None:
+    users = insert(db, "users", [{"n": i} for i in range(10)])
+    insert(db, "other", [{"x": 1}])
+    stream = StreamingExport(db, lambda: None, page_rows=3)
+    values, _, pages = walk_snapshot(stream, "users")
+    assert pages == 4 and sorted(v["_id"] for v in values) == sorted(users)
+    with pytest.raises(StreamingError, match="does not exist"):
+        stream.list_snapshot(None, None, "missing")
+    with pytest.raises(StreamingError, match="Invalid snapshot cursor"):
+        stream.list_snapshot(None, "garbage", "users")
+
+
+def test_deltas_return_whole_commits(db: Database) -> None:
+    start = insert(db, "t", [{"i": -1}])  # creates the table before the cursor
+    cursor = db.latest_ts()
+    big = insert(db, "t", [{"i": i} for i in range(10)])  # one commit, bigger than a page
+    singles = [insert(db, "t", [{"i": 100 + i}])[0] for i in range(5)]
+    stream = StreamingExport(db, lambda: None, delta_rows=4)
+    pages: list[list[str]] = []
+    has_more = True
+    while has_more:
+        page = stream.document_deltas(cursor, "t")
+        pages.append([v["_id"] for v in page.values])
+        cursor, has_more = page.cursor, page.has_more
+    assert sorted(pages[0]) == sorted(big)  # the whole commit, though above delta_rows
+    assert [i for p in pages[1:] for i in p] == singles
+    assert all(len(p) <= 4 for p in pages[1:])
+    assert cursor == db.latest_ts() and start[0] not in [i for p in pages for i in p]
+
+
+def test_collected_history_is_refused(db: Database) -> None:
+    insert(db, "t", [{"i": 1}])
+    old = db.latest_ts()
+    insert(db, "t", [{"i": 2}])
+    stream = StreamingExport(db, lambda: None)
+    assert len(stream.document_deltas(old, "t").values) == 1
+    db.collect_garbage(retention_ns=0)
+    with pytest.raises(HistoryCollected, match="older than the retained history"):
+        stream.document_deltas(old, "t")
+    with pytest.raises(HistoryCollected):
+        stream.list_snapshot(old, None, "t")
+    # A fresh snapshot and the deltas after it still work.
+    values, snapshot, _ = walk_snapshot(stream, "t")
+    assert len(values) == 2
+    assert stream.document_deltas(snapshot, "t").values == []
+
+
+def test_json_schemas_from_validators_and_inference(db: Database) -> None:
+    insert(db, "typed", [{"name": "a", "age": 3.0}])
+    insert(db, "loose", [{"a": "x", "b": 1}, {"a": None, "c": [1.0], "d": {"e": True}}])
+    schema = {
+        "tables": [
+            {
+                "tableName": "typed",
+                "documentType": {
+                    "type": "object",
+                    "value": {
+                        "name": {"fieldType": {"type": "string"}, "optional": False},
+                        "age": {"fieldType": {"type": "number"}, "optional": True},
+                        "owner": {
+                            "fieldType": {"type": "id", "tableName": "loose"},
+                            "optional": True,
+                        },
+                    },
+                },
+            }
+        ]
+    }
+    stream = StreamingExport(db, lambda: schema)
+    schemas = stream.json_schemas(delta=True)
+    assert sorted(schemas) == ["loose", "typed"]
+    typed = schemas["typed"]
+    assert typed["properties"]["name"] == {"type": "string"}
+    assert typed["properties"]["owner"]["type"] == "string"
+    assert typed["required"] == ["_creationTime", "_id", "name"]
+    assert typed["properties"]["_ts"] == {"type": "integer"}
+    loose = schemas["loose"]["properties"]
+    assert loose["a"] == {"type": ["null", "string"]}
+    assert loose["b"] == {"type": "string"}  # int64 is a decimal string in the json format
+    assert loose["c"] == {"type": "array"} and loose["d"] == {"type": "object"}
+    assert "_deleted" not in stream.json_schemas(delta=False)["loose"]["properties"]
+
+
+def test_validator_schemas() -> None:
+    union = {"type": "union", "value": [{"type": "literal", "value": "a"}, {"type": "null"}]}
+    assert validator_schema(union) == {"anyOf": [{"const": "a"}, {"type": "null"}]}
+    record = {
+        "type": "record",
+        "keys": {"type": "string"},
+        "values": {"fieldType": {"type": "bigint"}},
+    }
+    assert validator_schema(record)["additionalProperties"]["type"] == "string"
+    assert validator_schema({"type": "array", "value": {"type": "bytes"}})["items"]["type"] == (
+        "string"
+    )
