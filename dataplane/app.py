@@ -60,7 +60,12 @@ class DeploymentApp:
     def __init__(self, config: DeploymentConfig) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db: Database = open_database(config.database_url, role=config.role)
+        self.db: Database = open_database(
+            config.database_url,
+            role=config.role,
+            retention_ns=int(config.history_retention_s * 1e9),
+            gc_interval_s=config.gc_interval_s,
+        )
         self.files = FileService(
             self.db,
             blob_store(config),

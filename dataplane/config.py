@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .runtime.limits import RuntimeLimits
+from .transactions.limits import GC_INTERVAL_S, RETENTION_NS
 
 ROLES = ("committer", "auto", "replica")
 
@@ -103,6 +104,10 @@ class DeploymentConfig:
     revocation_dir: Path | None = None  # where the revoked-keys file lives (default data_dir)
     # File uploads and snapshot imports stream to disk; bodies over this get 413.
     max_upload_bytes: int = 1 << 30
+    # Document history older than this (behind the newest commit) is garbage-collected every
+    # gc_interval seconds; streaming export snapshots and delta cursors must be newer.
+    history_retention_s: float = RETENTION_NS / 1e9
+    gc_interval_s: float = GC_INTERVAL_S
 
     @property
     def site_url(self) -> str:
@@ -177,4 +182,8 @@ class DeploymentConfig:
             scheduler_workers=env.integer("STRATA_DP_SCHEDULER_WORKERS", 4),
             revocation_dir=Path(revocation_dir) if revocation_dir else None,
             max_upload_bytes=env.integer("STRATA_DP_MAX_UPLOAD_BYTES", 1 << 30),
+            history_retention_s=env.number(
+                "STRATA_DP_HISTORY_RETENTION_S", RETENTION_NS / 1e9, minimum=0.5
+            ),
+            gc_interval_s=env.number("STRATA_DP_GC_INTERVAL_S", GC_INTERVAL_S),
         )

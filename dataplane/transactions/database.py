@@ -93,8 +93,10 @@ class Database:
         write_log_capacity: int = WRITE_LOG_CAPACITY,
         gc_interval_s: float = GC_INTERVAL_S,
         cache_bytes: int = DOCUMENT_CACHE_BYTES,
+        retention_ns: int = RETENTION_NS,
     ) -> None:
         self.persistence = persistence
+        self.retention_ns = retention_ns
         tables, indexes = persistence.load_catalog()
         self.catalog = Catalog.load(tables, indexes)
         self._commit_lock = threading.Lock()
@@ -554,7 +556,8 @@ class Database:
         retained = max(self._min_snapshot_ts, self.persistence.retention_ts())
         if ts < retained:
             raise HistoryCollected(
-                f"The {what} {ts} is older than the retained history (it starts at {retained})"
+                f"The {what} {ts} is older than the retained history (it starts at "
+                f"{retained}): start over from a new snapshot"
             )
 
     def latest_documents(self, table: str) -> Iterator[dict[str, Any]]:
@@ -675,9 +678,10 @@ class Database:
     # ----- history retention -----------------------------------------------------------
 
     def collect_garbage(
-        self, retention_ns: int = RETENTION_NS, *, chunk_rows: int = GC_CHUNK_ROWS
+        self, retention_ns: int | None = None, *, chunk_rows: int = GC_CHUNK_ROWS
     ) -> int:
-        """Delete document and index versions older than the retention window.
+        """Delete document and index versions older than the retention window (default: the
+        database's `retention_ns`).
 
         Without this, every update of a hot document leaves a version that later scans step
         over. Snapshots older than `latest_ts - retention_ns` become unreadable.
@@ -687,7 +691,7 @@ class Database:
                 return 0
             if self.replica:
                 return 0  # the committer collects history
-            cutoff = self._last_ts - retention_ns
+            cutoff = self._last_ts - (self.retention_ns if retention_ns is None else retention_ns)
             if cutoff <= self._min_snapshot_ts:
                 return 0
             self._min_snapshot_ts = cutoff
@@ -749,6 +753,7 @@ def open_database(
     gc_interval_s: float = GC_INTERVAL_S,
     cache_bytes: int = DOCUMENT_CACHE_BYTES,
     role: str = "committer",
+    retention_ns: int = RETENTION_NS,
 ) -> Database:
     """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL.
 
@@ -778,4 +783,5 @@ def open_database(
         write_log_capacity=write_log_capacity,
         gc_interval_s=gc_interval_s,
         cache_bytes=cache_bytes,
+        retention_ns=retention_ns,
     )

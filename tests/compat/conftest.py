@@ -66,9 +66,16 @@ class Server:
 
 
 def start_server(
-    data_dir: Path, *, name: str = "test-deployment", database_url: str = "", port: int = 0
+    data_dir: Path,
+    *,
+    name: str = "test-deployment",
+    database_url: str = "",
+    port: int = 0,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """Start one deployment process and wait until it answers /instance_name."""
+    """Start one deployment process and wait until it answers /instance_name.
+
+    `extra_env`: more STRATA_DP_* settings for this process."""
     port = port or free_port()
     instance = LocalInstance(name=name, data_dir=data_dir)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_DP_")}
@@ -77,6 +84,7 @@ def start_server(
         **instance.process_env(port=port, database_url=database_url),
         "PYTHONUNBUFFERED": "1",
         "STRATA_DP_ISOLATE_POOL": os.environ.get("STRATA_DP_ISOLATE_POOL", "2"),
+        **(extra_env or {}),
     }
     log_path = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,7 @@ class Airbyte:
         path.write_text(json.dumps(obj))
         return path
 
-    def run(self, *args: str) -> list[dict[str, Any]]:
+    def run(self, *args: str, fails: bool = False) -> list[dict[str, Any]]:
         proc = subprocess.run(
             [str(self.exe), *args],
             capture_output=True,
@@ -91,6 +92,9 @@ class Airbyte:
             if line.startswith("{"):
                 messages.append(json.loads(line))
         errors = [m for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+        if fails:
+            assert errors, (proc.stdout[-6000:], proc.stderr[-6000:])
+            return errors
         assert proc.returncode == 0 and not errors, (proc.stdout[-6000:], proc.stderr[-6000:])
         return messages
 
@@ -101,6 +105,18 @@ class Airbyte:
         self, streams: list[dict[str, Any]], mode: str, state: list[Any] | None = None
     ) -> tuple[dict[str, list[dict[str, Any]]], list[Any]]:
         """(records by stream, the last STATE message of each stream) of one read."""
+        records: dict[str, list[dict[str, Any]]] = {s["name"]: [] for s in streams}
+        states: dict[str, Any] = {}
+        for m in self.run(*self.read_args(streams, mode, state)):
+            if m["type"] == "RECORD":
+                records[m["record"]["stream"]].append(m["record"]["data"])
+            elif m["type"] == "STATE" and m["state"].get("type") == "STREAM":
+                states[m["state"]["stream"]["stream_descriptor"]["name"]] = m["state"]
+        return records, list(states.values())
+
+    def read_args(
+        self, streams: list[dict[str, Any]], mode: str, state: list[Any] | None = None
+    ) -> list[str]:
         catalog = {
             "streams": [
                 {
@@ -117,14 +133,7 @@ class Airbyte:
         args += ["--catalog", str(self._write(f"catalog-{mode}.json", catalog))]
         if state is not None:
             args += ["--state", str(self._write("state.json", state))]
-        records: dict[str, list[dict[str, Any]]] = {s["name"]: [] for s in streams}
-        states: dict[str, Any] = {}
-        for m in self.run(*args):
-            if m["type"] == "RECORD":
-                records[m["record"]["stream"]].append(m["record"]["data"])
-            elif m["type"] == "STATE" and m["state"].get("type") == "STREAM":
-                states[m["state"]["stream"]["stream_descriptor"]["name"]] = m["state"]
-        return records, list(states.values())
+        return args
 
 
 def call(server: Server, path: str, args: dict[str, Any]) -> Any:
@@ -237,6 +246,51 @@ def test_airbyte_connector_full_refresh_and_incremental(
     # Nothing changed since: the next sync reads nothing, and duplicates nothing.
     third, _ = airbyte.read(stream_list, "incremental", state2)
     assert third == {"users": [], "posts": [], "comments": []}
+
+
+def test_a_cursor_older_than_the_history_is_refused_and_a_reset_recovers(
+    source_convex: Path, tmp_path: Path
+) -> None:
+    """With a short retention, history behind a saved cursor gets collected: the endpoint
+    answers OutOfRetention, the incremental sync fails showing that message,
+    and a reset (a sync without state) starts over from a fresh snapshot, as with Convex."""
+    retention = {"STRATA_DP_HISTORY_RETENTION_S": "1", "STRATA_DP_GC_INTERVAL_S": "0.2"}
+    server = start_server(tmp_path / "deployment", extra_env=retention)
+    try:
+        first = add(server, "items", [{"n": 1.0}, {"n": 2.0}])
+        work = tmp_path / "airbyte"
+        work.mkdir()
+        airbyte = Airbyte(source_convex, work, server.url, server.admin_key)
+        catalog = next(m for m in airbyte.with_config("discover") if m["type"] == "CATALOG")
+        streams = catalog["catalog"]["streams"]
+        synced, state = airbyte.read(streams, "incremental")
+        assert sorted(r["_id"] for r in synced["items"]) == sorted(first)
+        cursor = state[0]["stream"]["stream_state"]["delta_cursor"]
+        auth = {"Authorization": f"Convex {server.admin_key}"}
+        # Keep committing until the collector has moved past the saved cursor.
+        later: list[str] = []
+        deadline = time.monotonic() + 120
+        while True:
+            later += add(server, "items", [{"n": 3.0 + len(later)}])
+            r = httpx.get(
+                f"{server.url}/api/document_deltas",
+                params={"cursor": cursor, "tableName": "items", "format": "json"},
+                headers=auth,
+            )
+            if r.status_code != 200:
+                break
+            assert time.monotonic() < deadline, "history was never collected"
+            time.sleep(0.3)
+        assert r.status_code == 400 and r.json()["code"] == "OutOfRetention", r.text
+
+        errors = airbyte.run(*airbyte.read_args(streams, "incremental", state), fails=True)
+        messages = [e["trace"]["error"]["message"] for e in errors]
+        assert any("older than the retained history" in m for m in messages), messages
+
+        reset, _ = airbyte.read(streams, "incremental")
+        assert sorted(r["_id"] for r in reset["items"]) == sorted(first + later)
+    finally:
+        server.stop()
 
 
 def test_connector_venv_is_separate(source_convex: Path) -> None:
