@@ -8,6 +8,7 @@ dependencies never reach the project's.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import shutil
@@ -154,6 +155,11 @@ def add(server: Server, table: str, docs: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
+def int64(n: int) -> dict[str, str]:
+    """An int64 argument in convex-JSON."""
+    return {"$integer": base64.b64encode(n.to_bytes(8, "little", signed=True)).decode()}
+
+
 def user_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
@@ -165,6 +171,8 @@ def test_airbyte_connector_full_refresh_and_incremental(
     posts = add(server, "posts", [{"title": "hello", "tags": ["a", "b"], "meta": {"x": 1.5}}])
     posts += add(server, "posts", [{"title": "second", "tags": [], "meta": {"x": 2.5}}])
     comments = add(server, "comments", [{"post": posts[0], "text": f"c{i}"} for i in range(3)])
+    # More than a snapshot page (1000 documents): the connector follows the cursor.
+    bulk = add(server, "bulk", [{"i": float(i), "count": int64(i)} for i in range(1500)])
     work = tmp_path / "airbyte"
     work.mkdir()
     airbyte = Airbyte(source_convex, work, server.url, server.admin_key)
@@ -181,7 +189,8 @@ def test_airbyte_connector_full_refresh_and_incremental(
 
     catalog = next(m for m in airbyte.with_config("discover") if m["type"] == "CATALOG")
     streams = {s["name"]: s for s in catalog["catalog"]["streams"]}
-    assert set(streams) == {"users", "posts", "comments"}
+    assert set(streams) == {"users", "posts", "comments", "bulk"}
+    assert streams["bulk"]["json_schema"]["properties"]["count"] == {"type": "string"}
     assert "incremental" in streams["users"]["supported_sync_modes"]
     user_props = streams["users"]["json_schema"]["properties"]
     assert user_props["name"] == {"type": "string"} and user_props["age"] == {"type": "number"}
@@ -193,6 +202,8 @@ def test_airbyte_connector_full_refresh_and_incremental(
     assert sorted(r["_id"] for r in full["users"]) == sorted(users)
     assert sorted(r["_id"] for r in full["posts"]) == sorted(posts)
     assert sorted(r["_id"] for r in full["comments"]) == sorted(comments)
+    assert sorted(r["_id"] for r in full["bulk"]) == sorted(bulk)
+    assert sorted(r["count"] for r in full["bulk"]) == sorted(str(i) for i in range(1500))
     by_id = {r["_id"]: r for records in full.values() for r in records}
     assert user_fields(by_id[users[3]]) == {"name": "user3", "age": 23.0}
     assert user_fields(by_id[posts[0]]) == {
@@ -209,8 +220,9 @@ def test_airbyte_connector_full_refresh_and_incremental(
         "users": sorted(users),
         "posts": sorted(posts),
         "comments": sorted(comments),
+        "bulk": sorted(bulk),
     }
-    assert len(state) == 3
+    assert len(state) == 4
     assert all(s["stream"]["stream_state"]["snapshot_has_more"] is False for s in state)
 
     # Changes between syncs: an insert, a patch, deletes, in two tables; one table untouched.
@@ -232,7 +244,7 @@ def test_airbyte_connector_full_refresh_and_incremental(
     )
 
     second, state2 = airbyte.read(stream_list, "incremental", state)
-    assert second["comments"] == []
+    assert second["comments"] == [] and second["bulk"] == []
     changes = [(r["_id"], r["_deleted"]) for r in second["users"]]
     assert changes == [(new_user, False), (users[1], False), (users[4], True)]
     got = {r["_id"]: r for r in second["users"]}
@@ -245,7 +257,30 @@ def test_airbyte_connector_full_refresh_and_incremental(
 
     # Nothing changed since: the next sync reads nothing, and duplicates nothing.
     third, _ = airbyte.read(stream_list, "incremental", state2)
-    assert third == {"users": [], "posts": [], "comments": []}
+    assert third == {"users": [], "posts": [], "comments": [], "bulk": []}
+
+
+def test_value_formats(source_convex: Path, server: Server) -> None:
+    """`json` writes int64 as a decimal string and bytes as base64; `convex_encoded_json` keeps
+    them lossless. The metadata fields stay plain numbers in both."""
+    doc_id = add(server, "vals", [{"big": int64(2**40), "raw": {"$bytes": "AAE="}}])[0]
+    auth = {"Authorization": f"Convex {server.admin_key}"}
+    for fmt, big, raw in (
+        ("json", str(2**40), "AAE="),
+        ("convex_encoded_json", int64(2**40), {"$bytes": "AAE="}),
+    ):
+        page = httpx.get(
+            f"{server.url}/api/list_snapshot",
+            params={"tableName": "vals", "format": fmt},
+            headers=auth,
+        ).json()
+        value = page["values"][0]
+        assert (value["_id"], value["big"], value["raw"]) == (doc_id, big, raw)
+        assert isinstance(value["_ts"], int) and value["_table"] == "vals"
+    bad = httpx.get(f"{server.url}/api/list_snapshot", params={"format": "xml"}, headers=auth)
+    assert bad.status_code == 400 and bad.json()["code"] == "BadFormat"
+    no_cursor = httpx.get(f"{server.url}/api/document_deltas", headers=auth)
+    assert no_cursor.status_code == 400
 
 
 def test_a_cursor_older_than_the_history_is_refused_and_a_reset_recovers(
