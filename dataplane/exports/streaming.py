@@ -17,8 +17,10 @@ from typing import Any
 from ..transactions import Database, DatabaseError
 
 SchemaSource = Callable[[], dict[str, Any] | None]
-#: Documents fetched from storage per round trip while filling a snapshot page.
-SNAPSHOT_CHUNK = 200
+#: Documents fetched from storage per round trip while filling a snapshot page: the first
+#: fetch, and the most for later ones (sized by the documents' average size so far).
+FIRST_CHUNK = 16
+MAX_CHUNK = 250
 #: A snapshot page ends after this many documents or (about) this many bytes.
 SNAPSHOT_PAGE_ROWS = 1000
 PAGE_BYTES = 8 << 20
@@ -103,24 +105,32 @@ class StreamingExport:
         position, after = self._parse_cursor(cursor, tables, numbers)
         values: list[dict[str, Any]] = []
         size = 0
-        while position < len(tables):
+        chunk = FIRST_CHUNK
+        full = False
+        while position < len(tables) and not full:
             name = tables[position]
-            limit = min(SNAPSHOT_CHUNK, self.page_rows - len(values))
-            docs, after = self.db.snapshot_page(name, ts, after, limit)
-            for version_ts, doc in docs:
+            limit = max(1, min(chunk, self.page_rows - len(values)))
+            docs, exhausted = self.db.snapshot_page(name, ts, after, limit)
+            for key, version_ts, doc in docs:
                 doc["_ts"] = version_ts
                 doc["_table"] = name
                 size += _size(doc)
                 values.append(doc)
-            if after is None:
-                position += 1
-            if len(values) >= self.page_rows or size >= PAGE_BYTES:
-                break
+                after = key
+                full = len(values) >= self.page_rows or size >= PAGE_BYTES
+                if full and key != docs[-1][0]:
+                    exhausted = False  # the page ends inside this chunk
+                    break
+            if exhausted:
+                position, after = position + 1, None
+            # Size the next fetch so it stays within the page's byte budget.
+            average = max(1, size // max(1, len(values)))
+            chunk = max(1, min(MAX_CHUNK, (PAGE_BYTES - size) // average))
         if position >= len(tables):
             last = "~"  # past the end: a later call returns nothing
         else:
-            key = "" if after is None else after.hex()
-            last = f"{numbers[tables[position]]}:{key}"
+            resume = "" if after is None else after.hex()
+            last = f"{numbers[tables[position]]}:{resume}"
         return SnapshotPage(values, ts, last, position < len(tables))
 
     def _parse_cursor(

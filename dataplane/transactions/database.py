@@ -495,22 +495,22 @@ class Database:
 
     def snapshot_page(
         self, table: str, ts: int, after: bytes | None, limit: int
-    ) -> tuple[list[tuple[int, dict[str, Any]]], bytes | None]:
-        """One page of `table` at `ts` in id order: ([(version ts, document)], resume key).
+    ) -> tuple[list[tuple[bytes, int, dict[str, Any]]], bool]:
+        """Up to `limit` documents of `table` at `ts` in id order, after by_id key `after`.
 
-        `after` is the previous page's resume key (None: from the start); the returned key is
-        None once the table is exhausted. Raises HistoryCollected when `ts` is no longer
-        readable (checked after the read too, so a concurrent collection cannot tear a page).
+        Returns ([(by_id key, version ts, document)], whether the table is exhausted); resume
+        after the last key. Raises HistoryCollected when `ts` is no longer readable (checked
+        after the read too, so a concurrent collection cannot tear a page).
         """
         self._check_retained(ts, "snapshot")
         meta = self.catalog.by_name.get(table)
         if meta is None or BY_ID not in meta.indexes:
-            return [], None
+            return [], True
         lo = b"" if after is None else after + b"\x00"
         rows = self.persistence.scan_versions(meta.indexes[BY_ID].index_id, lo, ts, limit)
         self._check_retained(ts, "snapshot")
-        page = [(version_ts, decode_document(raw)) for _, version_ts, raw in rows]
-        return page, (rows[-1][0] if len(rows) == limit else None)
+        page = [(key, version_ts, decode_document(raw)) for key, version_ts, raw in rows]
+        return page, len(rows) < limit
 
     def document_changes(
         self, after_ts: int, table: str | None, limit: int

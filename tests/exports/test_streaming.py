@@ -183,3 +183,14 @@ def test_validator_schemas() -> None:
     assert validator_schema({"type": "array", "value": {"type": "bytes"}})["items"]["type"] == (
         "string"
     )
+
+
+def test_snapshot_pages_are_bounded_in_bytes(db: Database) -> None:
+    """Big documents end a page before the row limit (a page never holds the table)."""
+    big = "x" * (900 * 1024)
+    ids = [insert(db, "blobs", [{"s": big, "i": i}])[0] for i in range(12)]
+    stream = StreamingExport(db, lambda: None)  # 1000 rows per page, about 8 MiB
+    page = stream.list_snapshot(None, None, "blobs")
+    assert page.has_more and 0 < len(page.values) < 12
+    values, _, pages = walk_snapshot(stream, "blobs")
+    assert pages >= 2 and sorted(v["_id"] for v in values) == sorted(ids)
