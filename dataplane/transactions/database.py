@@ -21,6 +21,7 @@ import structlog
 
 from ..ids import encode_id
 from ..storage import (
+    DocumentVersion,
     IndexEntry,
     IndexRow,
     Persistence,
@@ -513,34 +514,57 @@ class Database:
         return page, len(rows) < limit
 
     def document_changes(
-        self, after_ts: int, table: str | None, limit: int
+        self, after_ts: int, table: str | None, limit: int, max_bytes: int = 8 << 20
     ) -> tuple[list[tuple[int, str, str, dict[str, Any] | None]], int, bool]:
         """Document writes committed after `after_ts`, in commit order, whole commits at a time.
 
         Returns ([(ts, table, id, new document or None for a delete)], cursor, has_more): the
-        cursor is the ts to pass next time. User tables only (or just `table`). Raises
-        HistoryCollected when changes after `after_ts` may have been garbage-collected.
+        cursor is the ts to pass next time. User tables only (or just `table`). A call stops
+        after about `limit` versions or `max_bytes` of documents, at a commit boundary (one
+        commit larger than that comes whole). Raises HistoryCollected when changes after
+        `after_ts` may have been garbage-collected.
         """
         until = self._last_ts
         self._check_retained(after_ts, "cursor")
-        by_number = self.catalog.by_number
         number: int | None = None
         if table is not None:
             meta = self.catalog.by_name.get(table)
             if meta is None:
                 return [], until, False
             number = meta.number
-        rows = self.persistence.document_versions(after_ts, until, number, limit)
-        has_more = len(rows) == limit
-        cursor = until
-        if has_more:
-            cursor = rows[-1][1]
-            if rows[0][1] == cursor:  # one commit bigger than a page: return all of it
-                rows = self.persistence.document_versions(cursor - 1, cursor, number, 1 << 62)
-            else:
-                rows = [r for r in rows if r[1] != cursor]
-                cursor = rows[-1][1]
+        rows: list[DocumentVersion] = []
+        size = 0
+        cursor = after_ts
+        chunk = min(limit, 16)
+        while True:
+            got = self.persistence.document_versions(cursor, until, number, chunk)
+            complete = len(got) < chunk  # everything up to `until`
+            if not complete:
+                last = got[-1][1]
+                if got[0][1] == last:  # one commit fills the chunk: take all of it
+                    got = self.persistence.document_versions(last - 1, last, number, 1 << 62)
+                else:
+                    got = [r for r in got if r[1] != last]
+            for i, row in enumerate(got):
+                size += len(row[3] or b"")
+                ends_commit = i + 1 == len(got) or got[i + 1][1] != row[1]
+                if ends_commit and (len(rows) + i + 1 >= limit or size >= max_bytes):
+                    rows += got[: i + 1]
+                    return self._changes(rows, after_ts), row[1], True
+            rows += got
+            if complete:
+                return self._changes(rows, after_ts), until, False
+            cursor = got[-1][1]
+            average = max(1, size // len(rows))
+            chunk = max(2, min(limit - len(rows) + 1, (max_bytes - size) // average))
+
+    def _changes(
+        self, rows: list[DocumentVersion], after_ts: int
+    ) -> list[tuple[int, str, str, dict[str, Any] | None]]:
+        """Decoded user-table changes of `rows`, if no history after `after_ts` was collected
+        while they were read."""
         self._check_retained(after_ts, "cursor")
+        by_number = self.catalog.by_number
         out: list[tuple[int, str, str, dict[str, Any] | None]] = []
         for internal, ts, table_number, raw in rows:
             meta = by_number.get(table_number)
@@ -548,7 +572,7 @@ class Database:
                 continue
             doc = None if raw is None else decode_document(raw)
             out.append((ts, meta.name, encode_id(table_number, internal), doc))
-        return out, cursor, has_more
+        return out
 
     def _check_retained(self, ts: int, what: str) -> None:
         if not 0 <= ts <= self._last_ts:

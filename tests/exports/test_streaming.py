@@ -194,3 +194,20 @@ def test_snapshot_pages_are_bounded_in_bytes(db: Database) -> None:
     assert page.has_more and 0 < len(page.values) < 12
     values, _, pages = walk_snapshot(stream, "blobs")
     assert pages >= 2 and sorted(v["_id"] for v in values) == sorted(ids)
+
+
+def test_delta_pages_are_bounded_in_bytes(db: Database) -> None:
+    insert(db, "blobs", [{"i": -1}])
+    cursor = db.latest_ts()
+    big = "x" * (900 * 1024)
+    ids = [insert(db, "blobs", [{"s": big, "i": i}])[0] for i in range(12)]
+    stream = StreamingExport(db, lambda: None)  # 1000 versions per page, about 8 MiB
+    seen: list[str] = []
+    pages = 0
+    has_more = True
+    while has_more:
+        page = stream.document_deltas(cursor, "blobs")
+        assert len(page.values) < 12
+        seen += [v["_id"] for v in page.values]
+        cursor, has_more, pages = page.cursor, page.has_more, pages + 1
+    assert seen == ids and pages >= 2
