@@ -103,6 +103,8 @@ class StreamingExport:
         tables = [table] if table is not None else self.user_tables()
         numbers = {name: self.db.catalog.by_name[name].number for name in tables}
         position, after = self._parse_cursor(cursor, tables, numbers)
+        if position >= len(tables):
+            self.db.snapshot_page("", ts, None, 1)  # still validates the snapshot ts
         values: list[dict[str, Any]] = []
         size = 0
         chunk = FIRST_CHUNK

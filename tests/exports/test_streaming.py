@@ -129,6 +129,8 @@ def test_collected_history_is_refused(db: Database) -> None:
         stream.document_deltas(old, "t")
     with pytest.raises(HistoryCollected):
         stream.list_snapshot(old, None, "t")
+    with pytest.raises(HistoryCollected):
+        stream.list_snapshot(old, "~", None)  # even past the last table
     # A fresh snapshot and the deltas after it still work.
     values, snapshot, _ = walk_snapshot(stream, "t")
     assert len(values) == 2
