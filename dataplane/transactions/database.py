@@ -683,7 +683,7 @@ def open_database(
     cache_bytes: int = DOCUMENT_CACHE_BYTES,
     role: str = "committer",
 ) -> Database:
-    """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL.
+    """Open (creating if needed) the database at a sqlite:///, postgresql:// or mysql:// URL.
 
     role "committer" takes the writer lock or fails; "auto" falls back to a read replica when
     another process holds it; "replica" never tries (Postgres only for both).
@@ -696,8 +696,9 @@ def open_database(
         else:
             if not url.startswith(("postgresql:", "postgres:")):
                 raise DatabaseError(
-                    f"Role {role!r} needs a postgresql:// database: a SQLite deployment is "
-                    "served by exactly one process"
+                    f"Role {role!r} needs a postgresql:// database: a SQLite or MySQL "
+                    "deployment is served by exactly one process (read replicas follow the "
+                    "Postgres log only)"
                 )
             from ..storage.postgres import PostgresPersistence
 

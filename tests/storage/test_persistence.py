@@ -28,6 +28,8 @@ def test_failed_write_is_atomic_and_backend_recovers(db_url: str) -> None:
 
 def test_bad_urls_are_rejected() -> None:
     with pytest.raises(ValueError, match="Unsupported database URL"):
-        open_persistence("mysql://x")
+        open_persistence("oracle://x")
+    with pytest.raises(ValueError, match="needs a database name"):
+        open_persistence("mysql://u:p@127.0.0.1:1/")
     with pytest.raises(ValueError, match="synchronous"):
         open_persistence("sqlite:////tmp/x.db?synchronous=sometimes")
