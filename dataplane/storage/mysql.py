@@ -11,8 +11,10 @@ differ in ways this backend touches, it uses the form both accept:
 - `CREATE INDEX IF NOT EXISTS` exists only in MariaDB: every index is declared inside
   `CREATE TABLE IF NOT EXISTS`.
 - Default collations differ (MySQL 8 utf8mb4_0900_ai_ci, MariaDB utf8mb4_general_ci), and both
-  are case-insensitive: every table defaults to utf8mb4_bin, and keys and ids are VARBINARY, so
-  comparisons are bytewise as on SQLite and Postgres.
+  are case-insensitive; even utf8mb4_bin ignores trailing spaces (PAD SPACE). Every table
+  defaults to utf8mb4_bin (names are validated identifiers), and index keys, document ids,
+  mutation request keys and commit tokens are VARBINARY, whose comparisons are bytewise with
+  every byte significant on both servers, as on SQLite and Postgres.
 - The isolation variable is `transaction_isolation` on MySQL 8 and `tx_isolation` on older
   MariaDB: the session sets `SET SESSION TRANSACTION ISOLATION LEVEL`, accepted by both.
 - MySQL 8 authenticates with caching_sha2_password by default: PyMySQL does the RSA exchange
@@ -67,9 +69,9 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS index_entries (index_id INTEGER NOT NULL, "
     "`key` VARBINARY(3000) NOT NULL, ts BIGINT NOT NULL, doc_id VARBINARY(255) NOT NULL, "
     f"deleted SMALLINT NOT NULL, PRIMARY KEY (index_id, `key`, ts)){_SUFFIX}",
-    "CREATE TABLE IF NOT EXISTS strata_mutation_requests (`key` VARCHAR(512) PRIMARY KEY, "
+    "CREATE TABLE IF NOT EXISTS strata_mutation_requests (`key` VARBINARY(1024) PRIMARY KEY, "
     f"ts BIGINT NOT NULL, result LONGTEXT NOT NULL){_SUFFIX}",
-    "CREATE TABLE IF NOT EXISTS strata_commit_tokens (token VARCHAR(255) PRIMARY KEY, "
+    "CREATE TABLE IF NOT EXISTS strata_commit_tokens (token VARBINARY(255) PRIMARY KEY, "
     f"ts BIGINT NOT NULL){_SUFFIX}",
 ]
 

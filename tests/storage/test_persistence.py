@@ -26,6 +26,29 @@ def test_failed_write_is_atomic_and_backend_recovers(db_url: str) -> None:
         store.close()
 
 
+def test_keys_compare_bytewise(db_url: str) -> None:
+    """Case, trailing spaces and NUL bytes are significant in keys, ids and request keys."""
+    store = open_persistence(db_url)
+    keys = [b"A", b"a", b"a\x00", b"a ", b"a\xff", b"\x00"]
+    try:
+        docs = [(bytes([i + 1]) * 16, 10, 10_001, b'{"i":%d}' % i) for i in range(len(keys))]
+        entries = [(1, k, 10, d[0], False) for k, d in zip(keys, docs, strict=True)]
+        requests = [(key, 10, f'"{key}"') for key in ("r", "R", "r ", "r\u00e9", "re\u0301")]
+        store.write_commit(docs, entries, requests=requests)
+        assert [k for k, _ in store.scan_index(1, b"", None, 20, False, 10)] == sorted(keys)
+        assert [k for k, _ in store.scan_index(1, b"a", b"a\xff", 20, True, 10)] == [
+            b"a ",
+            b"a\x00",
+            b"a",
+        ]
+        for key, _, result in requests:
+            assert store.mutation_request(key) == (10, result)
+        assert store.mutation_request("r  ") is None
+        assert store.count_live(1, 20) == len(keys)
+    finally:
+        store.close()
+
+
 def test_bad_urls_are_rejected() -> None:
     with pytest.raises(ValueError, match="Unsupported database URL"):
         open_persistence("oracle://x")
