@@ -8,6 +8,9 @@ STRATA_DP_HOST = env.str("STRATA_DP_HOST", default="127.0.0.1")
 STRATA_DP_PORT_RANGE = port_range("STRATA_DP_PORT_RANGE", (3300, 3999))
 # Admin URL of a Postgres server on which "postgres" deployments get their own database.
 STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
+# Admin URL (mysql://user:pass@host:port/db) of a MySQL server on which "mysql" deployments get
+# their own database; the user must be allowed to create and drop databases.
+STRATA_DP_MYSQL_URL = env.str("STRATA_DP_MYSQL_URL", default="")
 # Resident memory of a data plane and its children (the local supervisor restarts one over
 # it; Kubernetes gets it as the pod's memory request and limit); 0 = unlimited. The local
 # driver has a default; on Kubernetes every pod would reserve it, so there is none.

@@ -19,6 +19,7 @@ import orjson
 from contract.revocation import FILE_NAME as REVOCATION_FILE
 from contract.revocation import _signature
 from contract.spec import DeploymentSpec, DeploymentState, ResourceLimits
+from controlplane.provisioning import mysql as mysql_databases
 from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
@@ -105,7 +106,8 @@ def render_manifests(
 ) -> list[Manifest]:
     """Every object one deployment needs, in apply order.
 
-    SQLite deployments run one pod on their ReadWriteOnce volume (replaced, never doubled).
+    SQLite and MySQL deployments run one pod (replaced, never doubled: one committer) on a
+    ReadWriteOnce volume; a MySQL one keeps its documents in its own database on the server.
     Postgres deployments run `replicas` pods without a shared volume: each starts with
     STRATA_DP_ROLE=auto, one wins the committer election in Postgres and the others serve
     reads and forward writes to it (commits fan out through STRATA_DP_REDIS_URL, which the
@@ -294,6 +296,7 @@ class KubernetesDriver(ProvisioningDriver):
         image: str,
         base_domain: str,
         postgres_admin_url: str = "",
+        mysql_admin_url: str = "",
         env_secret: str = "",
         replicas: int = 1,
         network: NetworkLayout | None = None,
@@ -301,6 +304,7 @@ class KubernetesDriver(ProvisioningDriver):
     ) -> None:
         self.namespace, self.image, self.base_domain = namespace, image, base_domain
         self.postgres_admin_url = postgres_admin_url
+        self.mysql_admin_url = mysql_admin_url
         self.env_secret = env_secret
         self.replicas = replicas  # pods per Postgres deployment; SQLite ones always run one
         self.network = network or NetworkLayout()
@@ -331,6 +335,10 @@ class KubernetesDriver(ProvisioningDriver):
         )
 
     def _database_url(self, spec: DeploymentSpec) -> str:
+        if spec.storage == "mysql":
+            if not self.mysql_admin_url:
+                raise DriverError(f"{spec.name} wants MySQL storage but no server is configured")
+            return mysql_databases.database_url_for(self.mysql_admin_url, spec.name)
         if spec.storage != "postgres":
             return ""
         if not self.postgres_admin_url:
@@ -356,6 +364,8 @@ class KubernetesDriver(ProvisioningDriver):
     def provision(self, spec: DeploymentSpec) -> DeploymentState:
         if spec.storage == "postgres":
             create_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql":
+            mysql_databases.create_database(self.mysql_admin_url, spec.name)
         for manifest in self.manifests(spec):
             self._apply(manifest)
         return self.state(spec.name)
@@ -384,6 +394,8 @@ class KubernetesDriver(ProvisioningDriver):
             resource.delete(name=manifest["metadata"]["name"], namespace=self.namespace)
         if spec.storage == "postgres" and self.postgres_admin_url:
             drop_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql" and self.mysql_admin_url:
+            mysql_databases.drop_database(self.mysql_admin_url, spec.name)
 
     def state(self, name: str) -> DeploymentState:
         deployments = self._dynamic().resources.get(api_version="apps/v1", kind="Deployment")
