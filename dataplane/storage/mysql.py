@@ -26,8 +26,9 @@ differ in ways this backend touches, it uses the form both accept:
 - Index keys are VARBINARY(3000) in a primary key (InnoDB's 3072-byte key limit with the
   DYNAMIC row format, the default on both), comparable to Postgres' btree entry limit.
 
-One committer per database holds GET_LOCK on its writer session. Read replicas are Postgres
-only: `open_database` refuses role replica/auto for mysql:// URLs.
+One committer per database holds GET_LOCK on its writer session; read replicas (role auto or
+replica) follow the log from a consistent snapshot (`START TRANSACTION WITH CONSISTENT SNAPSHOT`,
+REPEATABLE READ on both servers), as on Postgres, and take the lock over when its session ends.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from .base import (
     ScanRow,
     TableRow,
 )
+from .replication import LogSlice
 
 _SUFFIX = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 _SCHEMA = [
@@ -68,11 +70,14 @@ _SCHEMA = [
     f"KEY documents_ts (ts)){_SUFFIX}",
     "CREATE TABLE IF NOT EXISTS index_entries (index_id INTEGER NOT NULL, "
     "`key` VARBINARY(3000) NOT NULL, ts BIGINT NOT NULL, doc_id VARBINARY(255) NOT NULL, "
-    f"deleted SMALLINT NOT NULL, PRIMARY KEY (index_id, `key`, ts)){_SUFFIX}",
+    "deleted SMALLINT NOT NULL, PRIMARY KEY (index_id, `key`, ts), "
+    f"KEY index_entries_ts (ts)){_SUFFIX}",
     "CREATE TABLE IF NOT EXISTS strata_mutation_requests (`key` VARBINARY(1024) PRIMARY KEY, "
     f"ts BIGINT NOT NULL, result LONGTEXT NOT NULL){_SUFFIX}",
     "CREATE TABLE IF NOT EXISTS strata_commit_tokens (token VARBINARY(255) PRIMARY KEY, "
     f"ts BIGINT NOT NULL){_SUFFIX}",
+    "CREATE TABLE IF NOT EXISTS strata_committer (id INTEGER PRIMARY KEY, "
+    f"url TEXT NOT NULL){_SUFFIX}",
 ]
 
 _LIVE = (
@@ -223,7 +228,7 @@ class _Pool:
 class MySQLPersistence(Persistence):
     """Readers take a pooled connection per statement; one writer session holds GET_LOCK."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, writer: bool = True) -> None:
         self._kwargs = connect_kwargs(url)
         database = self._kwargs["database"]
         self._committer_lock = _lock_name("committer", database)
@@ -240,17 +245,44 @@ class MySQLPersistence(Persistence):
         finally:
             conn.close()
         self._writer_lock = threading.Lock()
-        self._writer: pymysql.connections.Connection[Any] | None = self._connect_writer()
+        self._writer: pymysql.connections.Connection[Any] | None = None
+        if writer:
+            self._writer = self._connect_writer()
         self._pool = _Pool(self._kwargs, pool_size)
 
     @property
     def is_writer(self) -> bool:
         return self._writer is not None
 
-    def _connect_writer(self) -> pymysql.connections.Connection[Any]:
+    def try_become_writer(self) -> bool:
+        """Take the committer lock if it is free right now (a replica's takeover attempt)."""
+        with self._writer_lock:
+            if self._writer is None:
+                try:
+                    self._writer = self._connect_writer(wait_s=0.0)
+                except PersistenceLocked:
+                    return False
+        return True
+
+    def writer_alive(self) -> bool:
+        """Whether this process still holds the committer lock (its session still works)."""
+        with self._writer_lock:
+            conn = self._writer
+            if conn is None:
+                return False
+            try:
+                conn.ping(reconnect=False)
+                return True
+            except pymysql.Error:
+                self._writer = None  # the server ended the session, and with it the lock
+                with contextlib.suppress(pymysql.Error):
+                    conn.close()
+                return False
+
+    def _connect_writer(self, wait_s: float = _LOCK_WAIT_S) -> pymysql.connections.Connection[Any]:
         """Connect and take the committer lock, waiting briefly for a dead holder to go away."""
         conn = pymysql.connect(**self._kwargs)
-        deadline = time.monotonic() + _LOCK_WAIT_S
+        deadline = time.monotonic() + wait_s
         got = False
         with conn.cursor() as cur:
             while True:
@@ -279,8 +311,7 @@ class MySQLPersistence(Persistence):
         with self._writer_lock:
             conn = self._writer
             if conn is None:
-                # The session holding the lock died: the failed commit was reported; retake it.
-                conn = self._writer = self._connect_writer()
+                raise PersistenceLocked("This process is a read replica; the committer writes")
             try:
                 conn.begin()
                 with conn.cursor() as cur:
@@ -290,10 +321,13 @@ class MySQLPersistence(Persistence):
                 try:
                     conn.rollback()
                 except pymysql.Error:
-                    # The session (and with it the committer lock) is gone.
+                    # The session, and with it the committer lock, is gone: the failed commit
+                    # is reported and the lock retaken, unless another process took it meanwhile
+                    # (then this one no longer writes).
                     self._writer = None
                     with contextlib.suppress(pymysql.Error):
                         conn.close()
+                    self._writer = self._connect_writer()
                 raise
 
     @staticmethod
@@ -389,6 +423,64 @@ class MySQLPersistence(Persistence):
     def prune_commit_tokens(self, before_ts: int) -> int:
         with self._pool.connection() as conn, conn.cursor() as cur:
             return int(cur.execute("DELETE FROM strata_commit_tokens WHERE ts < %s", (before_ts,)))
+
+    def token_ts(self, token: str) -> int | None:
+        """Commit ts of a forwarded commit already applied under this token, if any."""
+        rows = self._query("SELECT ts FROM strata_commit_tokens WHERE token = %s", (token,))
+        return int(rows[0][0]) if rows else None
+
+    def set_committer_url(self, url: str) -> None:
+        with self._writer_cursor() as cur:
+            cur.execute(
+                "INSERT INTO strata_committer (id, url) VALUES (1, %s) "
+                "ON DUPLICATE KEY UPDATE url = VALUES(url)",
+                (url,),
+            )
+
+    def committer_url(self) -> str | None:
+        rows = self._query("SELECT url FROM strata_committer WHERE id = 1", ())
+        return str(rows[0][0]) if rows else None
+
+    def read_log(self, after: int) -> LogSlice:
+        """Every commit after `after` from one consistent snapshot (commits land in ts order)."""
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            try:
+                return self._read_log(cur, after)
+            finally:
+                conn.commit()
+
+    @staticmethod
+    def _read_log(cur: pymysql.cursors.Cursor, after: int) -> LogSlice:
+        cur.execute(
+            "SELECT id, ts, table_num, value FROM documents WHERE ts > %s ORDER BY ts", (after,)
+        )
+        docs = cur.fetchall()
+        cur.execute("SELECT index_id, `key`, ts FROM index_entries WHERE ts > %s", (after,))
+        entries = cur.fetchall()
+        cur.execute("SELECT `key`, value FROM strata_meta")
+        meta = {str(k): int(v) for k, v in cur.fetchall()}
+        meta_ts = meta.get("meta_ts", 0)
+        catalog = None
+        if meta_ts > after:
+            cur.execute("SELECT number, name FROM `tables`")
+            tables = cur.fetchall()
+            cur.execute("SELECT index_id, table_num, name, fields FROM `indexes`")
+            indexes = cur.fetchall()
+            catalog = (
+                [TableRow(int(n), str(name)) for n, name in tables],
+                [
+                    IndexRow(int(i), int(t), str(name), tuple(str(f).split(",")))
+                    for i, t, name, f in indexes
+                ],
+            )
+        return LogSlice(
+            [(bytes(i), int(t), int(n), None if v is None else bytes(v)) for i, t, n, v in docs],
+            [(int(x), bytes(k), int(t)) for x, k, t in entries],
+            meta_ts,
+            catalog,
+            meta.get("retention_ts", 0),
+        )
 
     def get_document(self, internal_id: bytes, ts: int) -> tuple[int, int, bytes | None] | None:
         rows = self._query(_GET, (internal_id, ts))
