@@ -32,8 +32,8 @@ STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
 # A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.
 STRATA_K8S_DATAPLANE_ENV_SECRET = env.str("STRATA_K8S_DATAPLANE_ENV_SECRET", default="")
-# Pods per Postgres deployment on Kubernetes (one committer, the rest read replicas that take
-# over); SQLite deployments always run one pod.
+# Pods per Postgres or MySQL deployment on Kubernetes (one committer, the rest read replicas
+# that take over); SQLite deployments always run one pod.
 STRATA_K8S_REPLICAS = integer("STRATA_K8S_REPLICAS", 2, minimum=1)
 # Each deployment's NetworkPolicy admits its ingress controller's namespace and the control
 # plane's gateway, and lets pods reach DNS, the listed in-cluster services

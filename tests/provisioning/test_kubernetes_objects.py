@@ -182,13 +182,14 @@ def test_postgres_replicas_elect_a_committer_and_roll_one_at_a_time() -> None:
     assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
 
 
-def test_mysql_runs_one_committer_pod_replaced_never_doubled() -> None:
+def test_mysql_replicas_elect_a_committer_like_postgres_ones() -> None:
     objects = CASES["mysql-replicas3"]
     deployment = one(objects, "Deployment")
-    assert deployment["spec"]["replicas"] == 1  # MySQL has no read replicas
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    env = {e["name"] for e in _container(deployment)["env"]}
-    assert "STRATA_DP_ROLE" not in env
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert not of_kind(objects, "PersistentVolumeClaim")
+    env = {e["name"]: e for e in _container(deployment)["env"]}
+    assert env["STRATA_DP_ROLE"]["value"] == "auto"
     secret = one(objects, "Secret")
     assert "STRATA_DP_DATABASE_URL" in secret["data"]
 

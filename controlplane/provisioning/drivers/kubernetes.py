@@ -41,6 +41,8 @@ INGRESS_ANNOTATIONS = {
 DATA_DIR = "/data"
 REVOCATION_DIR = "/var/run/strata"
 FIELD_MANAGER = "strata-controlplane"
+# Storage kinds whose database several processes share (one committer, read replicas).
+SHARED_DATABASES = ("postgres", "mysql")
 
 Manifest = dict[str, Any]
 # A Secret's name is a DNS-1123 subdomain.
@@ -106,10 +108,9 @@ def render_manifests(
 ) -> list[Manifest]:
     """Every object one deployment needs, in apply order.
 
-    SQLite and MySQL deployments run one pod (replaced, never doubled: one committer) on a
-    ReadWriteOnce volume; a MySQL one keeps its documents in its own database on the server.
-    Postgres deployments run `replicas` pods without a shared volume: each starts with
-    STRATA_DP_ROLE=auto, one wins the committer election in Postgres and the others serve
+    SQLite deployments run one pod on their ReadWriteOnce volume (replaced, never doubled).
+    Postgres and MySQL deployments run `replicas` pods without a shared volume: each starts with
+    STRATA_DP_ROLE=auto, one wins the committer election in the database and the others serve
     reads and forward writes to it (commits fan out through STRATA_DP_REDIS_URL, which the
     operator puts in `env_secret`); updates roll one pod at a time so one keeps serving.
     `env_secret` names an operator-managed Secret (e.g. S3 credentials, STRATA_DP_* knobs)
@@ -117,10 +118,10 @@ def render_manifests(
     """
     name, labels = spec.name, _labels(spec.name)
     meta = {"name": name, "namespace": namespace, "labels": labels}
-    postgres = spec.storage == "postgres"
+    shared_db = spec.storage in SHARED_DATABASES  # served by several processes
     if replicas < 1:
         raise DriverError(f"{name}: replicas must be at least 1, got {replicas}")
-    replicas = replicas if postgres else 1
+    replicas = replicas if shared_db else 1
     secret_data = {"STRATA_DP_INSTANCE_SECRET": _b64(spec.instance_secret)}
     if database_url:
         secret_data["STRATA_DP_DATABASE_URL"] = _b64(database_url)
@@ -132,7 +133,7 @@ def render_manifests(
         {"name": "STRATA_DP_REVOCATION_DIR", "value": REVOCATION_DIR},
         {"name": "HOME", "value": "/tmp"},
     ]
-    if postgres:
+    if shared_db:
         env += [
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
             {"name": "STRATA_DP_ROLE", "value": "auto"},
@@ -175,7 +176,7 @@ def render_manifests(
     data_volume: dict[str, Any] = (
         # Vector indexes, exports and uploads in flight: per pod (files belong in S3).
         {"name": "data", "emptyDir": {"sizeLimit": storage_size}}
-        if postgres
+        if shared_db
         else {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
     )
     pod: dict[str, Any] = {
@@ -190,7 +191,7 @@ def render_manifests(
             *scratch_volumes,
         ],
     }
-    if postgres:
+    if shared_db:
         pod["topologySpreadConstraints"] = [
             {
                 "maxSkew": 1,
@@ -201,7 +202,7 @@ def render_manifests(
         ]
     strategy: dict[str, Any] = (
         {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
-        if postgres
+        if shared_db
         else {"type": "Recreate"}  # one writer per SQLite file
     )
     manifests: list[Manifest] = [
@@ -214,7 +215,7 @@ def render_manifests(
         },
         revocation_configmap(spec, namespace, []),
     ]
-    if not postgres:
+    if not shared_db:
         manifests.append(
             {
                 "apiVersion": "v1",
@@ -306,7 +307,7 @@ class KubernetesDriver(ProvisioningDriver):
         self.postgres_admin_url = postgres_admin_url
         self.mysql_admin_url = mysql_admin_url
         self.env_secret = env_secret
-        self.replicas = replicas  # pods per Postgres deployment; SQLite ones always run one
+        self.replicas = replicas  # pods per Postgres/MySQL deployment; SQLite ones run one
         self.network = network or NetworkLayout()
         self.ingress_class = ingress_class
         self._client: Any = None
@@ -346,7 +347,7 @@ class KubernetesDriver(ProvisioningDriver):
         return database_url_for(self.postgres_admin_url, spec.name)
 
     def replicas_for(self, spec: DeploymentSpec) -> int:
-        return self.replicas if spec.storage == "postgres" else 1
+        return self.replicas if spec.storage in SHARED_DATABASES else 1
 
     def manifests(self, spec: DeploymentSpec, replicas: int | None = None) -> list[Manifest]:
         return render_manifests(
