@@ -87,7 +87,7 @@ class DeploymentConfig:
     redis_url: str = ""
     # committer (default: own the store or fail), auto (committer, else a read replica that
     # takes over when the committer dies) or replica (start as one); the latter need Postgres
-    # (a SQLite or MySQL store has exactly one serving process).
+    # or MySQL (a SQLite store has exactly one serving process).
     role: str = "committer"
     internal_url: str = ""  # where replicas reach this process when it is the committer
     host: str = "127.0.0.1"

@@ -78,7 +78,7 @@ class Persistence(ABC):
     ) -> None:
         """Durably write one or more commits' rows (each carries its ts), atomically.
 
-        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres only);
+        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres, MySQL);
         `requests` (key, ts, result JSON) are the de-duplication records of sync mutations.
         """
 
@@ -113,7 +113,7 @@ class Persistence(ABC):
         """Oldest ts snapshots may still read at (history before it was collected)."""
 
     def prune_commit_tokens(self, before_ts: int) -> int:
-        """Forget forwarded-commit tokens older than `before_ts` (only Postgres keeps them)."""
+        """Forget forwarded-commit tokens older than `before_ts` (SQLite keeps none)."""
         return 0
 
     @abstractmethod
