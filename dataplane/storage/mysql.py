@@ -173,6 +173,9 @@ def _lock_name(kind: str, database: str) -> str:
     return name
 
 
+_CONNECTION_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError)
+
+
 def _value_sql(width: int) -> str:
     return "(" + ", ".join(["%s"] * width) + ")"
 
@@ -197,8 +200,14 @@ class _Pool:
                 conn = pymysql.connect(**self._kwargs)
             try:
                 yield conn
-            except pymysql.err.OperationalError:
-                conn.close()  # a dropped or broken session is not reused
+            except _CONNECTION_ERRORS:
+                # A dropped session is not reused, nor are the idle ones (a server restart
+                # ended them all).
+                with self._lock:
+                    stale, self._idle = [conn, *self._idle], []
+                for old in stale:
+                    with contextlib.suppress(pymysql.Error):
+                        old.close()
                 raise
             except BaseException:
                 with contextlib.suppress(pymysql.Error):
@@ -285,6 +294,9 @@ class MySQLPersistence(Persistence):
         deadline = time.monotonic() + wait_s
         got = False
         with conn.cursor() as cur:
+            # The lock lives as long as this session: the server must not end it for idling
+            # (wait_timeout defaults to 8 hours on both servers; this is their maximum).
+            cur.execute("SET SESSION wait_timeout = 31536000")
             while True:
                 cur.execute("SELECT GET_LOCK(%s, 0)", (self._committer_lock,))
                 row = cur.fetchone()
@@ -301,9 +313,17 @@ class MySQLPersistence(Persistence):
         return conn
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
-        with self._pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return tuple(cur.fetchall())
+        """One read on a pooled session; retried once on a fresh session if the pooled one was
+        closed meanwhile (server restart, wait_timeout)."""
+        for attempt in (1, 2):
+            try:
+                with self._pool.connection() as conn, conn.cursor() as cur:
+                    cur.execute(sql, params)
+                    return tuple(cur.fetchall())
+            except _CONNECTION_ERRORS:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def _writer_cursor(self) -> Iterator[pymysql.cursors.Cursor]:

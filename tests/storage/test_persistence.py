@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pymysql
 import pytest
 
 from dataplane.storage import open_persistence
+from dataplane.storage.mysql import MySQLPersistence, connect_kwargs
 
 
 def test_failed_write_is_atomic_and_backend_recovers(db_url: str) -> None:
@@ -56,3 +58,32 @@ def test_bad_urls_are_rejected() -> None:
         open_persistence("mysql://u:p@127.0.0.1:1/")
     with pytest.raises(ValueError, match="synchronous"):
         open_persistence("sqlite:////tmp/x.db?synchronous=sometimes")
+
+
+@pytest.mark.mysql
+def test_mysql_sessions_ended_by_the_server_are_replaced(mysql_url: str) -> None:
+    store = open_persistence(mysql_url)
+    assert isinstance(store, MySQLPersistence)
+    try:
+        doc = (b"\x01" * 16, 10, 10_001, b'{"a":1.0}')
+        store.write_commit([doc], [(1, b"k1", 10, b"\x01" * 16, False)])
+        assert store.get_document(b"\x01" * 16, 20) == (10_001, 10, b'{"a":1.0}')
+        readers = [conn.thread_id() for conn in store._pool._idle]
+        assert readers
+        admin = pymysql.connect(**connect_kwargs(mysql_url))
+        try:
+            with admin.cursor() as cur:
+                for thread in readers:
+                    cur.execute(f"KILL {int(thread)}")
+        finally:
+            admin.close()
+        assert store.get_document(b"\x01" * 16, 20) == (10_001, 10, b'{"a":1.0}')
+        assert store.scan_index(1, b"", None, 20, False, 10) == [(b"k1", b'{"a":1.0}')]
+        assert store._writer is not None
+        with store._writer.cursor() as cur:
+            cur.execute("SELECT @@session.wait_timeout")
+            assert int(cur.fetchone()[0]) == 31536000
+        store.write_commit([(b"\x02" * 16, 11, 10_001, None)], [])
+        assert store.max_ts() == 11
+    finally:
+        store.close()
