@@ -43,6 +43,7 @@ def test_provision_runs_an_isolated_process(
     driver: LocalDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STRATA_DP_POSTGRES_URL", "postgresql://admin@db/postgres")
+    monkeypatch.setenv("STRATA_DP_MYSQL_URL", "mysql://admin:pw@db/mysql")
     monkeypatch.setenv("STRATA_DP_ISOLATE_POOL", "3")
     spec = make_spec(driver, limits=ResourceLimits(max_open_files=512))
     state = driver.provision(spec)
@@ -58,6 +59,7 @@ def test_provision_runs_an_isolated_process(
     assert b"DATABASE_URL" not in env  # the control plane's own settings do not leak
     assert b"STRATA_SECRET_KEY" not in env
     assert b"STRATA_DP_POSTGRES_URL" not in env  # the admin URL stays in the control plane
+    assert b"STRATA_DP_MYSQL_URL" not in env
     assert env[b"STRATA_DP_ISOLATE_POOL"] == b"3"  # operator knobs pass through
     # Tenant code may not reach the host's loopback services (Postgres, Redis) by default.
     assert env[b"STRATA_DP_FETCH_ALLOW_PRIVATE"] == b"0"
