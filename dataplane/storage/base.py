@@ -1,4 +1,4 @@
-"""The persistence interface both backends implement: a document log plus index entries.
+"""The persistence interface every backend implements: a document log plus index entries.
 
 Every document version is a row (internal id, ts, table, value JSON or NULL for a tombstone).
 Every index entry version is a row (index id, key bytes, ts, doc id, deleted). A snapshot read
