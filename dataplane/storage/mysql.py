@@ -24,7 +24,11 @@ differ in ways this backend touches, it uses the form both accept:
 - GET_LOCK is server-wide on both (not per database), with 64-character names: the lock names
   carry the database name (hashed when long).
 - Index keys are VARBINARY(3000) in a primary key (InnoDB's 3072-byte key limit with the
-  DYNAMIC row format, the default on both), comparable to Postgres' btree entry limit.
+  DYNAMIC row format, the default on both), comparable to Postgres' btree entry limit: a longer
+  key fails its commit.
+- Default sql_mode differs (MySQL 8 adds ONLY_FULL_GROUP_BY and more; operators change it): each
+  session sets its own (strict, so nothing is silently truncated, and without
+  NO_BACKSLASH_ESCAPES, which would break PyMySQL's quoting).
 
 One committer per database holds GET_LOCK on its writer session; read replicas (role auto or
 replica) follow the log from a consistent snapshot (`START TRANSACTION WITH CONSISTENT SNAPSHOT`,
@@ -158,6 +162,9 @@ def connect_kwargs(url: str) -> dict[str, Any]:
         "charset": "utf8mb4",
         "autocommit": True,
         "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        # Whatever the server's default: an over-long value is an error, never truncated, and
+        # backslash escapes (how PyMySQL quotes values) keep their meaning.
+        "sql_mode": "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION",
     }
     query = parse_qs(parts.query)
     if "unix_socket" in query:

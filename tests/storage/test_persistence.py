@@ -87,3 +87,28 @@ def test_mysql_sessions_ended_by_the_server_are_replaced(mysql_url: str) -> None
         assert store.max_ts() == 11
     finally:
         store.close()
+
+
+@pytest.mark.mysql
+def test_mysql_refuses_rather_than_truncates_an_oversized_key(mysql_url: str) -> None:
+    admin = pymysql.connect(**connect_kwargs(mysql_url))
+    try:
+        with admin.cursor() as cur:  # a lax server default must not matter
+            cur.execute("SELECT @@GLOBAL.sql_mode")
+            (previous,) = cur.fetchone()
+            cur.execute("SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        try:
+            store = open_persistence(mysql_url)
+        finally:
+            with admin.cursor() as cur:
+                cur.execute("SET GLOBAL sql_mode = %s", (previous,))
+    finally:
+        admin.close()
+    try:
+        doc = (b"\x01" * 16, 10, 10_001, b'{"a":"\\\\ \'"}')
+        with pytest.raises(pymysql.err.DataError, match="too long"):
+            store.write_commit([doc], [(1, b"k" * 3001, 10, b"\x01" * 16, False)])
+        store.write_commit([doc], [(1, b"k\\'" * 100, 10, b"\x01" * 16, False)])
+        assert store.scan_index(1, b"", None, 20, False, 10) == [(b"k\\'" * 100, doc[3])]
+    finally:
+        store.close()
