@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pymysql
 import pytest
 
+from dataplane.config import ConfigError, DeploymentConfig
 from dataplane.storage import open_persistence
 from dataplane.storage.mysql import MySQLPersistence, connect_kwargs
 
@@ -112,3 +115,12 @@ def test_mysql_refuses_rather_than_truncates_an_oversized_key(mysql_url: str) ->
         assert store.scan_index(1, b"", None, 20, False, 10) == [(b"k\\'" * 100, doc[3])]
     finally:
         store.close()
+
+
+def test_deployment_config_accepts_the_three_database_urls(tmp_path: Path) -> None:
+    base = {"STRATA_DP_DATA_DIR": str(tmp_path), "STRATA_DP_INSTANCE_SECRET": "s" * 43}
+    for url in ("sqlite:////tmp/x.db", "postgresql://u@h/db", "mysql://u:p@h:3306/db"):
+        config = DeploymentConfig.from_env({**base, "STRATA_DP_DATABASE_URL": url})
+        assert config.database_url == url
+    with pytest.raises(ConfigError, match="mysql://"):
+        DeploymentConfig.from_env({**base, "STRATA_DP_DATABASE_URL": "oracle://u@h/db"})
