@@ -296,8 +296,12 @@ class MySQLPersistence(Persistence):
                 return False
 
     def _connect_writer(self, wait_s: float = _LOCK_WAIT_S) -> pymysql.connections.Connection[Any]:
-        """Connect and take the committer lock, waiting briefly for a dead holder to go away."""
-        conn = pymysql.connect(**self._kwargs)
+        """Connect and take the committer lock, waiting briefly for a dead holder to go away.
+
+        The session does not autocommit: a write's transaction starts with its first statement
+        (no BEGIN round trip) and every use ends in COMMIT or ROLLBACK.
+        """
+        conn = pymysql.connect(**{**self._kwargs, "autocommit": False})
         deadline = time.monotonic() + wait_s
         got = False
         with conn.cursor() as cur:
@@ -317,6 +321,7 @@ class MySQLPersistence(Persistence):
                 "This MySQL database is already open for writing by another Database "
                 "(one committer per deployment)"
             )
+        conn.commit()  # end the lock queries' transaction
         return conn
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
@@ -340,7 +345,6 @@ class MySQLPersistence(Persistence):
             if conn is None:
                 raise PersistenceLocked("This process is a read replica; the committer writes")
             try:
-                conn.begin()
                 with conn.cursor() as cur:
                     yield cur
                 conn.commit()

@@ -88,6 +88,20 @@ def test_mysql_sessions_ended_by_the_server_are_replaced(mysql_url: str) -> None
             assert int(cur.fetchone()[0]) == 31536000
         store.write_commit([(b"\x02" * 16, 11, 10_001, None)], [])
         assert store.max_ts() == 11
+        store.collect_garbage_chunk("documents", (), 12, b"", 100)
+        # Between writes the committer's session holds no transaction (no read view that
+        # would hold back InnoDB's purge of old row versions).
+        admin = pymysql.connect(**connect_kwargs(mysql_url))
+        try:
+            with admin.cursor() as cur:
+                cur.execute(
+                    "SELECT COUNT(*) FROM information_schema.innodb_trx "
+                    "WHERE trx_mysql_thread_id = %s",
+                    (store._writer.thread_id(),),
+                )
+                assert cur.fetchone()[0] == 0
+        finally:
+            admin.close()
     finally:
         store.close()
 
