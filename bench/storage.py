@@ -1,8 +1,10 @@
-"""Storage engine throughput vs raw sqlite3/psycopg in the same run: `python -m bench.storage`.
+"""Storage engine throughput vs raw sqlite3/psycopg/PyMySQL in one run: `python -m bench.storage`.
 
 Each backend is measured with the same durability settings as the engine uses (SQLite WAL with
-synchronous=FULL; Postgres defaults). Engine and raw phases alternate and the best round counts,
-because the machine is shared. The raw reads are the same figure in both read rows.
+synchronous=FULL; Postgres and MySQL/MariaDB server defaults, InnoDB flushing its log at every
+commit; `--backend mysql` or `all` needs the server of STRATA_TEST_MYSQL_URL). Engine and raw
+phases alternate and the best round counts, because the machine is shared. The raw reads are the
+same figure in both read rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 
 import orjson
 import psycopg
+import pymysql
 
+from dataplane.storage.mysql import connect_kwargs
 from dataplane.transactions import Database, open_database
 
 from .common import Result, print_table, rate, rate_threads
@@ -28,6 +32,7 @@ from .common import Result, print_table, rate, rate_threads
 PG_ADMIN = os.environ.get(
     "STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+MYSQL_ADMIN = os.environ.get("STRATA_TEST_MYSQL_URL", "mysql://strata:strata@127.0.0.1:3306/mysql")
 BODY = {"author": "bench", "body": "hello world " * 8, "n": 0.0}
 PRELOAD = 5_000
 
@@ -42,6 +47,20 @@ def _pg_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _mysql_database() -> Iterator[str]:
+    name = f"strata_bench_{uuid.uuid4().hex[:10]}"
+    admin = pymysql.connect(**connect_kwargs(MYSQL_ADMIN))
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}`")
+        yield f"{MYSQL_ADMIN.rpartition('/')[0]}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
 
 
 THREADS = 8
@@ -146,6 +165,54 @@ def _raw_postgres(url: str, seconds: float) -> Rates:
     return commits, commits_n, reads, reads
 
 
+def _raw_mysql(url: str, seconds: float) -> Rates:
+    kwargs = {**connect_kwargs(url), "autocommit": False}
+
+    def committer(c: Any) -> Callable[[int], None]:
+        def commit(i: int) -> None:
+            with c.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO docs (body) VALUES (%s)", (orjson.dumps({**BODY, "n": i}),)
+                )
+            c.commit()
+
+        return commit
+
+    conn = pymysql.connect(**kwargs)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE docs (id BIGINT AUTO_INCREMENT PRIMARY KEY, body LONGBLOB) "
+                "ENGINE=InnoDB"
+            )
+        commits = rate(committer(conn), seconds)
+        conns = [pymysql.connect(**kwargs) for _ in range(THREADS)]
+        commits_n = rate_threads(lambda t: committer(conns[t]), THREADS, seconds)
+        for c in conns:
+            c.close()
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO docs (body) VALUES (%s)", [(orjson.dumps(BODY),)] * PRELOAD
+            )
+            conn.commit()
+            cur.execute("SELECT MAX(id) FROM docs")
+            top = cur.fetchone()[0]
+        conn.autocommit(True)
+        rng = random.Random(1)
+
+        def read(_: int) -> None:
+            with conn.cursor() as cur:
+                cur.execute("SELECT body FROM docs WHERE id = %s", (rng.randint(1, top),))
+                row = cur.fetchone()
+            assert row is not None
+            orjson.loads(row[0])
+
+        reads = rate(read, seconds)
+    finally:
+        conn.close()
+    return commits, commits_n, reads, reads
+
+
 def _best(runs: list[Rates]) -> Rates:
     return (
         max(r[0] for r in runs),
@@ -172,7 +239,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.5, help="duration of each phase")
     parser.add_argument("--rounds", type=int, default=2, help="alternating engine/raw rounds")
-    parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "mysql", "all"], default="all")
     args = parser.parse_args()
     if args.backend in ("sqlite", "all"):
         engine: list[Rates] = []
@@ -189,6 +256,13 @@ def main() -> None:
                 raw.append(_raw_postgres(raw_url, args.seconds))
                 engine.append(_engine(eng_url, args.seconds))
         _report("PostgreSQL (default durability)", engine, raw)
+    if args.backend in ("mysql", "all"):
+        engine, raw = [], []
+        for _ in range(args.rounds):
+            with _mysql_database() as raw_url, _mysql_database() as eng_url:
+                raw.append(_raw_mysql(raw_url, args.seconds))
+                engine.append(_engine(eng_url, args.seconds))
+        _report("MySQL (MariaDB server, default durability)", engine, raw)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-StorageKind = Literal["sqlite", "postgres"]
+StorageKind = Literal["sqlite", "postgres", "mysql"]
 
 
 @dataclass(frozen=True)

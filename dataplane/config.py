@@ -87,7 +87,8 @@ class DeploymentConfig:
     public_url: str
     redis_url: str = ""
     # committer (default: own the store or fail), auto (committer, else a read replica that
-    # takes over when the committer dies) or replica (start as one); the latter need Postgres.
+    # takes over when the committer dies) or replica (start as one); the latter need Postgres
+    # or MySQL (a SQLite store has exactly one serving process).
     role: str = "committer"
     internal_url: str = ""  # where replicas reach this process when it is the committer
     host: str = "127.0.0.1"
@@ -130,9 +131,10 @@ class DeploymentConfig:
         if role not in ROLES:
             raise ConfigError(f"STRATA_DP_ROLE must be one of {', '.join(ROLES)}, got {role!r}")
         database_url = env.text("STRATA_DP_DATABASE_URL") or f"sqlite:///{data_dir / 'db.sqlite3'}"
-        if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        if not database_url.startswith(("sqlite://", "postgres://", "postgresql://", "mysql://")):
             raise ConfigError(
-                "STRATA_DP_DATABASE_URL must be sqlite:///path or postgresql://..., got "
+                "STRATA_DP_DATABASE_URL must be sqlite:///path, postgresql://... or "
+                "mysql://..., got "
                 f"{database_url.split('@')[-1]!r}"
             )
         blob_store = env.text("STRATA_DP_BLOB_STORE")

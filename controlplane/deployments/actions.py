@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contract.keys import new_instance_secret
-from contract.spec import DeploymentSpec, ResourceLimits
+from contract.spec import DeploymentSpec, ResourceLimits, StorageKind
 from controlplane.audit.actions import SYSTEM, Actor, record
 from controlplane.errors import ActionError, Conflict
 from controlplane.projects.models import Project
@@ -29,13 +29,16 @@ MAX_ENV_VALUE = 8 * 1024
 CONTAINER_PORT = 3210
 
 
+_STORAGE_KINDS: dict[str, StorageKind] = {"postgres": "postgres", "mysql": "mysql"}
+
+
 def spec_for(deployment: Deployment) -> DeploymentSpec:
     """What the driver needs; free of control-plane models."""
     return DeploymentSpec(
         name=deployment.name,
         instance_secret=deployment.instance_secret,
         port=deployment.port or CONTAINER_PORT,
-        storage="postgres" if deployment.storage == Storage.POSTGRES else "sqlite",
+        storage=_STORAGE_KINDS.get(deployment.storage, "sqlite"),
         limits=ResourceLimits(
             memory_mb=settings.STRATA_DP_MEMORY_LIMIT_MB,
             max_open_files=settings.STRATA_DP_MAX_OPEN_FILES,
@@ -102,6 +105,10 @@ def create_deployment(
     if storage == Storage.POSTGRES and not settings.STRATA_DP_POSTGRES_URL:
         raise ActionError(
             "Postgres storage is not available: the operator has not set STRATA_DP_POSTGRES_URL"
+        )
+    if storage == Storage.MYSQL and not settings.STRATA_DP_MYSQL_URL:
+        raise ActionError(
+            "MySQL storage is not available: the operator has not set STRATA_DP_MYSQL_URL"
         )
     driver = get_driver()
     used = set(Deployment.objects.exclude(port=None).values_list("port", flat=True))

@@ -25,6 +25,7 @@ class Status(models.TextChoices):
 class Storage(models.TextChoices):
     SQLITE = "sqlite"
     POSTGRES = "postgres"
+    MYSQL = "mysql", "MySQL"
 
 
 class Deployment(models.Model):

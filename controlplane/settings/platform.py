@@ -8,6 +8,9 @@ STRATA_DP_HOST = env.str("STRATA_DP_HOST", default="127.0.0.1")
 STRATA_DP_PORT_RANGE = port_range("STRATA_DP_PORT_RANGE", (3300, 3999))
 # Admin URL of a Postgres server on which "postgres" deployments get their own database.
 STRATA_DP_POSTGRES_URL = env.str("STRATA_DP_POSTGRES_URL", default="")
+# Admin URL (mysql://user:pass@host:port/db) of a MySQL server on which "mysql" deployments get
+# their own database; the user must be allowed to create and drop databases.
+STRATA_DP_MYSQL_URL = env.str("STRATA_DP_MYSQL_URL", default="")
 # Resident memory of a data plane and its children (the local supervisor restarts one over
 # it; Kubernetes gets it as the pod's memory request and limit); 0 = unlimited. The local
 # driver has a default; on Kubernetes every pod would reserve it, so there is none.
@@ -29,8 +32,8 @@ STRATA_K8S_NAMESPACE = env.str("STRATA_K8S_NAMESPACE", default="strata")
 STRATA_K8S_IMAGE = env.str("STRATA_K8S_IMAGE", default="strata/dataplane:latest")
 # A Secret (in STRATA_K8S_NAMESPACE) whose keys every data-plane pod gets as env vars; "" = none.
 STRATA_K8S_DATAPLANE_ENV_SECRET = env.str("STRATA_K8S_DATAPLANE_ENV_SECRET", default="")
-# Pods per Postgres deployment on Kubernetes (one committer, the rest read replicas that take
-# over); SQLite deployments always run one pod.
+# Pods per Postgres or MySQL deployment on Kubernetes (one committer, the rest read replicas
+# that take over); SQLite deployments always run one pod.
 STRATA_K8S_REPLICAS = integer("STRATA_K8S_REPLICAS", 2, minimum=1)
 # Each deployment's NetworkPolicy admits its ingress controller's namespace and the control
 # plane's gateway, and lets pods reach DNS, the listed in-cluster services

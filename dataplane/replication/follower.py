@@ -17,7 +17,7 @@ TAKEOVER_EVERY = 10  # polls between attempts to take the committer lock
 class Follower:
     """Replica: polls the log (woken early by announcements), tries to take over.
 
-    Committer: checks it still holds the lock, so a process cut off from Postgres stops
+    Committer: checks it still holds the lock, so a process cut off from its database stops
     acting as committer instead of serving a frozen snapshot.
     """
 

@@ -25,7 +25,7 @@ RETRY_FOR_S = 30.0  # long enough for a replica to notice the committer died and
 
 
 class HttpForwarder:
-    """Forwarder for `Database.forwarder`: POSTs to the committer named in Postgres."""
+    """Forwarder for `Database.forwarder`: POSTs to the committer named in the database."""
 
     def __init__(self, db: Database, admin_key: str) -> None:
         self.db = db

@@ -1,4 +1,4 @@
-"""Persistence backends for the document log and index entries (SQLite default, Postgres)."""
+"""Persistence backends for the document log and index entries (SQLite default, Postgres, MySQL)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .base import (
 
 
 def open_persistence(url: str) -> Persistence:
-    """Open the backend named by a database URL (sqlite:///abs/path or postgresql://...)."""
+    """Open the backend named by a database URL (sqlite:///abs/path, postgresql://... or mysql://...)."""
     if url.startswith("sqlite:"):
         from .sqlite import SqlitePersistence
 
@@ -24,7 +24,13 @@ def open_persistence(url: str) -> Persistence:
         from .postgres import PostgresPersistence
 
         return PostgresPersistence(url)
-    raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
+    if url.startswith("mysql:"):
+        from .mysql import MySQLPersistence
+
+        return MySQLPersistence(url)
+    raise ValueError(
+        f"Unsupported database URL {url!r}: use sqlite:///path, postgresql://... or mysql://..."
+    )
 
 
 __all__ = [

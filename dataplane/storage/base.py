@@ -1,4 +1,4 @@
-"""The persistence interface both backends implement: a document log plus index entries.
+"""The persistence interface every backend implements: a document log plus index entries.
 
 Every document version is a row (internal id, ts, table, value JSON or NULL for a tombstone).
 Every index entry version is a row (index id, key bytes, ts, doc id, deleted). A snapshot read
@@ -78,7 +78,7 @@ class Persistence(ABC):
     ) -> None:
         """Durably write one or more commits' rows (each carries its ts), atomically.
 
-        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres only);
+        `tokens` (token, ts) mark commits forwarded by read replicas (Postgres, MySQL);
         `requests` (key, ts, result JSON) are the de-duplication records of sync mutations.
         """
 
@@ -126,7 +126,7 @@ class Persistence(ABC):
         """Oldest ts snapshots may still read at (history before it was collected)."""
 
     def prune_commit_tokens(self, before_ts: int) -> int:
-        """Forget forwarded-commit tokens older than `before_ts` (only Postgres keeps them)."""
+        """Forget forwarded-commit tokens older than `before_ts` (SQLite keeps none)."""
         return 0
 
     @abstractmethod

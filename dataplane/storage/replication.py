@@ -1,4 +1,4 @@
-"""What a read replica learns from one poll of the persisted log (Postgres only)."""
+"""What a read replica learns from one poll of the persisted log (Postgres, MySQL)."""
 
 from __future__ import annotations
 

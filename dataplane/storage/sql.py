@@ -1,4 +1,7 @@
-"""SQL text shared by the SQLite and Postgres backends (both compare BLOB/bytea bytewise)."""
+"""SQL text shared by the SQLite and Postgres backends (both compare BLOB/bytea bytewise).
+
+MySQL quotes `key` and says VARBINARY: dataplane/storage/mysql.py spells out its own.
+"""
 
 from __future__ import annotations
 

@@ -68,6 +68,7 @@ from .transaction import Transaction, decode_document
 from .writeset import commit_record, has_writes, prepare_writes, record_size
 
 if TYPE_CHECKING:
+    from ..storage.mysql import MySQLPersistence
     from ..storage.postgres import PostgresPersistence
 
 T = TypeVar("T")
@@ -111,7 +112,8 @@ class Database:
         self._log_floor = self._last_ts  # every commit after this ts is in _log
         self._listeners: list[CommitListener] = []
         self._closed = False
-        # Read replica (Postgres): commits go to `forwarder`, the log is followed from storage.
+        # Read replica (Postgres, MySQL): commits go to `forwarder`, the log is followed from
+        # storage.
         self.replica = not getattr(persistence, "is_writer", True)
         self.forwarder: Forwarder | None = None
         self._follow_lock = threading.Lock()
@@ -323,11 +325,14 @@ class Database:
 
     # ----- read replica --------------------------------------------------------------
 
-    def _replication(self) -> PostgresPersistence:
+    def _replication(self) -> PostgresPersistence | MySQLPersistence:
+        from ..storage.mysql import MySQLPersistence
         from ..storage.postgres import PostgresPersistence
 
-        if not isinstance(self.persistence, PostgresPersistence):
-            raise DatabaseError("Several processes per deployment need a postgresql:// database")
+        if not isinstance(self.persistence, PostgresPersistence | MySQLPersistence):
+            raise DatabaseError(
+                "Several processes per deployment need a postgresql:// or mysql:// database"
+            )
         return self.persistence
 
     def follow(self) -> int:
@@ -779,25 +784,31 @@ def open_database(
     role: str = "committer",
     retention_ns: int = RETENTION_NS,
 ) -> Database:
-    """Open (creating if needed) the database at a sqlite:/// or postgresql:// URL.
+    """Open (creating if needed) the database at a sqlite:///, postgresql:// or mysql:// URL.
 
     role "committer" takes the writer lock or fails; "auto" falls back to a read replica when
-    another process holds it; "replica" never tries (Postgres only for both).
+    another process holds it; "replica" never tries (Postgres or MySQL for both).
     """
     if role not in ("committer", "auto", "replica"):
         raise DatabaseError(f"Unknown role {role!r}: use committer, auto or replica")
+    persistence: Persistence
     try:
         if role == "committer":
             persistence = open_persistence(url)
         else:
-            if not url.startswith(("postgresql:", "postgres:")):
-                raise DatabaseError(
-                    f"Role {role!r} needs a postgresql:// database: a SQLite deployment is "
-                    "served by exactly one process"
-                )
-            from ..storage.postgres import PostgresPersistence
+            if url.startswith("mysql:"):
+                from ..storage.mysql import MySQLPersistence
 
-            persistence = PostgresPersistence(url, writer=False)
+                persistence = MySQLPersistence(url, writer=False)
+            elif url.startswith(("postgresql:", "postgres:")):
+                from ..storage.postgres import PostgresPersistence
+
+                persistence = PostgresPersistence(url, writer=False)
+            else:
+                raise DatabaseError(
+                    f"Role {role!r} needs a postgresql:// or mysql:// database: a SQLite "
+                    "deployment is served by exactly one process"
+                )
             if role == "auto":
                 persistence.try_become_writer()
     except PersistenceLocked as exc:

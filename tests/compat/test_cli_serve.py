@@ -18,9 +18,12 @@ from .conftest import REPO, ConvexCli, Server, copy_app, free_port, start_server
 pytestmark = pytest.mark.slow
 
 
-def _serve(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str, str]:
+def _serve(
+    data_dir: Path, port: int, database_url: str = ""
+) -> tuple[subprocess.Popen[str], str, str]:
     """Start the standalone command; returns (process, printed URL, printed admin key)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_DP_")}
+    extra = ["--database-url", database_url] if database_url else []
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -32,6 +35,7 @@ def _serve(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str, str]:
             str(port),
             "--data-dir",
             str(data_dir),
+            *extra,
         ],
         cwd=REPO,
         env={**env, "PYTHONUNBUFFERED": "1"},
@@ -123,3 +127,29 @@ def test_cli_deploy_to_a_postgres_deployment(tmp_path: Path, postgres_url: str) 
         assert second.returncode == 0
     finally:
         server.stop()
+
+
+@pytest.mark.mysql
+def test_serve_deployment_on_mysql_keeps_data_across_restarts(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    data_dir = tmp_path / "standalone"
+    port = free_port()
+    proc, url, key = _serve(data_dir, port, mysql_url)
+    try:
+        _wait_up(url)
+        server = Server(url, key, "standalone", data_dir, proc, data_dir / "none.log")  # type: ignore[arg-type]
+        cli = ConvexCli(server, copy_app("deploy_app", tmp_path / "work"))
+        cli.deploy()
+        cli.run("run", "tasks:add", '{"owner": "my", "text": "in mysql"}')
+    finally:
+        _stop(proc)
+    # Nothing of the deployment's data is in its data directory: it all lives in MySQL.
+    assert not list(data_dir.rglob("*.sqlite3"))
+    proc, url, key = _serve(data_dir, port, mysql_url)
+    try:
+        _wait_up(url)
+        r = httpx.post(f"{url}/api/query", json={"path": "tasks:open", "args": {"owner": "my"}})
+        assert r.json() == {"status": "success", "value": ["in mysql"]}
+    finally:
+        _stop(proc)

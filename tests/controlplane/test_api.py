@@ -398,3 +398,22 @@ def test_a_wrong_password_is_401_and_unknown_routes_share_the_error_shape(make_u
         missing = client.get(path)
         assert missing.status_code == 404
         assert set(missing.json()) == {"code", "message"} and missing.json()["code"] == "NotFound"
+
+
+def test_mysql_storage_needs_the_operator_server(
+    team_owner: tuple[Caller, int], settings: Any
+) -> None:
+    settings.STRATA_DP_MYSQL_URL = ""
+    caller, team_id = team_owner
+    project = create_project(caller, team_id)["projectId"]
+    r = caller.post(
+        f"projects/{project}/create_deployment",
+        {"type": "preview", "reference": "db", "storage": "mysql"},
+    )
+    assert r.status_code == 400
+    assert "STRATA_DP_MYSQL_URL" in r.json()["message"]
+    r = caller.post(
+        f"projects/{project}/create_deployment",
+        {"type": "preview", "reference": "db", "storage": "oracle"},
+    )
+    assert r.status_code == 400 and "storage" in r.json()["message"]

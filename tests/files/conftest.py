@@ -61,13 +61,19 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     return store
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A fresh database on each backend: a SQLite file and a real Postgres database."""
+    """A fresh database on each backend: a SQLite file, real Postgres and MySQL databases."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue(f"{request.param}_url")
     database = open_database(url)
     try:
         yield database

@@ -68,9 +68,10 @@ def driver_objects(storage: str, replicas: int) -> list[Manifest]:
         namespace=NAMESPACE,
         image="registry.example.com/strata:1.0",
         base_domain="strata.example.com",
-        database_url="postgresql://u:p@deployments-postgres.strata-data/x"
-        if storage == "postgres"
-        else "",
+        database_url={
+            "postgres": "postgresql://u:p@deployments-postgres.strata-data/x",
+            "mysql": "mysql://u:p@deployments-mysql.strata-data/x",
+        }.get(storage, ""),
         replicas=replicas,
         env_secret="strata-dataplane-env",
         network=LAYOUT,
@@ -82,6 +83,7 @@ CASES = {
     "sqlite": driver_objects("sqlite", 1),
     "postgres": driver_objects("postgres", 1),
     "postgres-replicas3": driver_objects("postgres", 3),
+    "mysql-replicas3": driver_objects("mysql", 3),
     "module": render_template(TEMPLATE_PATH.read_text(), MODULE_VALUES),
 }
 
@@ -178,6 +180,18 @@ def test_postgres_replicas_elect_a_committer_and_roll_one_at_a_time() -> None:
     assert names.index("POD_IP") < names.index("STRATA_DP_INTERNAL_URL")
     assert one(objects, "PodDisruptionBudget")["spec"]["minAvailable"] == 1
     assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_mysql_replicas_elect_a_committer_like_postgres_ones() -> None:
+    objects = CASES["mysql-replicas3"]
+    deployment = one(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert not of_kind(objects, "PersistentVolumeClaim")
+    env = {e["name"]: e for e in _container(deployment)["env"]}
+    assert env["STRATA_DP_ROLE"]["value"] == "auto"
+    secret = one(objects, "Secret")
+    assert "STRATA_DP_DATABASE_URL" in secret["data"]
 
 
 def test_resources_come_from_the_plan() -> None:

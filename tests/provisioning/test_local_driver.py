@@ -9,13 +9,16 @@ import time
 
 import httpx
 import psycopg
+import pymysql
 import pytest
 
 from contract.keys import new_instance_secret
 from contract.spec import DeploymentSpec, ResourceLimits
+from controlplane.provisioning import mysql as mysql_databases
 from controlplane.provisioning.drivers import DriverError
 from controlplane.provisioning.drivers.local import LocalDriver
 from controlplane.provisioning.postgres import database_name
+from dataplane.storage.mysql import connect_kwargs
 
 
 def make_spec(driver: LocalDriver, name: str = "happy-otter-123", **kw: object) -> DeploymentSpec:
@@ -40,6 +43,7 @@ def test_provision_runs_an_isolated_process(
     driver: LocalDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STRATA_DP_POSTGRES_URL", "postgresql://admin@db/postgres")
+    monkeypatch.setenv("STRATA_DP_MYSQL_URL", "mysql://admin:pw@db/mysql")
     monkeypatch.setenv("STRATA_DP_ISOLATE_POOL", "3")
     spec = make_spec(driver, limits=ResourceLimits(max_open_files=512))
     state = driver.provision(spec)
@@ -55,6 +59,7 @@ def test_provision_runs_an_isolated_process(
     assert b"DATABASE_URL" not in env  # the control plane's own settings do not leak
     assert b"STRATA_SECRET_KEY" not in env
     assert b"STRATA_DP_POSTGRES_URL" not in env  # the admin URL stays in the control plane
+    assert b"STRATA_DP_MYSQL_URL" not in env
     assert env[b"STRATA_DP_ISOLATE_POOL"] == b"3"  # operator knobs pass through
     # Tenant code may not reach the host's loopback services (Postgres, Redis) by default.
     assert env[b"STRATA_DP_FETCH_ALLOW_PRIVATE"] == b"0"
@@ -136,3 +141,41 @@ def test_postgres_storage_gets_its_own_database(postgres_url: str, tmp_path: obj
         assert row is None
     finally:
         local.shutdown()
+
+
+def _mysql_tables(url: str, database: str) -> list[str]:
+    conn = pymysql.connect(**connect_kwargs(url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                "ORDER BY table_name",
+                (database,),
+            )
+            return [str(name) for (name,) in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+@pytest.mark.mysql
+def test_mysql_storage_gets_its_own_database(mysql_url: str, tmp_path: object) -> None:
+    local = LocalDriver(
+        tmp_path / "my-deployments",  # type: ignore[operator]
+        mysql_admin_url=mysql_url,
+        port_range=(25600, 25699),
+    )
+    spec = make_spec(local, name="my-otter-123", storage="mysql")
+    name = mysql_databases.database_name(spec.name)
+    try:
+        state = local.provision(spec)
+        assert state.healthy
+        # The data plane opened its own database and created the document log in it.
+        assert {"documents", "index_entries"} <= set(_mysql_tables(mysql_url, name))
+        with open(f"/proc/{state.pid}/environ", "rb") as handle:
+            environ = handle.read()
+        assert f"/{name}".encode() in environ
+        local.destroy(spec)
+        assert _mysql_tables(mysql_url, name) == []
+    finally:
+        local.shutdown()
+        mysql_databases.drop_database(mysql_url, spec.name)

@@ -1,7 +1,7 @@
 """A stand-in control plane for crash tests: the local driver (its supervisor thread and
 all) in a process of its own, which a test can SIGKILL.
 
-`python -m tests.reliability.control_plane <root> <spec JSON> [<postgres admin URL>]`
+`python -m tests.reliability.control_plane <root> <spec JSON> [<postgres or mysql admin URL>]`
 provisions (or re-adopts) the deployment, prints its state as one JSON line and supervises
 it until killed.
 """
@@ -17,10 +17,17 @@ from contract.spec import DeploymentSpec, ResourceLimits
 from controlplane.provisioning.drivers.local import LocalDriver
 
 
+def driver_for(root: Path, admin_url: str) -> LocalDriver:
+    """A local driver whose deployments' databases live on the server of `admin_url`."""
+    if admin_url.startswith("mysql:"):
+        return LocalDriver(root, mysql_admin_url=admin_url)
+    return LocalDriver(root, postgres_admin_url=admin_url)
+
+
 def main(argv: list[str]) -> None:
     root, raw = Path(argv[0]), json.loads(argv[1])
     raw["limits"] = ResourceLimits(**raw.get("limits", {}))
-    driver = LocalDriver(root, postgres_admin_url=argv[2] if len(argv) > 2 else "")
+    driver = driver_for(root, argv[2] if len(argv) > 2 else "")
     state = driver.provision(DeploymentSpec(**raw))
     print(json.dumps({"pid": state.pid, "url": state.url, "restarts": state.restarts}))
     sys.stdout.flush()

@@ -1,8 +1,8 @@
 """Acknowledged writes survive SIGKILL of the data plane and of the control plane.
 
-A control plane (the local driver in its own process) runs one deployment, SQLite or
-Postgres. Clients write a few hundred uniquely named documents, through the HTTP API and with
-the official Python client over the sync WebSocket, while the data plane is SIGKILLed (the
+A control plane (the local driver in its own process) runs one deployment, SQLite,
+Postgres or MySQL. Clients write a few hundred uniquely named documents, through the HTTP API
+and with the official Python client over the sync WebSocket, while the data plane is SIGKILLed (the
 supervisor restarts it), the control plane is SIGKILLed (the data plane keeps serving) and
 restarted (it adopts the data plane), and the data plane is SIGKILLed once more. Afterwards
 every acknowledged write is there exactly once; a write whose answer was lost is there at
@@ -35,7 +35,8 @@ from contract.keys import mint_key, new_instance_secret
 from contract.spec import DeploymentSpec
 from controlplane.provisioning.drivers.local import LocalDriver
 from tests.compat.conftest import ConvexCli, Server
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL
+from tests.reliability.control_plane import driver_for
 from tests.sync.live import APP, REPO
 
 pytestmark = pytest.mark.slow
@@ -58,12 +59,12 @@ def wait_for(what: str, predicate: Callable[[], bool], timeout: float = WAIT_S) 
 class ControlPlane:
     root: Path
     spec: dict[str, Any]
-    postgres_admin_url: str
+    admin_url: str
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> dict[str, Any]:
         argv = [sys.executable, "-m", "tests.reliability.control_plane", str(self.root)]
-        argv += [json.dumps(self.spec), self.postgres_admin_url]
+        argv += [json.dumps(self.spec), self.admin_url]
         self.process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -147,7 +148,7 @@ def _serves(url: str, name: str) -> bool:
     return httpx.get(f"{url}/instance_name", timeout=2).text == name
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql)])
 def storage(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
     return kind
@@ -166,13 +167,14 @@ def control_plane(tmp_path: Path, storage: str) -> Iterator[ControlPlane]:
         "port": port,
         "storage": storage,
     }
-    plane = ControlPlane(root, spec, POSTGRES_ADMIN_URL if storage == "postgres" else "")
+    admin_url = {"postgres": POSTGRES_ADMIN_URL, "mysql": MYSQL_ADMIN_URL}.get(storage, "")
+    plane = ControlPlane(root, spec, admin_url)
     try:
         yield plane
     finally:
         plane.kill()
         # The data plane outlives its control plane by design: stop it and drop its data.
-        cleanup = LocalDriver(root, postgres_admin_url=plane.postgres_admin_url)
+        cleanup = driver_for(root, plane.admin_url)
         cleanup.start(DeploymentSpec(**spec), wait=0)
         cleanup.destroy(DeploymentSpec(**spec))
         cleanup.shutdown()

@@ -1,4 +1,4 @@
-"""Two real deployment processes on one real Postgres database and Redis."""
+"""Two real deployment processes on one real Postgres or MySQL database and Redis."""
 
 from __future__ import annotations
 
@@ -57,11 +57,23 @@ class Cluster:
             server.stop()
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def replicated_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database of each backend several processes can share (Postgres, MySQL)."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, replicated_url: str) -> Iterator[Cluster]:
     """A committer with the sync test app pushed by the official CLI, plus one replica."""
     name = f"repl-{uuid.uuid4().hex[:8]}"  # own Redis channel, whatever else runs
-    group = Cluster(tmp_path, name, postgres_url, [])
+    group = Cluster(tmp_path, name, replicated_url, [])
     try:
         committer = group.start()
         app_dir = tmp_path / "work" / "syncapp"

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pymysql
 import pytest
 from convex.http_client import ConvexHttpClient
 
+from dataplane.storage.mysql import connect_kwargs
 from tests.compat.conftest import start_server
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL
 
 from .conftest import Cluster
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.redis
 
 
 def test_committer_and_replica_are_ready_and_say_which(cluster: Cluster) -> None:
@@ -34,8 +36,14 @@ def test_committer_and_replica_are_ready_and_say_which(cluster: Cluster) -> None
 def test_not_ready_without_its_database(cluster: Cluster) -> None:
     committer, replica = cluster.servers
     name = cluster.database_url.rpartition("/")[2]
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    if cluster.database_url.startswith("mysql:"):
+        admin = pymysql.connect(**connect_kwargs(MYSQL_ADMIN_URL))
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE `{name}`")
+        admin.close()
+    else:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     for server in (committer, replica):
         r = httpx.get(f"{server.url}/readyz", timeout=30)
         assert r.status_code == 503, r.text

@@ -45,9 +45,9 @@ class DirectForwarder:
 
 
 @pytest.fixture
-def pair(postgres_url: str) -> Iterator[tuple[Database, Database]]:
-    committer = open_database(postgres_url, gc_interval_s=0, role="auto")
-    replica = open_database(postgres_url, gc_interval_s=0, role="auto")
+def pair(replicated_url: str) -> Iterator[tuple[Database, Database]]:
+    committer = open_database(replicated_url, gc_interval_s=0, role="auto")
+    replica = open_database(replicated_url, gc_interval_s=0, role="auto")
     replica.forwarder = DirectForwarder(replica, committer)
     try:
         yield committer, replica
@@ -141,17 +141,26 @@ def test_replica_takes_over_when_the_committer_closes(pair: tuple[Database, Data
 
 
 def test_committer_that_lost_its_session_demotes_itself(
-    pair: tuple[Database, Database], postgres_url: str
+    pair: tuple[Database, Database], replicated_url: str
 ) -> None:
     import psycopg
+    import pymysql
+
+    from dataplane.storage.mysql import connect_kwargs
 
     committer, replica = pair
     doc_id, _ = committer.run_mutation(lambda t: t.insert("c", {"v": 1.0}))
     committer.check_committer()
     assert _role(committer) == "committer"
-    pid = committer.persistence._writer.info.backend_pid  # type: ignore[attr-defined]
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    writer = committer.persistence._writer  # type: ignore[attr-defined]
+    if replicated_url.startswith("mysql:"):
+        admin = pymysql.connect(**connect_kwargs(replicated_url))
+        with admin.cursor() as cur:
+            cur.execute(f"KILL {int(writer.thread_id())}")
+        admin.close()
+    else:
+        with psycopg.connect(replicated_url, autocommit=True) as pg:
+            pg.execute("SELECT pg_terminate_backend(%s)", (writer.info.backend_pid,))
     for _ in range(200):  # the server frees the lock once the terminated backend exits
         if replica.try_take_committer_lock():
             break

@@ -111,7 +111,7 @@ def test_sqlite_deployment_refuses_a_second_role(tmp_path) -> None:  # type: ign
     from dataplane.transactions import DatabaseError, open_database
 
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    with pytest.raises(DatabaseError, match="postgresql"):
+    with pytest.raises(DatabaseError, match="postgresql:// or mysql://"):
         open_database(url, role="auto")
     with pytest.raises(DatabaseError, match="Unknown role"):
         open_database(url, role="leader")

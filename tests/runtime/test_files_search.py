@@ -28,14 +28,14 @@ def app() -> tuple[Bundle, AppAnalysis]:
     return bundle, analyze_bundle(bundle, {})
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql)])
 def fs_deployment(
     request: pytest.FixtureRequest, tmp_path: Path, app: tuple[Bundle, AppAnalysis]
 ) -> Iterator[DeploymentApp]:
     """A deployment with the app active, its schema's search indexes built (as deploy does),
-    on SQLite and on a fresh PostgreSQL database."""
+    on SQLite and on fresh PostgreSQL and MySQL databases."""
     bundle, analysis = app
-    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    url = request.getfixturevalue(f"{request.param}_url") if request.param != "sqlite" else None
     d = make_deployment(tmp_path, "fs-test", url)
     try:
         apply_schema_indexes(d, analysis)

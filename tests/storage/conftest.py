@@ -1,4 +1,4 @@
-"""Fixtures: every engine test runs against both backends (SQLite file and real Postgres)."""
+"""Fixtures: every engine test runs against every backend (SQLite file, real Postgres, MySQL)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ import pytest
 from dataplane.transactions import Database, open_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database URL for each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
+    url: str = request.getfixturevalue(f"{request.param}_url")
     return url
 
 

@@ -91,6 +91,7 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 "tls_secret_name": "strata-tls",
                 "database_url": "postgresql://strata:pw@postgres.strata-data.svc/strata",
                 "deployments_postgres_url": "postgresql://postgres:pw@deployments-postgres.strata-data.svc/postgres",
+                "deployments_mysql_url": "mysql://root:pw@deployments-mysql.strata-data.svc:3306/mysql",
                 "redis_url": "redis://redis.strata-data.svc:6379/0",
                 "deployments_redis_url": "redis://deployments-redis.strata-data.svc:6379/0",
                 "deployment_replicas": 3,
@@ -136,6 +137,7 @@ def test_module_wires_the_driver_and_rolls_pods_on_new_settings(applied: dict[st
     objects = applied["objects"]
     env = applied["outputs"]["env"]["value"]
     assert env["STRATA_K8S_REPLICAS"] == "3"
+    assert env["STRATA_DP_MYSQL_URL"].startswith("mysql://root:pw@deployments-mysql.")
     assert env["STRATA_K8S_EGRESS_SERVICES"] == (
         "strata-data/deployments-postgres:5432,strata-data/deployments-redis:6379"
     )

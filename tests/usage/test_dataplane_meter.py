@@ -104,10 +104,16 @@ def test_failed_executions_are_still_calls(
     assert drain(metered).function_calls == 1
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def storage_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeploymentApp]:
     """A deployment on each storage backend (the gauge reads the stored documents directly)."""
-    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    url = request.getfixturevalue(f"{request.param}_url") if request.param != "sqlite" else None
     d = make_deployment(tmp_path, "usage-files", url)
     try:
         yield d

@@ -25,6 +25,7 @@ def _build() -> ProvisioningDriver:
             Path(settings.STRATA_DEPLOYMENTS_DIR),
             host=settings.STRATA_DP_HOST,
             postgres_admin_url=settings.STRATA_DP_POSTGRES_URL,
+            mysql_admin_url=settings.STRATA_DP_MYSQL_URL,
             stop_timeout=settings.STRATA_DP_STOP_TIMEOUT,
             port_range=tuple(settings.STRATA_DP_PORT_RANGE),
         )
@@ -44,6 +45,7 @@ def _build() -> ProvisioningDriver:
             image=settings.STRATA_K8S_IMAGE,
             base_domain=settings.BASE_DOMAIN,
             postgres_admin_url=settings.STRATA_DP_POSTGRES_URL,
+            mysql_admin_url=settings.STRATA_DP_MYSQL_URL,
             env_secret=settings.STRATA_K8S_DATAPLANE_ENV_SECRET,
             replicas=settings.STRATA_K8S_REPLICAS,
             network=network,

@@ -19,6 +19,7 @@ import orjson
 from contract.revocation import FILE_NAME as REVOCATION_FILE
 from contract.revocation import _signature
 from contract.spec import DeploymentSpec, DeploymentState, ResourceLimits
+from controlplane.provisioning import mysql as mysql_databases
 from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
 from .base import DriverError, ProvisioningDriver
@@ -40,6 +41,8 @@ INGRESS_ANNOTATIONS = {
 DATA_DIR = "/data"
 REVOCATION_DIR = "/var/run/strata"
 FIELD_MANAGER = "strata-controlplane"
+# Storage kinds whose database several processes share (one committer, read replicas).
+SHARED_DATABASES = ("postgres", "mysql")
 
 Manifest = dict[str, Any]
 # A Secret's name is a DNS-1123 subdomain.
@@ -106,8 +109,8 @@ def render_manifests(
     """Every object one deployment needs, in apply order.
 
     SQLite deployments run one pod on their ReadWriteOnce volume (replaced, never doubled).
-    Postgres deployments run `replicas` pods without a shared volume: each starts with
-    STRATA_DP_ROLE=auto, one wins the committer election in Postgres and the others serve
+    Postgres and MySQL deployments run `replicas` pods without a shared volume: each starts with
+    STRATA_DP_ROLE=auto, one wins the committer election in the database and the others serve
     reads and forward writes to it (commits fan out through STRATA_DP_REDIS_URL, which the
     operator puts in `env_secret`); updates roll one pod at a time so one keeps serving.
     `env_secret` names an operator-managed Secret (e.g. S3 credentials, STRATA_DP_* knobs)
@@ -115,10 +118,10 @@ def render_manifests(
     """
     name, labels = spec.name, _labels(spec.name)
     meta = {"name": name, "namespace": namespace, "labels": labels}
-    postgres = spec.storage == "postgres"
+    shared_db = spec.storage in SHARED_DATABASES  # served by several processes
     if replicas < 1:
         raise DriverError(f"{name}: replicas must be at least 1, got {replicas}")
-    replicas = replicas if postgres else 1
+    replicas = replicas if shared_db else 1
     secret_data = {"STRATA_DP_INSTANCE_SECRET": _b64(spec.instance_secret)}
     if database_url:
         secret_data["STRATA_DP_DATABASE_URL"] = _b64(database_url)
@@ -130,7 +133,7 @@ def render_manifests(
         {"name": "STRATA_DP_REVOCATION_DIR", "value": REVOCATION_DIR},
         {"name": "HOME", "value": "/tmp"},
     ]
-    if postgres:
+    if shared_db:
         env += [
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
             {"name": "STRATA_DP_ROLE", "value": "auto"},
@@ -173,7 +176,7 @@ def render_manifests(
     data_volume: dict[str, Any] = (
         # Vector indexes, exports and uploads in flight: per pod (files belong in S3).
         {"name": "data", "emptyDir": {"sizeLimit": storage_size}}
-        if postgres
+        if shared_db
         else {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
     )
     pod: dict[str, Any] = {
@@ -188,7 +191,7 @@ def render_manifests(
             *scratch_volumes,
         ],
     }
-    if postgres:
+    if shared_db:
         pod["topologySpreadConstraints"] = [
             {
                 "maxSkew": 1,
@@ -199,7 +202,7 @@ def render_manifests(
         ]
     strategy: dict[str, Any] = (
         {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
-        if postgres
+        if shared_db
         else {"type": "Recreate"}  # one writer per SQLite file
     )
     manifests: list[Manifest] = [
@@ -212,7 +215,7 @@ def render_manifests(
         },
         revocation_configmap(spec, namespace, []),
     ]
-    if not postgres:
+    if not shared_db:
         manifests.append(
             {
                 "apiVersion": "v1",
@@ -294,6 +297,7 @@ class KubernetesDriver(ProvisioningDriver):
         image: str,
         base_domain: str,
         postgres_admin_url: str = "",
+        mysql_admin_url: str = "",
         env_secret: str = "",
         replicas: int = 1,
         network: NetworkLayout | None = None,
@@ -301,8 +305,9 @@ class KubernetesDriver(ProvisioningDriver):
     ) -> None:
         self.namespace, self.image, self.base_domain = namespace, image, base_domain
         self.postgres_admin_url = postgres_admin_url
+        self.mysql_admin_url = mysql_admin_url
         self.env_secret = env_secret
-        self.replicas = replicas  # pods per Postgres deployment; SQLite ones always run one
+        self.replicas = replicas  # pods per Postgres/MySQL deployment; SQLite ones run one
         self.network = network or NetworkLayout()
         self.ingress_class = ingress_class
         self._client: Any = None
@@ -331,6 +336,10 @@ class KubernetesDriver(ProvisioningDriver):
         )
 
     def _database_url(self, spec: DeploymentSpec) -> str:
+        if spec.storage == "mysql":
+            if not self.mysql_admin_url:
+                raise DriverError(f"{spec.name} wants MySQL storage but no server is configured")
+            return mysql_databases.database_url_for(self.mysql_admin_url, spec.name)
         if spec.storage != "postgres":
             return ""
         if not self.postgres_admin_url:
@@ -338,7 +347,7 @@ class KubernetesDriver(ProvisioningDriver):
         return database_url_for(self.postgres_admin_url, spec.name)
 
     def replicas_for(self, spec: DeploymentSpec) -> int:
-        return self.replicas if spec.storage == "postgres" else 1
+        return self.replicas if spec.storage in SHARED_DATABASES else 1
 
     def manifests(self, spec: DeploymentSpec, replicas: int | None = None) -> list[Manifest]:
         return render_manifests(
@@ -356,6 +365,8 @@ class KubernetesDriver(ProvisioningDriver):
     def provision(self, spec: DeploymentSpec) -> DeploymentState:
         if spec.storage == "postgres":
             create_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql":
+            mysql_databases.create_database(self.mysql_admin_url, spec.name)
         for manifest in self.manifests(spec):
             self._apply(manifest)
         return self.state(spec.name)
@@ -384,6 +395,8 @@ class KubernetesDriver(ProvisioningDriver):
             resource.delete(name=manifest["metadata"]["name"], namespace=self.namespace)
         if spec.storage == "postgres" and self.postgres_admin_url:
             drop_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql" and self.mysql_admin_url:
+            mysql_databases.drop_database(self.mysql_admin_url, spec.name)
 
     def state(self, name: str) -> DeploymentState:
         deployments = self._dynamic().resources.get(api_version="apps/v1", kind="Deployment")

@@ -30,6 +30,7 @@ import httpx
 
 from contract.revocation import write_revoked_keys
 from contract.spec import DeploymentSpec, DeploymentState, ResourceLimits
+from controlplane.provisioning import mysql as mysql_databases
 from controlplane.provisioning.local_instance import LocalInstance
 from controlplane.provisioning.postgres import create_database, database_url_for, drop_database
 
@@ -42,7 +43,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 30.0
 MEMORY_CHECK_S = 1.0
-_CONTROL_PLANE_ONLY = {"STRATA_DP_POSTGRES_URL", "STRATA_DP_PORT_RANGE"}
+_CONTROL_PLANE_ONLY = {"STRATA_DP_POSTGRES_URL", "STRATA_DP_MYSQL_URL", "STRATA_DP_PORT_RANGE"}
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "STRATA_LOG_LEVEL")
 
 
@@ -85,6 +86,7 @@ class LocalDriver(ProvisioningDriver):
         *,
         host: str = "127.0.0.1",
         postgres_admin_url: str = "",
+        mysql_admin_url: str = "",
         stop_timeout: float = 10.0,
         port_range: tuple[int, int] = (3300, 3999),
         python: str = sys.executable,
@@ -93,6 +95,7 @@ class LocalDriver(ProvisioningDriver):
         self.root = root.resolve()
         self.host = host
         self.postgres_admin_url = postgres_admin_url
+        self.mysql_admin_url = mysql_admin_url
         self.stop_timeout = stop_timeout
         self.port_range = port_range
         self.python = python
@@ -121,6 +124,12 @@ class LocalDriver(ProvisioningDriver):
                     "is not set"
                 )
             create_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql":
+            if not self.mysql_admin_url:
+                raise DriverError(
+                    f"deployment {spec.name} wants MySQL storage but STRATA_DP_MYSQL_URL is not set"
+                )
+            mysql_databases.create_database(self.mysql_admin_url, spec.name)
         return self.start(spec)
 
     def start(self, spec: DeploymentSpec, *, wait: float = 60.0) -> DeploymentState:
@@ -166,6 +175,8 @@ class LocalDriver(ProvisioningDriver):
         shutil.rmtree(self.data_dir(spec.name), ignore_errors=True)
         if spec.storage == "postgres" and self.postgres_admin_url:
             drop_database(self.postgres_admin_url, spec.name)
+        if spec.storage == "mysql" and self.mysql_admin_url:
+            mysql_databases.drop_database(self.mysql_admin_url, spec.name)
 
     def state(self, name: str) -> DeploymentState:
         with self._lock:
@@ -285,7 +296,7 @@ class LocalDriver(ProvisioningDriver):
     def _process_env(self, spec: DeploymentSpec, data_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
         # Operator-wide data-plane knobs (e.g. STRATA_DP_ISOLATE_POOL) pass through; the
-        # Postgres admin URL never does: a deployment only learns its own database's URL.
+        # Postgres and MySQL admin URLs never do: a deployment only learns its own database's URL.
         env.update(
             (k, v)
             for k, v in os.environ.items()
@@ -295,6 +306,8 @@ class LocalDriver(ProvisioningDriver):
         database_url = ""
         if spec.storage == "postgres":
             database_url = database_url_for(self.postgres_admin_url, spec.name)
+        elif spec.storage == "mysql":
+            database_url = mysql_databases.database_url_for(self.mysql_admin_url, spec.name)
         env.update(instance.process_env(port=spec.port, database_url=database_url))
         env["PYTHONPATH"] = str(REPO_ROOT)
         env["PYTHONUNBUFFERED"] = "1"

@@ -32,7 +32,7 @@ export async function projectView(p: { projectId: string }): Promise<Node> {
       h("h2", { id: "new-dep" }, "Create a deployment"),
       select("Type", "type", [["dev", "Development"], ["prod", "Production"], ["preview", "Preview"]], "dev"),
       field("Reference (optional)", { name: "reference", pattern: "[A-Za-z0-9][A-Za-z0-9._/\\-]{0,99}" }, "E.g. a branch name; needed for previews and for a second deployment of a type."),
-      select("Storage", "storage", [["sqlite", "SQLite"], ["postgres", "PostgreSQL"]], "sqlite"),
+      select("Storage", "storage", [["sqlite", "SQLite"], ["postgres", "PostgreSQL"], ["mysql", "MySQL"]], "sqlite"),
       h("button", { type: "submit" }, "Create deployment"),
       status.el,
     ),

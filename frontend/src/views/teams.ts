@@ -76,7 +76,7 @@ export async function teamView(p: { teamId: string }): Promise<Node> {
       h("h2", { id: "new-project" }, "Create a project"),
       field("Project name", { name: "projectName", required: true, maxlength: 100 }),
       select("First deployment", "deploymentType", [["dev", "Development"], ["prod", "Production"], ["", "None for now"]], "dev"),
-      select("Storage", "storage", [["sqlite", "SQLite"], ["postgres", "PostgreSQL"]], "sqlite"),
+      select("Storage", "storage", [["sqlite", "SQLite"], ["postgres", "PostgreSQL"], ["mysql", "MySQL"]], "sqlite"),
       h("button", { type: "submit" }, "Create project"),
       status.el,
     ),

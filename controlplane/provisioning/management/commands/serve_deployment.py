@@ -24,7 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=3210)
         parser.add_argument("--data-dir", default="")
-        parser.add_argument("--database-url", default="", help="postgresql://... (SQLite if empty)")
+        parser.add_argument(
+            "--database-url",
+            default="",
+            help="postgresql://... or mysql://user:pass@host:port/db (SQLite if empty)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]

@@ -47,6 +47,7 @@ locals {
       REDIS_URL                         = var.redis_url
     },
     var.deployments_postgres_url == null ? {} : { STRATA_DP_POSTGRES_URL = var.deployments_postgres_url },
+    var.deployments_mysql_url == null ? {} : { STRATA_DP_MYSQL_URL = var.deployments_mysql_url },
     var.email == null ? {} : { STRATA_EMAIL_BACKEND = var.email.backend, STRATA_FROM_EMAIL = var.email.from },
     var.stripe == null ? {} : {
       STRATA_STRIPE_SECRET_KEY     = var.stripe.secret_key

@@ -57,6 +57,13 @@ variable "deployments_postgres_url" {
   sensitive   = true
 }
 
+variable "deployments_mysql_url" {
+  description = "Admin URL (mysql://user:pass@host:3306/mysql) of the MySQL server on which deployments with storage=mysql get their own database (null = none)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
 variable "redis_url" {
   description = "Redis URL: Celery broker, channel layer and rate-limit cache."
   type        = string

@@ -18,7 +18,7 @@ from tf.iface import (
 from .base import ApiBacked, guarded, known
 
 DEPLOYMENT_TYPES = ("dev", "prod", "preview")
-STORAGES = ("sqlite", "postgres")
+STORAGES = ("sqlite", "postgres", "mysql")
 
 
 def deployment_state(d: dict[str, Any]) -> State:
@@ -72,7 +72,7 @@ class DeploymentResource(ApiBacked, Resource):
                     computed=True,
                     requires_replace=True,
                     default="sqlite",
-                    description="sqlite (default) or postgres.",
+                    description="sqlite (default), postgres or mysql.",
                 ),
                 schema.Attribute("status", types.String(), computed=True),
                 schema.Attribute("url", types.String(), computed=True),
