@@ -102,6 +102,20 @@ def _scan_sql(desc: bool, bounded_hi: bool) -> str:
 
 
 _SCAN = {(d, b): _scan_sql(d, b) for d in (False, True) for b in (False, True)}
+# A table snapshot with each document's version ts (streaming export), ascending from a key.
+_SNAPSHOT = (
+    "SELECT e.`key`, e.ts, d.value FROM index_entries e "
+    "JOIN documents d ON d.id = e.doc_id AND d.ts = e.ts "
+    f"WHERE e.index_id = %s AND e.`key` >= %s AND e.ts <= %s AND e.deleted = 0 "
+    f"AND {_LIVE} ORDER BY e.`key` LIMIT %s"
+)
+# Document versions (deletes included) committed in (after, until], in commit order.
+_VERSIONS = {
+    by_table: "SELECT id, ts, table_num, value FROM documents WHERE ts > %s AND ts <= %s"
+    + (" AND table_num = %s" if by_table else "")
+    + " ORDER BY ts, id LIMIT %s"
+    for by_table in (False, True)
+}
 _COUNT = (
     "SELECT COUNT(*) FROM index_entries e "
     f"WHERE e.index_id = %s AND e.ts <= %s AND e.deleted = 0 AND {_LIVE}"
@@ -528,6 +542,22 @@ class MySQLPersistence(Persistence):
         else:
             params = (index_id, lo, hi, ts, ts, limit)
         return [(bytes(k), bytes(v)) for k, v in self._query(_SCAN[(desc, hi is not None)], params)]
+
+    def scan_versions(
+        self, index_id: int, lo: bytes, ts: int, limit: int
+    ) -> list[tuple[bytes, int, bytes]]:
+        rows = self._query(_SNAPSHOT, (index_id, lo, ts, ts, limit))
+        return [(bytes(k), int(t), bytes(v)) for k, t, v in rows]
+
+    def document_versions(
+        self, after_ts: int, until_ts: int, table_number: int | None, limit: int
+    ) -> list[DocumentVersion]:
+        by_table = table_number is not None
+        params = (after_ts, until_ts, *((table_number,) if by_table else ()), limit)
+        return [
+            (bytes(i), int(t), int(n), None if v is None else bytes(v))
+            for i, t, n, v in self._query(_VERSIONS[by_table], params)
+        ]
 
     def count_live(self, index_id: int, ts: int) -> int:
         return int(self._query(_COUNT, (index_id, ts, ts))[0][0])
