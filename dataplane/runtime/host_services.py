@@ -16,6 +16,7 @@ from ..search import SearchService
 from ..search.specs import SearchError
 from ..search.syscalls import text_search_source, vector_search_syscall
 from ..transactions import Transaction
+from .components import NamespaceError, scope_args
 from .errorformat import staged_index_message
 from .isolate import SyscallFailure
 
@@ -64,6 +65,16 @@ def storage_in_transaction(
 
 def action_operation(call: CallContext, op: str, args: dict[str, Any]) -> Any:
     """A ctx.storage or ctx.vectorSearch call from an action (each in its own transaction)."""
+    namespace = call.namespace
+    if namespace:
+        if op != VECTOR_SEARCH_OP:
+            raise SyscallFailure(
+                f"File storage is not supported in components yet (component {namespace!r})"
+            )
+        try:
+            args = scope_args(namespace, args)
+        except NamespaceError as e:
+            raise SyscallFailure(str(e)) from None
     try:
         if op == VECTOR_SEARCH_OP:
             return vector_search_syscall(_search(call), args)

@@ -26,7 +26,7 @@ def _target(call: CallContext, a: dict[str, Any]) -> str:
 
     analysis = call.runner.analysis
     try:
-        name = address_path(analysis, a)  # a name, reference or function handle
+        name = address_path(analysis, a, call.path)  # a name, reference or function handle
     except FunctionHandleError as e:
         raise jobs.ScheduleError(str(e)) from None
     if name is None:

@@ -958,7 +958,9 @@
       const schema = schemaMod && typeof schemaMod.export === "function" ? schemaMod.export() : null;
       const authMod = mods["auth.config.js"] && mods["auth.config.js"].default;
       const auth = authMod ? JSON.stringify(authMod) : null;
-      return JSON.stringify({ functions, routes, crons, schema, auth });
+      const defMod = mods["convex.config.js"] && mods["convex.config.js"].default;
+      const definition = defMod && typeof defMod.export === "function" ? JSON.stringify(defMod.export()) : null;
+      return JSON.stringify({ functions, routes, crons, schema, auth, definition });
     },
   };
   function describeKind(f) {

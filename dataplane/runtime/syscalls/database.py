@@ -17,6 +17,7 @@ from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
 from ...transactions import DatabaseError, Transaction
 from ...values import ConvexValueError
 from .. import scheduling
+from ..components import NamespaceError, check_table_owner, scope_args
 from ..errorformat import staged_index_message
 from ..host_services import STORAGE_OPS, storage_in_transaction
 from ..isolate import SyscallFailure
@@ -93,6 +94,16 @@ class DatabaseSyscalls(CommonSyscalls):
             raise SyscallFailure(f"Invalid arguments for {op}: {e}") from None
 
     def handle(self, op: str, a: dict[str, Any]) -> Any:
+        namespace = self.call.namespace
+        try:
+            a = scope_args(namespace, a)
+        except NamespaceError as e:
+            raise SyscallFailure(str(e)) from None
+        if namespace and (op in STORAGE_OPS or _names_system_table(a)):
+            raise SyscallFailure(
+                f"System tables and file storage are not supported in components yet "
+                f"(component {namespace!r})"
+            )
         if op in WRITE_OPS and not self.writable:
             raise SyscallFailure(
                 f"Write operation {op} is not allowed in a query: use a mutation to write"
@@ -128,6 +139,10 @@ class DatabaseSyscalls(CommonSyscalls):
     def check_id_table(self, doc_id: str, table: Any) -> None:
         if table is not None and self.txn.normalize_id(str(table), doc_id) is None:
             raise SyscallFailure(f"Invalid argument `id` for table {table}: {doc_id}")
+        try:
+            check_table_owner(self.call.namespace, self.txn.table_for_id(doc_id))
+        except NamespaceError as e:
+            raise SyscallFailure(f"Invalid id {doc_id}: {e}") from None
 
     def write_target(self, a: dict[str, Any]) -> str:
         doc_id = a.get("id")
@@ -163,3 +178,13 @@ class DatabaseSyscalls(CommonSyscalls):
             return None
         except ScheduleError as e:
             raise SyscallFailure(str(e)) from None
+
+
+def _names_system_table(a: dict[str, Any]) -> bool:
+    """Whether a syscall's arguments name a system table (`_storage`, `_scheduled_functions`)."""
+    query = a.get("query")
+    source = query.get("source") if isinstance(query, dict) else None
+    names = [a.get("table")]
+    if isinstance(source, dict):
+        names += [source.get("tableName"), source.get("indexName")]
+    return any(isinstance(n, str) and n.startswith("_") for n in names) or bool(a.get("isSystem"))
