@@ -23,6 +23,9 @@ from .analysis import AppAnalysis
 
 MODULE_ROOT = "_components/"
 CHILD_REFERENCE = "_reference/childComponent/"
+#: System tables a component reads in its own namespace. Components cannot store files yet
+#: (refused with an error), so a component's own `_storage` is always empty.
+OWN_SYSTEM_TABLES = frozenset({"_storage"})
 
 
 class NamespaceError(Exception):
@@ -45,7 +48,7 @@ def internal_table(instance: str, table: str) -> str:
     """The stored name of `table` as named by code of `instance`."""
     if "/" in table:
         raise NamespaceError(f"Invalid table name {table!r}")
-    if not instance or table.startswith("_"):
+    if not instance or (table.startswith("_") and table not in OWN_SYSTEM_TABLES):
         return table
     return f"{instance}/{table}"
 

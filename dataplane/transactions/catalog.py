@@ -21,7 +21,8 @@ FIRST_SYSTEM_TABLE = 1
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SYSTEM_IDENT = re.compile(r"_[A-Za-z0-9_]+\Z")
 #: A component instance's table: its component path, then the table (`a/b/messages`).
-_COMPONENT_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)+\Z")
+#: (`a/_storage`: a component's own system table.)
+_COMPONENT_IDENT = re.compile(r"([A-Za-z][A-Za-z0-9_]*/)+_?[A-Za-z][A-Za-z0-9_]*\Z")
 _FIELD_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 

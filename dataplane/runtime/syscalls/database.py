@@ -181,7 +181,8 @@ class DatabaseSyscalls(CommonSyscalls):
 
 
 def _names_system_table(a: dict[str, Any]) -> bool:
-    """Whether a syscall's arguments name a system table (`_storage`, `_scheduled_functions`)."""
+    """Whether a syscall's arguments (already in the component's namespace) name a system
+    table shared by the whole deployment (`_scheduled_functions`, the app's `_storage`)."""
     query = a.get("query")
     source = query.get("source") if isinstance(query, dict) else None
     names = [a.get("table")]
