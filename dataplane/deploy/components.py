@@ -197,7 +197,9 @@ def build_tree(
     tree = ComponentTree()
     if app_def.get("definition") is None:
         if definitions:
-            raise DeployError("Component definitions were pushed without convex/convex.config.ts")
+            raise DeployError(
+                "Components were pushed without the app definition convex/convex.config.ts"
+            )
         return tree
     raws: dict[str, dict[str, Any]] = {}
     for raw in definitions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,3 +94,25 @@ def test_clients_cannot_call_component_functions(deployed: tuple[ConvexCli, str]
             server.url + "/api/query", json={"path": path, "args": {"name": "a"}}, timeout=30
         )
         assert r.json()["status"] == "error", r.text
+
+
+def test_components_see_no_environment_variables(deployed: tuple[ConvexCli, str]) -> None:
+    assert client(deployed).query("app:envSeen", {}) == {"app": True, "component": 0}
+
+
+def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "deployment")
+    try:
+        app = copy_app("components_app", tmp_path / "work")
+        (app / "counter" / "crons.ts").write_text(
+            'import { cronJobs } from "convex/server";\n'
+            "const crons = cronJobs();\n"
+            "export default crons;\n"
+        )
+        out = ConvexCli(server, app).deploy(check=False)
+        assert out.returncode != 0
+        assert "counter/crons.js: cron jobs are not supported in components" in out.stderr, (
+            out.stderr
+        )
+    finally:
+        server.stop()

@@ -107,3 +107,11 @@ export const fromAction = action({
     return await ctx.runQuery(components.counter.counts.get, { name });
   },
 });
+
+export const envSeen = query({
+  args: {},
+  handler: async (ctx) => ({
+    app: process.env.CONVEX_CLOUD_URL !== undefined,
+    component: await ctx.runQuery(components.counter.counts.envKeys, {}),
+  }),
+});

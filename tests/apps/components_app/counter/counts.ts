@@ -62,3 +62,8 @@ export const byId = query({
     return doc === null ? null : doc.value;
   },
 });
+
+export const envKeys = query({
+  args: {},
+  handler: async () => Object.keys(process.env).length,
+});
