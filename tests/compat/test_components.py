@@ -116,3 +116,11 @@ def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
         )
     finally:
         server.stop()
+
+
+def test_redeploy_keeps_component_data(deployed: tuple[ConvexCli, str]) -> None:
+    cli, _ = deployed
+    c = client(deployed)
+    c.mutation("app:bumpSecond", {"name": "kept", "by": 4})
+    cli.deploy()
+    assert c.query("app:values", {"name": "kept"})["second"] == 4
