@@ -54,7 +54,8 @@ class ComponentTree:
         for instance, definition in sorted(self.instances.items()):
             prefix = module_prefix(instance)
             for m in self.definitions[definition].modules:
-                out.append(StoredModule(prefix + m.path, m.source, m.source_map, m.environment))
+                source_map = _relocated_map(m.source_map, prefix.count("/"))
+                out.append(StoredModule(prefix + m.path, m.source, source_map, m.environment))
         return out
 
     def merged_schema(self, app_schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -112,6 +113,26 @@ class ComponentTree:
             }
             out[path] = app_analysis.component_analysis(d.analysis, schema, version, meta)
         return out
+
+
+def _relocated_map(source_map: str | None, depth: int) -> str | None:
+    """A module's source map after moving the module `depth` directories down, so its
+    relative `sources` still name the developer's files (stack traces show them)."""
+    if source_map is None or depth == 0:
+        return source_map
+    try:
+        parsed = orjson.loads(source_map)
+    except orjson.JSONDecodeError:
+        return source_map
+    sources = parsed.get("sources") if isinstance(parsed, dict) else None
+    if not isinstance(sources, list) or parsed.get("sourceRoot"):
+        return source_map
+    up = "../" * depth
+    parsed["sources"] = [
+        up + s if isinstance(s, str) and not s.startswith("/") and ":" not in s else s
+        for s in sources
+    ]
+    return orjson.dumps(parsed).decode()
 
 
 def _exports(app: AppAnalysis) -> dict[str, Any]:
