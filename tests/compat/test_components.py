@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,17 @@ def test_redeploy_keeps_component_data(deployed: tuple[ConvexCli, str]) -> None:
     c.mutation("app:bumpSecond", {"name": "kept", "by": 4})
     cli.deploy()
     assert c.query("app:values", {"name": "kept"})["second"] == 4
+
+
+def test_component_jobs_live_in_the_component(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    job = c.mutation("app:scheduleInComponent", {"name": "sched"})
+    states = c.query("app:jobStates", {"id": job})
+    assert states["app"] is None and states["appListed"] is False
+    deadline = time.monotonic() + 60
+    while states["component"] != "success" and time.monotonic() < deadline:
+        assert states["component"] in ("pending", "inProgress")
+        time.sleep(0.2)
+        states = c.query("app:jobStates", {"id": job})
+    assert states["component"] == "success"
+    assert c.query("app:values", {"name": "sched"})["first"] == 1

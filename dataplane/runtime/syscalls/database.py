@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
+from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, SCHEDULED, ScheduleError
 from ...transactions import DatabaseError, Transaction
 from ...values import ConvexValueError
 from .. import scheduling
@@ -99,10 +99,10 @@ class DatabaseSyscalls(CommonSyscalls):
             a = scope_args(namespace, a)
         except NamespaceError as e:
             raise SyscallFailure(str(e)) from None
-        if namespace and (op in STORAGE_OPS or _names_system_table(a)):
+        if namespace and (op in STORAGE_OPS or _names_shared_system_table(a)):
             raise SyscallFailure(
-                f"System tables and file storage are not supported in components yet "
-                f"(component {namespace!r})"
+                f"File storage and system tables other than _scheduled_functions are not "
+                f"supported in components yet (component {namespace!r})"
             )
         if op in WRITE_OPS and not self.writable:
             raise SyscallFailure(
@@ -174,18 +174,19 @@ class DatabaseSyscalls(CommonSyscalls):
         try:
             if op == "1.0/schedule":
                 return scheduling.schedule_in(self.call, self.txn, args)
-            scheduling.cancel_in(self.txn, args)
+            scheduling.cancel_in(self.call, self.txn, args)
             return None
         except ScheduleError as e:
             raise SyscallFailure(str(e)) from None
 
 
-def _names_system_table(a: dict[str, Any]) -> bool:
+def _names_shared_system_table(a: dict[str, Any]) -> bool:
     """Whether a syscall's arguments (already in the component's namespace) name a system
-    table shared by the whole deployment (`_scheduled_functions`, the app's `_storage`)."""
+    table a component cannot read (`_scheduled_functions` is filtered by owner; a component's
+    `_storage` is its own)."""
     query = a.get("query")
     source = query.get("source") if isinstance(query, dict) else None
     names = [a.get("table")]
     if isinstance(source, dict):
-        names += [source.get("tableName"), source.get("indexName")]
-    return any(isinstance(n, str) and n.startswith("_") for n in names) or bool(a.get("isSystem"))
+        names += [source.get("tableName"), str(source.get("indexName") or "").partition(".")[0]]
+    return any(isinstance(n, str) and n.startswith("_") and n != SCHEDULED for n in names)

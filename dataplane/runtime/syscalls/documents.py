@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...scheduled.jobs import SCHEDULED, owner_of
 from ...values import from_json, to_json
 from ..isolate import SyscallFailure
 from .base import Handler
@@ -29,7 +30,14 @@ def _get(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
         raise SyscallFailure(f"Use ctx.db.system.get to read system table {table}")
     if table is not None and not table.startswith("_") and a.get("isSystem"):
         raise SyscallFailure(f"ctx.db.system.get reads system tables; {table} is not one")
-    return _doc_json(host.txn.get(doc_id))
+    doc = host.txn.get(doc_id)
+    namespace = host.call.namespace
+    if doc is not None and table == SCHEDULED:
+        # another namespace's job does not exist in this one
+        return _doc_json(doc) if owner_of(doc) == namespace else None
+    if doc is not None and namespace and table is not None and table.startswith("_"):
+        return None  # the app's files: a component's own _storage is empty
+    return _doc_json(doc)
 
 
 def _count(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:

@@ -115,3 +115,22 @@ export const envSeen = query({
     component: await ctx.runQuery(components.counter.counts.envKeys, {}),
   }),
 });
+
+export const scheduleInComponent = mutation({
+  args: { name: v.string() },
+  handler: async (ctx, { name }): Promise<string> =>
+    await ctx.runMutation(components.counter.counts.scheduleAdd, { name }),
+});
+
+export const jobStates = query({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => {
+    const job: any = await ctx.db.system.get(id as any);
+    const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+    return {
+      app: job === null ? null : job.state.kind,
+      appListed: jobs.some((j) => j._id === id),
+      component: await ctx.runQuery(components.counter.counts.jobState, { id }),
+    };
+  },
+});

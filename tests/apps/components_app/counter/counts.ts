@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import { mutation, query } from "./_generated/server";
+import { api } from "./_generated/api";
 
 async function row(ctx: any, name: string) {
   return await ctx.db
@@ -66,4 +67,19 @@ export const byId = query({
 export const envKeys = query({
   args: {},
   handler: async () => Object.keys(process.env).length,
+});
+
+export const scheduleAdd = mutation({
+  args: { name: v.string() },
+  handler: async (ctx, { name }) => {
+    return await ctx.scheduler.runAfter(0, api.counts.add, { name, by: 1 });
+  },
+});
+
+export const jobState = query({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => {
+    const job: any = await ctx.db.system.get(id as any);
+    return job === null ? null : job.state.kind;
+  },
 });
