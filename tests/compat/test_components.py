@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +140,23 @@ def test_component_jobs_live_in_the_component(deployed: tuple[ConvexCli, str]) -
         states = c.query("app:jobStates", {"id": job})
     assert states["component"] == "success"
     assert c.query("app:values", {"name": "sched"})["first"] == 1
+
+
+def test_export_writes_components_in_convex_layout(
+    deployed: tuple[ConvexCli, str], tmp_path: Path
+) -> None:
+    cli, _ = deployed
+    client(deployed).mutation("app:record", {"text": "exported"})
+    out = tmp_path / "snapshot.zip"
+    cli.run("export", "--path", str(out))
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        assert "_tables/documents.jsonl" in names
+        assert "_components/counter/counts/documents.jsonl" in names
+        assert "_components/ledger/entries/documents.jsonl" in names
+        assert "_components/ledger/_components/counter/counts/documents.jsonl" in names
+        assert not any(n.startswith("counter/") for n in names)
+        tables = zf.read("_components/ledger/_tables/documents.jsonl").decode()
+        assert '"name":"entries"' in tables
+        entries = zf.read("_components/ledger/entries/documents.jsonl").decode()
+        assert "exported" in entries
