@@ -23,9 +23,10 @@ from .analysis import AppAnalysis
 
 MODULE_ROOT = "_components/"
 CHILD_REFERENCE = "_reference/childComponent/"
-#: System tables a component reads in its own namespace. Components cannot store files yet
-#: (refused with an error), so a component's own `_storage` is always empty.
+#: System tables each component has its own of (`a/b/_storage`).
 OWN_SYSTEM_TABLES = frozenset({"_storage"})
+#: One table for every namespace, each seeing only its own rows (jobs carry their owner).
+SHARED_SYSTEM_TABLES = frozenset({"_scheduled_functions"})
 
 
 class NamespaceError(Exception):
@@ -65,7 +66,7 @@ def user_table(internal: str) -> str:
 
 def check_table_owner(instance: str, internal: str | None) -> None:
     """Refuse a document of a table that belongs to another component's namespace."""
-    if internal is None or internal.startswith("_"):
+    if internal is None or internal in SHARED_SYSTEM_TABLES:
         return
     owner = table_instance(internal)
     if owner != instance:

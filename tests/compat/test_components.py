@@ -160,3 +160,15 @@ def test_export_writes_components_in_convex_layout(
         assert '"name":"entries"' in tables
         entries = zf.read("_components/ledger/entries/documents.jsonl").decode()
         assert "exported" in entries
+
+
+def test_component_file_storage_is_its_own(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    file_id = c.action("app:storeInComponent", {"text": "component bytes"})
+    views = c.query("app:fileViews", {"id": file_id})
+    assert views["component"] == [file_id]
+    assert views["sibling"] == [] and views["app"] == 0
+    assert "?component=counter" in views["url"]
+    assert httpx.get(views["url"], timeout=30).text == "component bytes"
+    with pytest.raises(ConvexExecutionError, match="component 'counter'"):
+        c.query("app:appReadsComponentFile", {"id": file_id})

@@ -17,7 +17,7 @@ from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, SCHEDULED, ScheduleError
 from ...transactions import DatabaseError, Transaction
 from ...values import ConvexValueError
 from .. import scheduling
-from ..components import NamespaceError, check_table_owner, scope_args
+from ..components import NamespaceError, check_table_owner, scope_args, user_table
 from ..errorformat import staged_index_message
 from ..host_services import STORAGE_OPS, storage_in_transaction
 from ..isolate import SyscallFailure
@@ -99,10 +99,11 @@ class DatabaseSyscalls(CommonSyscalls):
             a = scope_args(namespace, a)
         except NamespaceError as e:
             raise SyscallFailure(str(e)) from None
-        if namespace and (op in STORAGE_OPS or _names_shared_system_table(a)):
+        if namespace and _names_shared_system_table(a):
             raise SyscallFailure(
-                f"File storage and system tables other than _scheduled_functions are not "
-                f"supported in components yet (component {namespace!r})"
+                f"A component can read only its own system tables (_storage, "
+                f"_scheduled_functions), not {a.get('table') or 'this one'} "
+                f"(component {namespace!r})"
             )
         if op in WRITE_OPS and not self.writable:
             raise SyscallFailure(
@@ -132,7 +133,7 @@ class DatabaseSyscalls(CommonSyscalls):
     def check_table(self, table: Any, op: str) -> str:
         if not isinstance(table, str) or not table:
             raise SyscallFailure(f"{op} needs a table name")
-        if table.startswith("_"):
+        if user_table(table).startswith("_"):
             raise SyscallFailure(f"System tables (prefixed with `_`) are read-only: {table}")
         return table
 
@@ -150,7 +151,7 @@ class DatabaseSyscalls(CommonSyscalls):
             raise SyscallFailure("A document id string is required")
         self.check_id_table(doc_id, a.get("table"))
         table = self.txn.table_for_id(doc_id)
-        if table is not None and table.startswith("_"):
+        if table is not None and user_table(table).startswith("_"):
             raise SyscallFailure(f"System tables (prefixed with `_`) are read-only: {table}")
         return doc_id
 

@@ -134,3 +134,24 @@ export const jobStates = query({
     };
   },
 });
+
+export const storeInComponent = action({
+  args: { text: v.string() },
+  handler: async (ctx, { text }): Promise<string> =>
+    await ctx.runAction(components.counter.files.store, { text }),
+});
+
+export const fileViews = query({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => ({
+    component: await ctx.runQuery(components.counter.files.list, {}),
+    sibling: await ctx.runQuery(components.counter2.files.list, {}),
+    app: (await ctx.db.system.query("_storage").collect()).length,
+    url: await ctx.runQuery(components.counter.files.url, { id: id as any }),
+  }),
+});
+
+export const appReadsComponentFile = query({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => await ctx.db.system.get(id as any),
+});
