@@ -32,6 +32,8 @@ STORAGE_TABLE = "_storage"
 def is_storage_table(table: str | None) -> bool:
     """The app's `_storage` or a component's own (`<component path>/_storage`)."""
     return table is not None and (table == STORAGE_TABLE or table.endswith("/" + STORAGE_TABLE))
+
+
 log = structlog.get_logger(__name__)
 
 
