@@ -101,7 +101,7 @@ def _cancel_job(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) 
     from ..scheduled import jobs
 
     try:
-        jobs.cancel(txn, args.get("id"))
+        jobs.cancel(txn, args.get("id"), None)
     except jobs.ScheduleError as exc:
         raise DeployError(str(exc)) from None
     return None

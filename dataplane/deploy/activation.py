@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..runtime.components import MODULE_ROOT, scoped_analysis
 from . import store
 from .analysis import analyze
 from .envvars import builtin_env
@@ -69,6 +70,9 @@ class ActiveCode:
         self, bundle: Bundle, app: AppAnalysis, config: store.DeployedConfig, env: dict[str, str]
     ) -> ActiveApp:
         """Make this code live in this process (the database already says it is the active push)."""
+        if any(m.startswith(MODULE_ROOT) for m in bundle.entry_modules):
+            # Component functions are internal; the runner sees the merged, namespaced schema.
+            app = scoped_analysis(app, config.schema)
         active = ActiveApp(bundle, app, config, env)
         with self._lock:
             # Vector/text indexes follow the schema (kept ones are untouched, new ones built).

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .schema import Schema
     from .store import DeployedConfig, StoredModule
 
+COMPONENT_MODULES = "_components/"  # runtime/components.py MODULE_ROOT
 UDF_TYPES = {"query": "Query", "mutation": "Mutation", "action": "Action"}
 
 
@@ -100,10 +101,18 @@ def _raw_table(schema: Schema, name: str) -> dict[str, Any]:
     return {}
 
 
-def component_analysis(app: AppAnalysis, schema: Schema | None, version: str) -> dict[str, Any]:
-    """The root EvaluatedComponentDefinition (`analysis[""]`)."""
+def component_analysis(
+    app: AppAnalysis,
+    schema: Schema | None,
+    version: str,
+    definition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An EvaluatedComponentDefinition: the root app's (`analysis[""]`) unless `definition`
+    (a component definition's metadata) is given. Component instances' modules are left out."""
     modules: dict[str, dict[str, Any]] = {}
     for f in app.functions:
+        if f.module.startswith(COMPONENT_MODULES):
+            continue
         entry = modules.setdefault(
             f.module, {"functions": [], "httpRoutes": None, "cronSpecs": None, "sourceMapped": None}
         )
@@ -149,7 +158,8 @@ def component_analysis(app: AppAnalysis, schema: Schema | None, version: str) ->
             "schemaValidation": schema.schema_validation,
         }
     return {
-        "definition": {
+        "definition": definition
+        or {
             "path": "",
             "definitionType": {"type": "app"},
             "childComponents": [],
@@ -163,14 +173,16 @@ def component_analysis(app: AppAnalysis, schema: Schema | None, version: str) ->
     }
 
 
-def checked_app(app: AppAnalysis) -> dict[str, Any]:
-    """The root CheckedComponent (`app`)."""
+def checked_app(
+    app: AppAnalysis, children: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The root CheckedComponent (`app`) with its component instances as `children`."""
     routes = [{"method": r.method, "path": r.path} for r in app.routes]
     return {
         "definitionPath": "",
         "componentPath": "",
         "args": {},
-        "childComponents": {},
+        "childComponents": children or {},
         "httpRoutes": {"httpModuleRoutes": routes or None, "mounts": []},
         "exports": {},
     }
@@ -185,6 +197,8 @@ def finish_diff(
     app: AppAnalysis,
 ) -> dict[str, Any]:
     """The FinishPushDiff: module, auth, cron, schema and index changes of the root app."""
+    added = [m for m in added if not m.startswith(COMPONENT_MODULES)]
+    removed = [m for m in removed if not m.startswith(COMPONENT_MODULES)]
     old_auth = {_auth_key(a) for a in (previous.auth_info if previous else [])}
     new_auth = {_auth_key(a) for a in config.auth_info}
     old_crons = set(_crons_of(previous))

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..runtime.components import MODULE_ROOT as COMPONENT_MODULES
 from ..scheduled.crons import CronError, check_crons
 from ..scheduled.crons import register as register_crons
 from . import analysis as app_analysis
-from . import store
+from . import components, store
 from .errors import DeployError, PushNotFound, PushRaced
 from .schema import Schema, apply_indexes, index_diff, parse_schema, validate_documents
 
@@ -81,16 +82,22 @@ class PushManager:
         db = self.db
         store.ensure_tables(db)
         app_def = _require_dict(request, "appDefinition")
-        if request.get("componentDefinitions"):
-            raise DeployError("Components are not supported by this deployment yet")
+        definitions = request.get("componentDefinitions") or []
+        if not isinstance(definitions, list):
+            raise DeployError("Invalid push request: `componentDefinitions` must be a list")
+        tree = components.build_tree(app_def, definitions, self.code.runner.limits)
         txn = db.begin()
         active = store.load_config(txn)
         modules = _resolve_modules(txn, app_def)
+        for m in modules:
+            if m.path.startswith(COMPONENT_MODULES):
+                raise DeployError(f"Invalid module path {m.path}: `_components/` is reserved")
         env = store.load_env(txn)
         schema_module = app_def.get("schema")
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
+        all_modules += tree.modules()
         # auth.config.js and module top levels see the built-in CONVEX_SITE_URL/CLOUD_URL too.
         bundle, analysed, auth = app_analysis.analyze(
             all_modules, self.code.function_env(env), self.code.runner.limits
@@ -99,18 +106,31 @@ class PushManager:
             check_crons(analysed.crons)
         except CronError as e:
             raise DeployError(f"Invalid cron job in crons.js: {e}") from None
-        schema = None
+        app_schema = None
         if analysed.schema is not None:
-            schema = parse_schema(analysed.schema)
+            app_schema = parse_schema(analysed.schema)
+        merged = tree.merged_schema(analysed.schema)
+        schema = None if merged is None else parse_schema(merged)
         push_id = secrets.token_hex(12)
         diff = index_diff(db, schema)
+        version = config_version(app_def)
+        app_definition = None
+        if tree.app_metadata:
+            app_definition = {
+                "path": "",
+                "definitionType": {"type": "app"},
+                "childComponents": tree.app_metadata.get("childComponents") or [],
+                "httpMounts": {},
+                "exports": tree.app_metadata.get("exports") or {"type": "branch", "branch": []},
+                "envVars": None,
+            }
         config = store.DeployedConfig(
             functions=str(request.get("functions") or "convex/"),
             udf_server_version=str(app_def.get("udfServerVersion") or "") or None,
             node_version=request.get("nodeVersion"),
             schema=None if schema is None else schema.raw,
             auth_info=auth,
-            analysis=app_analysis.component_analysis(analysed, schema, config_version(app_def)),
+            analysis=app_analysis.component_analysis(analysed, app_schema, version, app_definition),
             push_id=push_id,
         )
         response = {
@@ -118,8 +138,8 @@ class PushManager:
             "externalDepsId": None,
             "componentDefinitionPackages": {},
             "appAuth": auth,
-            "analysis": {"": config.analysis},
-            "app": app_analysis.checked_app(analysed),
+            "analysis": {"": config.analysis, **tree.analysis(version)},
+            "app": app_analysis.checked_app(analysed, tree.checked("")),
             "schemaChange": {
                 "allocatedComponentIds": {"": push_id},
                 "schemaIds": {"": push_id},
@@ -146,8 +166,6 @@ class PushManager:
         """The CLI's pre-push check: per-table document counts and predicted index changes."""
         db = self.db
         app_def = _require_dict(request, "appDefinition")
-        if request.get("componentDefinitions"):
-            raise DeployError("Components are not supported by this deployment yet")
         schema = None
         if app_def.get("schema") is not None:
             module = _module_from_json(app_def["schema"], "schema")

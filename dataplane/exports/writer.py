@@ -66,6 +66,17 @@ def _entry(zf: zipfile.ZipFile, name: str) -> IO[bytes]:
     return zf.open(name, "w", force_zip64=True)
 
 
+def _component_dir(component: str) -> str:
+    """Convex's ZIP directory of a component's tables: `_components/a/_components/b/`."""
+    return "".join(f"_components/{p}/" for p in component.split("/")) if component else ""
+
+
+def _table_dir(table: str) -> str:
+    """A table's ZIP directory; a component's table (`a/b/t`) goes under its component."""
+    component, _, name = table.rpartition("/")
+    return _component_dir(component) + name
+
+
 def write_snapshot(
     db: Database,
     ts: int,
@@ -83,16 +94,21 @@ def write_snapshot(
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("README.md", README)
         progress("Backing up _tables")
-        with _entry(zf, "_tables/documents.jsonl") as f:
-            for meta in tables:
-                f.write(orjson.dumps({"name": meta.name, "id": meta.number}) + b"\n")
+        by_component: dict[str, list[Any]] = {"": []}
+        for meta in tables:
+            by_component.setdefault(meta.name.rpartition("/")[0], []).append(meta)
+        for component, metas in sorted(by_component.items()):
+            with _entry(zf, f"{_component_dir(component)}_tables/documents.jsonl") as f:
+                for meta in metas:
+                    name = meta.name.rpartition("/")[2]
+                    f.write(orjson.dumps({"name": name, "id": meta.number}) + b"\n")
         for meta in tables:
             progress(f"Backing up {meta.name}")
             shape = TableShape(meta.number)
             for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                 shape.add(doc)
             unambiguous = shape.unambiguous_fields()
-            with _entry(zf, f"{meta.name}/generated_schema.jsonl") as f:
+            with _entry(zf, f"{_table_dir(meta.name)}/generated_schema.jsonl") as f:
                 lines = _Lines(f)
                 lines.add(shape.shape())
                 for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
@@ -100,7 +116,7 @@ def write_snapshot(
                     if ctx != INFER:
                         lines.add({doc["_id"]: context_to_json(ctx)})
                 lines.flush()
-            with _entry(zf, f"{meta.name}/documents.jsonl") as f:
+            with _entry(zf, f"{_table_dir(meta.name)}/documents.jsonl") as f:
                 lines = _Lines(f)
                 for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                     lines.add(to_clean(doc))

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import queue
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ from .blobstore import BlobNotFound, BlobStore
 from .tokens import UPLOAD_TOKEN_TTL, sign_upload_token, verify_upload_token
 
 STORAGE_TABLE = "_storage"
+
+
+def is_storage_table(table: str | None) -> bool:
+    """The app's `_storage` or a component's own (`<component path>/_storage`)."""
+    return table is not None and (table == STORAGE_TABLE or table.endswith("/" + STORAGE_TABLE))
+
+
 log = structlog.get_logger(__name__)
 
 
@@ -103,24 +111,27 @@ class FileService:
 
     # ----- ids ------------------------------------------------------------------------
 
-    def _check_id(self, txn: Transaction, storage_id: Any, op: str) -> str:
+    def _check_id(
+        self, txn: Transaction, storage_id: Any, op: str, table: str = STORAGE_TABLE
+    ) -> str:
         if not isinstance(storage_id, str) or decode_id(storage_id) is None:
             raise FileStorageError(
                 f"Invalid argument `storageId` for `storage.{op}`: Invalid storage ID: "
                 f"{storage_id!r} is not a valid storage ID"
             )
-        if txn.normalize_id(STORAGE_TABLE, storage_id) is None:
+        if txn.normalize_id(table, storage_id) is None:
             raise FileStorageError(
                 f"Invalid argument `storageId` for `storage.{op}`: {storage_id!r} is an ID of "
-                f"table {txn.table_for_id(storage_id)!r}, not _storage"
+                f"table {txn.table_for_id(storage_id)!r}, not {table}"
             )
         return storage_id
 
     # ----- uploads ----------------------------------------------------------------------
 
-    def generate_upload_url(self) -> str:
+    def generate_upload_url(self, table: str = STORAGE_TABLE) -> str:
         """A signed URL a client POSTs the file body to within `upload_ttl` seconds."""
-        token = sign_upload_token(self.secret, self.deployment, self.upload_ttl)
+        target = None if table == STORAGE_TABLE else table
+        token = sign_upload_token(self.secret, self.deployment, self.upload_ttl, table=target)
         return f"{self.public_url}/api/storage/upload?token={token}"
 
     def accept_upload(
@@ -131,14 +142,17 @@ class FileService:
         expected_sha256: bytes | None = None,
     ) -> str:
         """Check the token, then store the body; returns the new storage id."""
-        verify_upload_token(self.secret, self.deployment, token)
-        return self.store(chunks, content_type, expected_sha256)
+        table = verify_upload_token(self.secret, self.deployment, token) or STORAGE_TABLE
+        if not is_storage_table(table):
+            raise FileStorageError("Upload token names no storage table")
+        return self.store(chunks, content_type, expected_sha256, table)
 
     def store(
         self,
         chunks: Iterable[bytes],
         content_type: str | None,
         expected_sha256: bytes | None = None,
+        table: str = STORAGE_TABLE,
     ) -> str:
         """Stream bytes into the blob store and commit their `_storage` document."""
         staging = f"staging-{uuid.uuid4().hex}"
@@ -157,7 +171,7 @@ class FileService:
         if content_type:
             doc["contentType"] = content_type
         txn = self.db.begin()
-        storage_id = txn.insert(STORAGE_TABLE, doc)
+        storage_id = txn.insert(table, doc)
         try:
             self.blobs.rename(staging, storage_id)
             self.db.commit(txn)
@@ -169,20 +183,31 @@ class FileService:
 
     # ----- reads inside a function's transaction ------------------------------------------
 
-    def get_metadata_doc(self, txn: Transaction, storage_id: Any) -> dict[str, Any] | None:
-        """The `_storage` document (None if deleted), recorded in the transaction's read set."""
-        return txn.get(self._check_id(txn, storage_id, "getMetadata"))
+    def get_metadata_doc(
+        self, txn: Transaction, storage_id: Any, table: str | None = STORAGE_TABLE
+    ) -> dict[str, Any] | None:
+        """The `_storage` document (None if deleted), recorded in the transaction's read set.
+        `table` None accepts a file of any storage table (serving by URL)."""
+        if table is None:
+            found = txn.table_for_id(storage_id) if isinstance(storage_id, str) else None
+            table = found if is_storage_table(found) and found is not None else STORAGE_TABLE
+        return txn.get(self._check_id(txn, storage_id, "getMetadata", table))
 
-    def get_url(self, txn: Transaction, storage_id: Any) -> str | None:
+    def get_url(self, txn: Transaction, storage_id: Any, table: str = STORAGE_TABLE) -> str | None:
         """The serving URL of a file, or None if it does not exist at the snapshot."""
-        sid = self._check_id(txn, storage_id, "getUrl")
+        sid = self._check_id(txn, storage_id, "getUrl", table)
         if txn.get(sid) is None:
             return None
+        if table != STORAGE_TABLE:  # a component's file: Convex's URLs name the component
+            component = urllib.parse.quote(table.rpartition("/")[0], safe="")
+            return f"{self.public_url}/api/storage/{sid}?component={component}"
         return f"{self.public_url}/api/storage/{sid}"
 
-    def get_metadata(self, txn: Transaction, storage_id: Any) -> dict[str, Any] | None:
+    def get_metadata(
+        self, txn: Transaction, storage_id: Any, table: str = STORAGE_TABLE
+    ) -> dict[str, Any] | None:
         """The deprecated `storage.getMetadata` shape: storageId, hex sha256, size, contentType."""
-        doc = txn.get(self._check_id(txn, storage_id, "getMetadata"))
+        doc = txn.get(self._check_id(txn, storage_id, "getMetadata", table))
         if doc is None:
             return None
         return {
@@ -192,18 +217,19 @@ class FileService:
             "contentType": doc.get("contentType"),
         }
 
-    def delete(self, txn: Transaction, storage_id: Any) -> None:
+    def delete(self, txn: Transaction, storage_id: Any, table: str = STORAGE_TABLE) -> None:
         """Delete the file in this transaction; its bytes go once the transaction commits."""
-        sid = self._check_id(txn, storage_id, "delete")
+        sid = self._check_id(txn, storage_id, "delete", table)
         if txn.get(sid) is None:
             raise FileStorageError(f"storage id {sid} not found")
         txn.delete(sid)
 
     # ----- reading bytes (serving, storage.get in actions) ----------------------------------
 
-    def stat(self, storage_id: Any) -> StoredFile | None:
-        """The latest metadata of a file, or None if it does not exist."""
-        doc = self.get_metadata_doc(self.db.begin(), storage_id)
+    def stat(self, storage_id: Any, table: str | None = None) -> StoredFile | None:
+        """The latest metadata of a file (of `table`; None: any storage table, as serving by
+        URL does), or None if it does not exist."""
+        doc = self.get_metadata_doc(self.db.begin(), storage_id, table)
         if doc is None:
             return None
         return StoredFile(
@@ -214,9 +240,11 @@ class FileService:
         """Bytes [start, end) of a file found by `stat`; BlobNotFound if it was deleted since."""
         return self.blobs.get(storage_id, start, end)
 
-    def read_all(self, storage_id: Any) -> tuple[bytes, str | None] | None:
+    def read_all(
+        self, storage_id: Any, table: str = STORAGE_TABLE
+    ) -> tuple[bytes, str | None] | None:
         """Whole file and content type (storage.get in actions builds a Blob from these)."""
-        f = self.stat(storage_id)
+        f = self.stat(storage_id, table)
         if f is None:
             return None
         try:
@@ -230,10 +258,10 @@ class FileService:
     # ----- blob garbage collection --------------------------------------------------------
 
     def _on_commit(self, record: CommitRecord) -> None:
-        if STORAGE_TABLE not in record.tables:
+        if not any(is_storage_table(t) for t in record.tables):
             return
         for write in record.writes:
-            if write.table == STORAGE_TABLE and write.value is None:
+            if is_storage_table(write.table) and write.value is None:
                 self._doomed.put(write.doc_id)
 
     def _delete_blobs(self) -> None:

@@ -13,7 +13,7 @@ import binascii
 from typing import Any
 
 from ..transactions import Transaction
-from .service import FileService, FileStorageError, parse_sha256_option
+from .service import STORAGE_TABLE, FileService, FileStorageError, parse_sha256_option
 
 STORAGE_OPS = frozenset(
     {
@@ -28,21 +28,26 @@ STORAGE_OPS = frozenset(
 
 
 def storage_syscall(
-    files: FileService, op: str, args: dict[str, Any], txn: Transaction | None
+    files: FileService,
+    op: str,
+    args: dict[str, Any],
+    txn: Transaction | None,
+    table: str = STORAGE_TABLE,
 ) -> Any:
-    """Run one storage syscall; returns its JSON result."""
+    """Run one storage syscall on `table` (a component's own storage table, or the app's);
+    returns its JSON result."""
     if op == "1.0/storageGenerateUploadUrl":
-        return files.generate_upload_url()
+        return files.generate_upload_url(table)
     if op == "1.0/storageGetUrl":
-        return files.get_url(txn or files.db.begin(), args.get("storageId"))
+        return files.get_url(txn or files.db.begin(), args.get("storageId"), table)
     if op == "1.0/storageGetMetadata":
-        return files.get_metadata(txn or files.db.begin(), args.get("storageId"))
+        return files.get_metadata(txn or files.db.begin(), args.get("storageId"), table)
     if op == "1.0/storageDelete":
         storage_id = args.get("storageId")
         if txn is not None:
-            files.delete(txn, storage_id)
+            files.delete(txn, storage_id, table)
         else:
-            files.db.run_mutation(lambda t: files.delete(t, storage_id))
+            files.db.run_mutation(lambda t: files.delete(t, storage_id, table))
         return None
     if op == "1.0/storageStore":
         blob = args.get("blob")
@@ -53,9 +58,9 @@ def storage_syscall(
         except binascii.Error:
             raise FileStorageError("storage.store(): blob is not valid base64") from None
         content_type = args.get("contentType") or None
-        return files.store([data], content_type, parse_sha256_option(args.get("sha256")))
+        return files.store([data], content_type, parse_sha256_option(args.get("sha256")), table)
     if op == "1.0/storageGet":
-        found = files.read_all(args.get("storageId"))
+        found = files.read_all(args.get("storageId"), table)
         if found is None:
             return None
         data, content_type = found

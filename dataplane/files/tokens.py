@@ -41,18 +41,27 @@ def _mac(secret: str, payload: bytes) -> bytes:
 
 
 def sign_upload_token(
-    secret: str, deployment: str, ttl: float = UPLOAD_TOKEN_TTL, now: float | None = None
+    secret: str,
+    deployment: str,
+    ttl: float = UPLOAD_TOKEN_TTL,
+    now: float | None = None,
+    table: str | None = None,
 ) -> str:
-    """A fresh token for one deployment, valid for `ttl` seconds."""
+    """A fresh token for one deployment, valid for `ttl` seconds; `table` names a component's
+    own storage table the upload goes to (None: the app's)."""
     expires = (time.time() if now is None else now) + ttl
-    payload = orjson.dumps({"d": deployment, "e": expires, "n": _b64(os.urandom(12))})
+    claims: dict[str, object] = {"d": deployment, "e": expires, "n": _b64(os.urandom(12))}
+    if table is not None:
+        claims["t"] = table
+    payload = orjson.dumps(claims)
     return f"{_b64(payload)}.{_b64(_mac(secret, payload))}"
 
 
 def verify_upload_token(
     secret: str, deployment: str, token: str | None, now: float | None = None
-) -> None:
-    """Raise UploadTokenError unless we signed the token, for this deployment, and it is live."""
+) -> str | None:
+    """Raise UploadTokenError unless we signed the token, for this deployment, and it is live;
+    returns the storage table it was issued for (None: the app's)."""
     if not token:
         raise UploadTokenError("Missing upload token: use a URL from storage.generateUploadUrl()")
     try:
@@ -72,3 +81,5 @@ def verify_upload_token(
         raise UploadTokenError("Upload token belongs to a different deployment")
     if (time.time() if now is None else now) > expires:
         raise UploadTokenExpired("Upload URL expired: generate a new one")
+    table = claims.get("t")
+    return table if isinstance(table, str) else None

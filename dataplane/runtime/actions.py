@@ -145,7 +145,7 @@ class ActionHost(CommonSyscalls):
         runner = call.runner
         if op in ("1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"):
             try:
-                name = address_path(runner.analysis, a)
+                name = address_path(runner.analysis, a, call.path)
             except FunctionHandleError as e:
                 raise SyscallFailure(str(e)) from None
             if name is None:

@@ -71,6 +71,7 @@ class AppAnalysis:
     crons_json: str | None = None
     schema_json: str | None = None
     auth_config_json: str | None = None
+    definition_json: str | None = None  # convex.config.js's `export()` (app/component metadata)
     node_modules: tuple[str, ...] = ()
     _by_path: dict[tuple[str, str], FunctionInfo] = field(
         default_factory=dict, repr=False, compare=False
@@ -131,6 +132,7 @@ def analysis_from_raw(raw: dict[str, Any], bundle: Bundle) -> AppAnalysis:
         crons_json=raw.get("crons"),
         schema_json=raw.get("schema"),
         auth_config_json=raw.get("auth"),
+        definition_json=raw.get("definition"),
         node_modules=bundle.node_modules,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import AppAnalysis, FunctionInfo, split_path
+from .components import NamespaceError, instance_of, resolve_name
 
 HANDLE_PREFIX = "function://"
 
@@ -45,7 +46,14 @@ def path_of_handle(analysis: AppAnalysis | None, handle: object) -> str:
     return info.path
 
 
-def address_path(analysis: AppAnalysis | None, a: dict[str, Any]) -> str | None:
+def _scoped(name: str, caller: str) -> str:
+    try:
+        return resolve_name(instance_of(caller), name)
+    except NamespaceError as e:
+        raise FunctionHandleError(str(e)) from None
+
+
+def address_path(analysis: AppAnalysis | None, a: dict[str, Any], caller: str = "") -> str | None:
     """The UDF path a syscall's `{name | reference | functionHandle}` address names.
 
     Names and references are returned as given (the runner's lookup reports unknown ones);
@@ -56,11 +64,11 @@ def address_path(analysis: AppAnalysis | None, a: dict[str, Any]) -> str | None:
         return path_of_handle(analysis, handle)
     name = a.get("name") or a.get("reference")
     if isinstance(name, str) and name:
-        return path_of_handle(analysis, name) if is_handle(name) else name
+        return path_of_handle(analysis, name) if is_handle(name) else _scoped(name, caller)
     return None
 
 
-def create_handle(analysis: AppAnalysis | None, a: dict[str, Any]) -> str:
+def create_handle(analysis: AppAnalysis | None, a: dict[str, Any], caller: str = "") -> str:
     """`1.0/createFunctionHandle`: the handle of the referenced function (public or internal)."""
     if a.get("functionHandle") is not None:
         return HANDLE_PREFIX + path_of_handle(analysis, a.get("functionHandle"))
@@ -69,7 +77,7 @@ def create_handle(analysis: AppAnalysis | None, a: dict[str, Any]) -> str:
         raise FunctionHandleError("createFunctionHandle needs a function reference")
     if is_handle(name):
         return HANDLE_PREFIX + path_of_handle(analysis, name)
-    info = _find(analysis, name)
+    info = _find(analysis, _scoped(name, caller))
     if info is None or info.kind == "httpAction":
         raise FunctionHandleError(
             f"createFunctionHandle: could not find function for '{name}'. Did you forget to "

@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..files import FileService, FileStorageError
+from ..files.service import STORAGE_TABLE
 from ..files.syscalls import STORAGE_OPS, storage_syscall
 from ..search import SearchService
 from ..search.specs import SearchError
 from ..search.syscalls import text_search_source, vector_search_syscall
 from ..transactions import Transaction
+from .components import NamespaceError, internal_table, scope_args
 from .errorformat import staged_index_message
 from .isolate import SyscallFailure
 
@@ -57,17 +59,28 @@ def storage_in_transaction(
         what = "generateUploadUrl" if op == "1.0/storageGenerateUploadUrl" else "delete"
         raise SyscallFailure(f"storage.{what}() is not allowed in a query: use a mutation")
     try:
-        return storage_syscall(_files(call), op, args, txn)
+        return storage_syscall(_files(call), op, args, txn, _storage_table(call))
     except FileStorageError as e:
         raise SyscallFailure(str(e)) from None
 
 
+def _storage_table(call: CallContext) -> str:
+    """The storage table of the calling function's namespace (a component has its own)."""
+    return internal_table(call.namespace, STORAGE_TABLE)
+
+
 def action_operation(call: CallContext, op: str, args: dict[str, Any]) -> Any:
     """A ctx.storage or ctx.vectorSearch call from an action (each in its own transaction)."""
+    namespace = call.namespace
+    if namespace and op == VECTOR_SEARCH_OP:
+        try:
+            args = scope_args(namespace, args)
+        except NamespaceError as e:
+            raise SyscallFailure(str(e)) from None
     try:
         if op == VECTOR_SEARCH_OP:
             return vector_search_syscall(_search(call), args)
-        return storage_syscall(_files(call), op, args, None)
+        return storage_syscall(_files(call), op, args, None, _storage_table(call))
     except (FileStorageError, SearchError) as e:
         raise SyscallFailure(_staged_or(call, str(e))) from None
 

@@ -89,6 +89,11 @@ def _entry_source(entries: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def is_dependency(path: str) -> bool:
+    """A bundler chunk (`_deps/`, also inside a component's module directory), not an entry."""
+    return path.startswith("_deps/") or "/_deps/" in path
+
+
 def build_bundle(modules: list[ModuleSource]) -> Bundle:
     """Bundle pushed modules with esbuild into one IIFE script; raises BundleError on bad input.
 
@@ -112,7 +117,7 @@ def build_bundle(modules: list[ModuleSource]) -> Bundle:
         )
     isolate = [m for m in modules if m.environment == "isolate"]
     node = tuple(sorted(m.path for m in modules if m.environment == "node"))
-    entries = sorted(m.path for m in isolate if not m.path.startswith("_deps/"))
+    entries = sorted(m.path for m in isolate if not is_dependency(m.path))
     digest = hashlib.sha256(
         orjson.dumps(sorted((m.path, m.environment, m.source) for m in modules))
     ).hexdigest()

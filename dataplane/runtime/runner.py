@@ -26,6 +26,7 @@ from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
 from . import request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
+from .components import NamespaceError, instance_of, internal_table, table_instance
 from .errorformat import (
     format_js_error,
     http_action_error_body,
@@ -143,7 +144,7 @@ class _Active:
     env: dict[str, str]
     pool: IsolatePool
     tables: dict[str, dict[str, Any]]
-    schema_validation: bool
+    schema_validation: dict[str, bool]  # per namespace ("" = the app)
     _source_map: SourceMap | None = None
     node: NodeWorker | None = None  # runs the "use node" actions, if the app has any
 
@@ -189,6 +190,11 @@ class CallContext:
     def deployment_name(self) -> str:
         return self.runner.deployment_name
 
+    @property
+    def namespace(self) -> str:
+        """The component path whose tables this call's code sees ("" for the app)."""
+        return instance_of(self.path)
+
     def check_document(self, table: str, doc: dict[str, Any]) -> None:
         """Validate a written document against the schema (when schema validation is on)."""
         spec = self.active.tables.get(table)
@@ -197,10 +203,11 @@ class CallContext:
             from .isolate import SyscallFailure
 
             raise SyscallFailure(wrong_vector)
-        if not self.active.schema_validation:
+        namespace = table_instance(table)
+        if not self.active.schema_validation.get(namespace, False):
             return
         if spec is None:
-            if self.active.tables:
+            if any(table_instance(t) == namespace for t in self.active.tables):
                 from .isolate import SyscallFailure
 
                 raise SyscallFailure(
@@ -224,6 +231,10 @@ class CallContext:
     def id_check(self, table: str, id_str: str) -> bool:
         if self.txn is None:
             return True
+        try:
+            table = internal_table(self.namespace, table)
+        except NamespaceError:
+            return False
         return self.txn.normalize_id(table, id_str) is not None or (
             table not in self.txn.db.catalog.by_name and _looks_like_id(id_str)
         )
@@ -235,12 +246,16 @@ def _looks_like_id(s: str) -> bool:
     return decode_id(s) is not None
 
 
-def _tables_of(analysis: AppAnalysis) -> tuple[dict[str, dict[str, Any]], bool]:
+def _tables_of(analysis: AppAnalysis) -> tuple[dict[str, dict[str, Any]], dict[str, bool]]:
+    """Tables by stored name, and per namespace whether documents are validated."""
     schema = analysis.schema
     if not schema:
-        return {}, False
+        return {}, {}
     tables = {t["tableName"]: t for t in schema.get("tables", [])}
-    return tables, bool(schema.get("schemaValidation", True))
+    validation = schema.get("componentValidation")
+    if isinstance(validation, dict):
+        return tables, {str(k): bool(v) for k, v in validation.items()}
+    return tables, {"": bool(schema.get("schemaValidation", True))}
 
 
 class FunctionRunner:

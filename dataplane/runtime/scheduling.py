@@ -26,7 +26,7 @@ def _target(call: CallContext, a: dict[str, Any]) -> str:
 
     analysis = call.runner.analysis
     try:
-        name = address_path(analysis, a)  # a name, reference or function handle
+        name = address_path(analysis, a, call.path)  # a name, reference or function handle
     except FunctionHandleError as e:
         raise jobs.ScheduleError(str(e)) from None
     if name is None:
@@ -59,11 +59,11 @@ def _args(call: CallContext, a: dict[str, Any]) -> dict[str, Any]:
 
 def schedule_in(call: CallContext, txn: Transaction, a: dict[str, Any]) -> str:
     """ctx.scheduler.runAfter/runAt inside a mutation's transaction."""
-    return jobs.schedule(txn, _target(call, a), _args(call, a), a.get("ts"))
+    return jobs.schedule(txn, _target(call, a), _args(call, a), a.get("ts"), call.namespace)
 
 
-def cancel_in(txn: Transaction, a: dict[str, Any]) -> None:
-    jobs.cancel(txn, a.get("id"))
+def cancel_in(call: CallContext, txn: Transaction, a: dict[str, Any]) -> None:
+    jobs.cancel(txn, a.get("id"), call.namespace)
 
 
 def handle_action(call: CallContext, op: str, a: dict[str, Any]) -> Any:
@@ -72,9 +72,12 @@ def handle_action(call: CallContext, op: str, a: dict[str, Any]) -> Any:
     try:
         if op in SCHEDULE_OPS:
             target, args = _target(call, a), _args(call, a)
-            job_id, _ = db.run_mutation(lambda txn: jobs.schedule(txn, target, args, a.get("ts")))
+            owner = call.namespace
+            job_id, _ = db.run_mutation(
+                lambda txn: jobs.schedule(txn, target, args, a.get("ts"), owner)
+            )
             return job_id
-        db.run_mutation(lambda txn: cancel_in(txn, a))
+        db.run_mutation(lambda txn: cancel_in(call, txn, a))
         return None
     except DatabaseError as e:
         raise jobs.ScheduleError(str(e)) from None

@@ -40,6 +40,10 @@ def _display(source: str) -> str:
     if "convex" in parts:
         i = len(parts) - 1 - parts[::-1].index("convex")
         return "../" + "/".join(parts[i:])
+    clean = [p for p in parts if p not in ("", ".")]
+    if clean and ".." not in clean and not source.startswith("/"):
+        # a project file outside convex/ (e.g. a local component): shown relative to convex/
+        return "../" + "/".join(clean)
     return "/".join(parts[-2:])
 
 

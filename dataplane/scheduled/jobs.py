@@ -24,6 +24,15 @@ TERMINAL = frozenset({SUCCESS, FAILED, CANCELED})
 MAX_SCHEDULED_PER_CALL = 1000
 
 
+#: The component path that scheduled a job (absent for the app's own jobs): each component
+#: sees only the jobs it scheduled, as Convex keeps `_scheduled_functions` per component.
+JOB_OWNER = "component"
+
+
+def owner_of(job: dict[str, Any]) -> str:
+    return str(job.get(JOB_OWNER) or "")
+
+
 class ScheduleError(ValueError):
     """Bad input to ctx.scheduler (user-visible message)."""
 
@@ -32,7 +41,9 @@ def now_ms() -> float:
     return time.time() * 1000.0
 
 
-def schedule(txn: Transaction, name: str, args: dict[str, Any], ts_seconds: Any) -> str:
+def schedule(
+    txn: Transaction, name: str, args: dict[str, Any], ts_seconds: Any, owner: str = ""
+) -> str:
     """Insert a pending job running `name(args)` at `ts_seconds` (unix seconds); returns its id."""
     if isinstance(ts_seconds, bool) or not isinstance(ts_seconds, int | float):
         raise ScheduleError(f"Scheduled time must be a number of seconds, got {ts_seconds!r}")
@@ -47,17 +58,20 @@ def schedule(txn: Transaction, name: str, args: dict[str, Any], ts_seconds: Any)
         "scheduledTime": float(ts_seconds) * 1000.0,
         "state": {"kind": PENDING},
     }
+    if owner:
+        doc[JOB_OWNER] = owner
     return txn.insert(SCHEDULED, doc)
 
 
-def cancel(txn: Transaction, job_id: Any) -> None:
-    """Mark a pending or running job canceled; finished jobs are left as they are."""
+def cancel(txn: Transaction, job_id: Any, owner: str | None = "") -> None:
+    """Mark a pending or running job canceled; finished jobs are left as they are.
+    `owner`: the canceling component ("" the app); None (the dashboard) cancels any job."""
     if not isinstance(job_id, str) or decode_id(job_id) is None:
         raise ScheduleError(f"Invalid scheduled function id {job_id!r}")
     if txn.table_for_id(job_id) != SCHEDULED:
         raise ScheduleError(f"{job_id} is not an id of the _scheduled_functions table")
     job = txn.get(job_id)
-    if job is None:
+    if job is None or (owner is not None and owner_of(job) != owner):
         raise ScheduleError(f"Scheduled function {job_id} does not exist")
     if state_of(job) in TERMINAL:
         return

@@ -31,7 +31,9 @@ def _check_field(where: str, field: Any) -> str:
 
 
 def _check_common(where: str, table: str, name: str, filter_fields: Any) -> tuple[str, ...]:
-    if not isinstance(table, str) or not (_NAME.match(table) or re.match(r"_\w+\Z", table)):
+    # a component instance's table is prefixed by its component path: `a/b/table`
+    component_table = isinstance(table, str) and all(_NAME.match(p) for p in table.split("/"))
+    if not isinstance(table, str) or not (component_table or re.match(r"_\w+\Z", table)):
         raise SearchError(f"{where}: invalid table name {table!r}")
     if not isinstance(name, str) or not _NAME.match(name):
         raise SearchError(f"{where}: invalid index name {name!r}")

@@ -20,6 +20,9 @@ FIRST_SYSTEM_TABLE = 1
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SYSTEM_IDENT = re.compile(r"_[A-Za-z0-9_]+\Z")
+#: A component instance's table: its component path, then the table (`a/b/messages`).
+#: (`a/_storage`: a component's own system table.)
+_COMPONENT_IDENT = re.compile(r"([A-Za-z][A-Za-z0-9_]*/)+_?[A-Za-z][A-Za-z0-9_]*\Z")
 _FIELD_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -56,12 +59,13 @@ class TableMeta:
 
 
 def validate_table_name(name: str) -> None:
-    """Tables: identifiers up to 64 chars; a leading `_` marks a system table."""
+    """Tables: identifiers up to 64 chars; a leading `_` marks a system table; a component's
+    tables are prefixed by its component path."""
     if not isinstance(name, str) or not name:
         raise SchemaError("Table name must be a non-empty string")
     if len(name) > MAX_NAME_LEN:
         raise SchemaError(f"Table name {name} is longer than {MAX_NAME_LEN} characters")
-    if not (_IDENT.match(name) or _SYSTEM_IDENT.match(name)):
+    if not (_IDENT.match(name) or _SYSTEM_IDENT.match(name) or _COMPONENT_IDENT.match(name)):
         raise SchemaError(
             f"Invalid table name {name!r}: use ASCII letters, digits and underscores, "
             "starting with a letter"

@@ -717,11 +717,15 @@
     subtle,
   };
   g.performance = { now: () => (kind === "action" || kind === "http" ? realNow() : now()), timeOrigin: 0 };
+  // Functions of component instances (modules under _components/) see no env vars.
+  const noEnv = Object.freeze({});
+  let envHidden = false;
+  const env = () => (envHidden ? noEnv : envVars);
   g.process = { env: new Proxy({}, {
-    get: (t, k) => (typeof k === "string" && Object.prototype.hasOwnProperty.call(envVars, k) ? envVars[k] : undefined),
-    has: (t, k) => Object.prototype.hasOwnProperty.call(envVars, k),
-    ownKeys: () => Object.keys(envVars),
-    getOwnPropertyDescriptor: (t, k) => (Object.prototype.hasOwnProperty.call(envVars, k) ? { value: envVars[k], enumerable: true, configurable: true, writable: false } : undefined),
+    get: (t, k) => (typeof k === "string" && Object.prototype.hasOwnProperty.call(env(), k) ? env()[k] : undefined),
+    has: (t, k) => Object.prototype.hasOwnProperty.call(env(), k),
+    ownKeys: () => Object.keys(env()),
+    getOwnPropertyDescriptor: (t, k) => (Object.prototype.hasOwnProperty.call(env(), k) ? { value: env()[k], enumerable: true, configurable: true, writable: false } : undefined),
     set: () => true,
   }) };
 
@@ -871,6 +875,7 @@
       activeTimers.clear();
       streams.clear();
       const req = JSON.parse(takePreloadedRequest() ?? call("strata/request", ""));
+      envHidden = typeof req.path === "string" && req.path.startsWith("_components/");
       kind = req.kind;
       maxResult = req.maxResult || Infinity;
       logLines = [];
@@ -958,7 +963,9 @@
       const schema = schemaMod && typeof schemaMod.export === "function" ? schemaMod.export() : null;
       const authMod = mods["auth.config.js"] && mods["auth.config.js"].default;
       const auth = authMod ? JSON.stringify(authMod) : null;
-      return JSON.stringify({ functions, routes, crons, schema, auth });
+      const defMod = mods["convex.config.js"] && mods["convex.config.js"].default;
+      const definition = defMod && typeof defMod.export === "function" ? JSON.stringify(defMod.export()) : null;
+      return JSON.stringify({ functions, routes, crons, schema, auth, definition });
     },
   };
   function describeKind(f) {

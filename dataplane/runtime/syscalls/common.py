@@ -90,7 +90,7 @@ def _audit_log(host: CommonSyscalls, args: dict[str, Any]) -> Any:
 
 def _create_function_handle(host: CommonSyscalls, args: dict[str, Any]) -> Any:
     try:
-        return create_handle(host.call.runner.analysis, args)
+        return create_handle(host.call.runner.analysis, args, host.call.path)
     except FunctionHandleError as e:
         raise SyscallFailure(str(e)) from None
 

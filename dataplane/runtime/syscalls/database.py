@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, ScheduleError
+from ...scheduled.jobs import MAX_SCHEDULED_PER_CALL, SCHEDULED, ScheduleError
 from ...transactions import DatabaseError, Transaction
 from ...values import ConvexValueError
 from .. import scheduling
+from ..components import NamespaceError, check_table_owner, scope_args, user_table
 from ..errorformat import staged_index_message
 from ..host_services import STORAGE_OPS, storage_in_transaction
 from ..isolate import SyscallFailure
@@ -93,6 +94,17 @@ class DatabaseSyscalls(CommonSyscalls):
             raise SyscallFailure(f"Invalid arguments for {op}: {e}") from None
 
     def handle(self, op: str, a: dict[str, Any]) -> Any:
+        namespace = self.call.namespace
+        try:
+            a = scope_args(namespace, a)
+        except NamespaceError as e:
+            raise SyscallFailure(str(e)) from None
+        if namespace and _names_shared_system_table(a):
+            raise SyscallFailure(
+                f"A component can read only its own system tables (_storage, "
+                f"_scheduled_functions), not {a.get('table') or 'this one'} "
+                f"(component {namespace!r})"
+            )
         if op in WRITE_OPS and not self.writable:
             raise SyscallFailure(
                 f"Write operation {op} is not allowed in a query: use a mutation to write"
@@ -121,13 +133,17 @@ class DatabaseSyscalls(CommonSyscalls):
     def check_table(self, table: Any, op: str) -> str:
         if not isinstance(table, str) or not table:
             raise SyscallFailure(f"{op} needs a table name")
-        if table.startswith("_"):
+        if user_table(table).startswith("_"):
             raise SyscallFailure(f"System tables (prefixed with `_`) are read-only: {table}")
         return table
 
     def check_id_table(self, doc_id: str, table: Any) -> None:
         if table is not None and self.txn.normalize_id(str(table), doc_id) is None:
             raise SyscallFailure(f"Invalid argument `id` for table {table}: {doc_id}")
+        try:
+            check_table_owner(self.call.namespace, self.txn.table_for_id(doc_id))
+        except NamespaceError as e:
+            raise SyscallFailure(f"Invalid id {doc_id}: {e}") from None
 
     def write_target(self, a: dict[str, Any]) -> str:
         doc_id = a.get("id")
@@ -135,7 +151,7 @@ class DatabaseSyscalls(CommonSyscalls):
             raise SyscallFailure("A document id string is required")
         self.check_id_table(doc_id, a.get("table"))
         table = self.txn.table_for_id(doc_id)
-        if table is not None and table.startswith("_"):
+        if table is not None and user_table(table).startswith("_"):
             raise SyscallFailure(f"System tables (prefixed with `_`) are read-only: {table}")
         return doc_id
 
@@ -159,7 +175,19 @@ class DatabaseSyscalls(CommonSyscalls):
         try:
             if op == "1.0/schedule":
                 return scheduling.schedule_in(self.call, self.txn, args)
-            scheduling.cancel_in(self.txn, args)
+            scheduling.cancel_in(self.call, self.txn, args)
             return None
         except ScheduleError as e:
             raise SyscallFailure(str(e)) from None
+
+
+def _names_shared_system_table(a: dict[str, Any]) -> bool:
+    """Whether a syscall's arguments (already in the component's namespace) name a system
+    table a component cannot read (`_scheduled_functions` is filtered by owner; a component's
+    `_storage` is its own)."""
+    query = a.get("query")
+    source = query.get("source") if isinstance(query, dict) else None
+    names = [a.get("table")]
+    if isinstance(source, dict):
+        names += [source.get("tableName"), str(source.get("indexName") or "").partition(".")[0]]
+    return any(isinstance(n, str) and n.startswith("_") and n != SCHEDULED for n in names)

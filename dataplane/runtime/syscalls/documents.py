@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...scheduled.jobs import SCHEDULED, owner_of
 from ...values import from_json, to_json
+from ..components import user_table
 from ..isolate import SyscallFailure
 from .base import Handler
 
@@ -25,11 +27,15 @@ def _get(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
         raise SyscallFailure("db.get needs a document id string")
     host.check_id_table(doc_id, a.get("table"))
     table = host.txn.table_for_id(doc_id)
-    if table is not None and table.startswith("_") and not a.get("isSystem"):
+    system = table is not None and user_table(table).startswith("_")
+    if system and not a.get("isSystem"):
         raise SyscallFailure(f"Use ctx.db.system.get to read system table {table}")
-    if table is not None and not table.startswith("_") and a.get("isSystem"):
+    if table is not None and not system and a.get("isSystem"):
         raise SyscallFailure(f"ctx.db.system.get reads system tables; {table} is not one")
-    return _doc_json(host.txn.get(doc_id))
+    doc = host.txn.get(doc_id)
+    if doc is not None and table == SCHEDULED and owner_of(doc) != host.call.namespace:
+        return None  # another namespace's job does not exist in this one
+    return _doc_json(doc)
 
 
 def _count(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:

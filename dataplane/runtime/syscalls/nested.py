@@ -19,7 +19,7 @@ def _run_udf(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
     udf_type = a.get("udfType")
     call = host.call
     try:
-        name = address_path(call.runner.analysis, a)
+        name = address_path(call.runner.analysis, a, call.path)
     except FunctionHandleError as e:
         raise SyscallFailure(str(e)) from None
     if name is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from ...scheduled.jobs import SCHEDULED, owner_of
 from ...values import to_json
 from ..host_services import search_documents
 from ..isolate import SyscallFailure
@@ -30,11 +31,24 @@ def _open(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
     qid = next(host.stream_ids)
     search = search_source(query)
     if search is None:
-        host.streams[qid] = open_stream(host.txn, query)
+        stream = open_stream(host.txn, query)
+        if _reads_jobs(query):
+            namespace = host.call.namespace
+            stream = (d for d in stream if owner_of(d) == namespace)
+        host.streams[qid] = stream
     else:
         docs = search_documents(host.call, host.txn, search, search_limit_hint(query, 1024))
         host.streams[qid] = open_search_stream(docs, query)
     return {"queryId": qid}
+
+
+def _reads_jobs(query: Any) -> bool:
+    """Whether a query reads `_scheduled_functions` (whose jobs each namespace sees apart)."""
+    source = query.get("source") if isinstance(query, dict) else None
+    if not isinstance(source, dict):
+        return False
+    table = source.get("tableName") or str(source.get("indexName") or "").partition(".")[0]
+    return bool(table == SCHEDULED)
 
 
 def _next_batch(host: DatabaseSyscalls, a: dict[str, Any], *, single: bool = False) -> Any:
@@ -70,7 +84,10 @@ def _page(host: DatabaseSyscalls, a: dict[str, Any]) -> Any:
         result = query_page(host.txn, a)
     else:
         result = search_page(search_documents(host.call, host.txn, search, 1024), a)
-    result["page"] = [to_json(d) for d in result["page"]]
+    page = result["page"]
+    if _reads_jobs(a.get("query")):
+        page = [d for d in page if owner_of(d) == host.call.namespace]
+    result["page"] = [to_json(d) for d in page]
     if first_page:
         host.paged_end = str(result["continueCursor"])
     return result

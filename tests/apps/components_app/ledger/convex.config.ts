@@ -1,0 +1,6 @@
+import { defineComponent } from "convex/server";
+import counter from "../counter/convex.config";
+
+const component = defineComponent("ledger");
+component.use(counter);
+export default component;

@@ -1,0 +1,174 @@
+"""Convex components deployed by the official CLI: instances, namespaces, sub-transactions."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from convex.http_client import ConvexExecutionError, ConvexHttpClient
+
+from .conftest import ConvexCli, copy_app, start_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConvexCli, str]]:
+    """tests/apps/components_app (counter twice, ledger with a nested counter) deployed."""
+    tmp = tmp_path_factory.mktemp("components")
+    server = start_server(tmp / "deployment")
+    try:
+        cli = ConvexCli(server, copy_app("components_app", tmp / "work"))
+        out = cli.deploy()
+        yield cli, out.stdout + out.stderr
+    finally:
+        server.stop()
+
+
+def client(deployed: tuple[ConvexCli, str]) -> ConvexHttpClient:
+    return ConvexHttpClient(deployed[0].server.url)
+
+
+def test_cli_generates_the_component_api(deployed: tuple[ConvexCli, str]) -> None:
+    cli, _ = deployed
+    generated = (cli.app_dir / "convex" / "_generated" / "api.d.ts").read_text()
+    for name in ("counter", "counter2", "ledger"):
+        assert f"{name}:" in generated, generated
+    component = (cli.app_dir / "counter" / "_generated" / "component.ts").read_text()
+    assert "counts:" in component and "addThenFail" in component, component
+
+
+def test_instances_have_their_own_tables(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    c.mutation("app:bump", {"name": "a", "by": 2})
+    c.mutation("app:bump", {"name": "a", "by": 3})
+    c.mutation("app:bumpSecond", {"name": "a", "by": 10})
+    # The app's own `counts` table is a different table from either instance's.
+    assert c.query("app:values", {"name": "a"}) == {"first": 5, "second": 10, "ownCounts": 0}
+
+
+def test_failed_child_mutation_rolls_back_only_its_writes(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    c = client(deployed)
+    result = c.mutation("app:partial", {"name": "p"})
+    assert "counter refused the change" in result["caught"]
+    assert result["seen"] == 1  # the failed child's patch is gone, the earlier call's stays
+    assert c.query("app:notes", {}).count("before") == 1
+    assert c.query("app:notes", {}).count("after") == 1
+    names = c.query("app:names", {})
+    assert "p" in names and "p-failed" not in names
+
+
+def test_ids_do_not_cross_namespaces(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    with pytest.raises(ConvexExecutionError, match=r"component .counter.*cannot access"):
+        c.mutation("app:readComponentId", {"name": "leak"})
+    with pytest.raises(ConvexExecutionError, match="table 'notes' of the app"):
+        c.mutation("app:passAppId", {})
+    with pytest.raises(ConvexExecutionError, match=r"ArgumentValidationError|Invalid id"):
+        c.mutation("app:passSiblingId", {})
+
+
+def test_arguments_are_validated_at_the_boundary(deployed: tuple[ConvexCli, str]) -> None:
+    with pytest.raises(ConvexExecutionError, match="ArgumentValidationError"):
+        client(deployed).mutation("app:badArgs", {})
+
+
+def test_nested_components_and_actions(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    c.mutation("app:record", {"text": "one"})
+    c.mutation("app:record", {"text": "two"})
+    ledger = c.query("app:ledger", {})
+    # ledger's own counter instance counted; the app's `counter` instance did not.
+    assert ledger == {"texts": ["one", "two"], "counted": 2, "topLevelCounter": 0}
+    assert c.action("app:fromAction", {"name": "act"}) == 7
+
+
+def test_clients_cannot_call_component_functions(deployed: tuple[ConvexCli, str]) -> None:
+    server = deployed[0].server
+    for path in ("_components/counter/counts:get", "counts:get"):
+        r = httpx.post(
+            server.url + "/api/query", json={"path": path, "args": {"name": "a"}}, timeout=30
+        )
+        assert r.json()["status"] == "error", r.text
+
+
+def test_components_see_no_environment_variables(deployed: tuple[ConvexCli, str]) -> None:
+    assert client(deployed).query("app:envSeen", {}) == {"app": True, "component": 0}
+
+
+def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "deployment")
+    try:
+        app = copy_app("components_app", tmp_path / "work")
+        (app / "counter" / "crons.ts").write_text(
+            'import { cronJobs } from "convex/server";\n'
+            "const crons = cronJobs();\n"
+            "export default crons;\n"
+        )
+        out = ConvexCli(server, app).deploy(check=False)
+        assert out.returncode != 0
+        assert "counter/crons.js: cron jobs are not supported in components" in out.stderr, (
+            out.stderr
+        )
+    finally:
+        server.stop()
+
+
+def test_redeploy_keeps_component_data(deployed: tuple[ConvexCli, str]) -> None:
+    cli, _ = deployed
+    c = client(deployed)
+    c.mutation("app:bumpSecond", {"name": "kept", "by": 4})
+    cli.deploy()
+    assert c.query("app:values", {"name": "kept"})["second"] == 4
+
+
+def test_component_jobs_live_in_the_component(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    job = c.mutation("app:scheduleInComponent", {"name": "sched"})
+    states = c.query("app:jobStates", {"id": job})
+    assert states["app"] is None and states["appListed"] is False
+    deadline = time.monotonic() + 60
+    while states["component"] != "success" and time.monotonic() < deadline:
+        assert states["component"] in ("pending", "inProgress")
+        time.sleep(0.2)
+        states = c.query("app:jobStates", {"id": job})
+    assert states["component"] == "success"
+    assert c.query("app:values", {"name": "sched"})["first"] == 1
+
+
+def test_export_writes_components_in_convex_layout(
+    deployed: tuple[ConvexCli, str], tmp_path: Path
+) -> None:
+    cli, _ = deployed
+    client(deployed).mutation("app:record", {"text": "exported"})
+    out = tmp_path / "snapshot.zip"
+    cli.run("export", "--path", str(out))
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        assert "_tables/documents.jsonl" in names
+        assert "_components/counter/counts/documents.jsonl" in names
+        assert "_components/ledger/entries/documents.jsonl" in names
+        assert "_components/ledger/_components/counter/counts/documents.jsonl" in names
+        assert not any(n.startswith("counter/") for n in names)
+        tables = zf.read("_components/ledger/_tables/documents.jsonl").decode()
+        assert '"name":"entries"' in tables
+        entries = zf.read("_components/ledger/entries/documents.jsonl").decode()
+        assert "exported" in entries
+
+
+def test_component_file_storage_is_its_own(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    file_id = c.action("app:storeInComponent", {"text": "component bytes"})
+    views = c.query("app:fileViews", {"id": file_id})
+    assert views["component"] == [file_id]
+    assert views["sibling"] == [] and views["app"] == 0
+    assert "?component=counter" in views["url"]
+    assert httpx.get(views["url"], timeout=30).text == "component bytes"
+    with pytest.raises(ConvexExecutionError, match="component 'counter'"):
+        c.query("app:appReadsComponentFile", {"id": file_id})
