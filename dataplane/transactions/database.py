@@ -606,6 +606,10 @@ class Database:
         """Snapshots older than this may have lost versions to history collection."""
         return self.persistence.retention_ts()
 
+    def durable_ts(self) -> int:
+        """The newest commit in storage (on a replica: what the committer has persisted)."""
+        return self.persistence.max_ts()
+
     # ----- tables and indexes ----------------------------------------------------------
 
     def table_names(self) -> list[str]:

@@ -295,7 +295,8 @@ Error.prepareStackTrace = (err, callsites) => {
   }
   let header;
   try { header = Error.prototype.toString.call(err); } catch (x) { header = "Error"; }
-  return header + frames.map((f) => "\n    at " + userFrame(f.text)).join("");
+  // The host's own frames never show where the server's files live.
+  return tidyStack(header + frames.map((f) => "\n    at " + userFrame(f.text)).join(""));
 };
 function mappedFrame(f) {
   if (!f.file || !f.line || !f.column) return userFrame(f.text);
