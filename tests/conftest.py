@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -56,3 +57,57 @@ def mysql_url() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+def _session_data_planes(root: str, before: set[int]) -> list[int]:
+    """Data-plane processes started during this session whose data dir lies under `root`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in before:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().split(b"\0")
+            if b"dataplane" not in cmdline or b"serve" not in cmdline:
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read().split(b"\0")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        for var in environ:
+            if var.startswith(b"STRATA_DP_DATA_DIR=") and var[19:].decode(
+                errors="replace"
+            ).startswith(root):
+                found.append(int(entry))
+    return found
+
+
+def _data_plane_pids() -> set[int]:
+    return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_data_plane_outlives_the_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Data planes run in their own session so that they survive a crashed control plane; a
+    test that stops its control plane abruptly leaves them running. None may outlive the run."""
+    import signal
+    import time
+
+    before = _data_plane_pids() if os.path.isdir("/proc") else set()
+    yield
+    if not os.path.isdir("/proc"):
+        return
+    root = str(tmp_path_factory.getbasetemp())
+    left = _session_data_planes(root, before)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if os.path.exists(f"/proc/{pid}")]
+        time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
