@@ -36,8 +36,6 @@ def test_functions_runner_and_logs(control_plane: ControlPlane, tmp_path: Path) 
         STRATA_E2E_APP_DIR=str(app),
         STRATA_REPO_DIR=str(REPO),
     )
-    if result.get("skipped"):
-        pytest.skip(f"data plane cannot take a deploy yet: {result['skipped']}")
     assert {"messages:send", "messages:list", "messages:count"} <= set(result["listed"])
     assert "messages:send" in result["logText"]
     assert "[INFO]" in result["logText"]
