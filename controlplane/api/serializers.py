@@ -266,13 +266,13 @@ class UpdateEnvIn(serializers.Serializer):
 
 
 class UsageOut(serializers.Serializer):
-    period_start = serializers.DateField()
-    function_calls = serializers.IntegerField()
-    db_bytes_read = serializers.IntegerField()
-    db_bytes_written = serializers.IntegerField()
-    storage_bytes = serializers.IntegerField()
-    action_compute_mb_ms = serializers.IntegerField()
-    action_gb_hours = serializers.FloatField()
+    periodStart = serializers.DateField()
+    functionCalls = serializers.IntegerField()
+    dbBytesRead = serializers.IntegerField()
+    dbBytesWritten = serializers.IntegerField()
+    storageBytes = serializers.IntegerField()
+    actionComputeMbMs = serializers.IntegerField()
+    actionGbHours = serializers.FloatField()
 
 
 class TeamUsageOut(serializers.Serializer):
