@@ -3,7 +3,7 @@
 import "./style.css";
 import { session, setUnauthorizedHandler } from "./api";
 import { announce, h, replace } from "./dom";
-import { currentPath, href, match, navigate, route } from "./router";
+import { currentLocation, currentPath, href, match, navigate, route } from "./router";
 import { errorText } from "./ui";
 import { loginView, resetView, signUpView, verifyView } from "./views/auth";
 import { closeLiveClient, leavePanel } from "./views/dashboard";
@@ -85,6 +85,7 @@ async function render(): Promise<void> {
   toggle?.setAttribute("aria-expanded", "false");
   nav.classList.remove("open");
   if (!session.token && !PUBLIC.has(path)) {
+    if (path !== "/") sessionStorage.setItem("strata.returnTo", currentLocation());
     navigate("/login");
     return;
   }
