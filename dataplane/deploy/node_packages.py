@@ -11,6 +11,7 @@ permission model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,13 @@ class NodePackages:
         self.timeout_s = timeout_s
         self.installs = 0  # npm runs by this object (the rest were cache hits)
         self._lock = threading.Lock()
+        # Installs a crashed process left half-done are never used: clear them away (only
+        # those older than any install may run, as another process may share the dir).
+        if root.is_dir():
+            for stale in root.glob(".install-*"):
+                with contextlib.suppress(OSError):
+                    if time.time() - stale.stat().st_mtime > 2 * timeout_s:
+                        shutil.rmtree(stale, ignore_errors=True)
 
     def ensure(self, deps: tuple[NodeDependency, ...]) -> Path | None:
         """The directory whose `node_modules` holds `deps` (installing them on a cache miss);

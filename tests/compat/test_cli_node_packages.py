@@ -68,6 +68,7 @@ def test_external_package_installed_cached_and_reused(tmp_path: Path) -> None:
             "imported": [True, False, True],
             "required": [True, False, True],
             "version": "7.0.0",
+            "base": "y.txt",
         }
         assert client.action("external:check", {"values": ["5", "abc", "0x1F"]}) == expected
         assert _config_hashes(server)["nodeDependencies"] == [

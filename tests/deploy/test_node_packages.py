@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,13 @@ def test_a_missing_npm_is_a_deploy_error_and_leaves_no_partial_install(tmp_path:
         packages.ensure((NodeDependency("is-number", "7.0.0"),))
     assert failure.value.code == "InvalidExternalModules"
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_installs_left_by_a_crash_are_cleared_but_not_running_ones(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    (root / ".install-crashed").mkdir(parents=True)
+    (root / ".install-running").mkdir()
+    old = time.time() - 3 * 60
+    os.utime(root / ".install-crashed", (old, old))
+    NodePackages(root, timeout_s=60.0)
+    assert sorted(p.name for p in root.iterdir()) == [".install-running"]

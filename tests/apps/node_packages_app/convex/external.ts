@@ -15,5 +15,8 @@ export const check = action({
     required: values.map((x) => isNumberRequired(x)),
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     version: require("is-number/package.json").version,
+    // Node built-ins through require() too (esbuild leaves it to the runtime's global).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    base: require("node:path").posix.basename("/x/y.txt"),
   }),
 });
