@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dataplane.config import ConfigError, DeploymentConfig
 from dataplane.deploy.errors import DeployError
 from dataplane.deploy.node_packages import (
     NodeDependency,
@@ -82,3 +83,16 @@ def test_installs_left_by_a_crash_are_cleared_but_not_running_ones(tmp_path: Pat
     os.utime(root / ".install-crashed", (old, old))
     NodePackages(root, timeout_s=60.0)
     assert sorted(p.name for p in root.iterdir()) == [".install-running"]
+
+
+def test_npm_settings_are_read_from_the_environment(tmp_path: Path) -> None:
+    base = {"STRATA_DP_DATA_DIR": str(tmp_path / "dp")}
+    config = DeploymentConfig.from_env(
+        {**base, "STRATA_DP_NPM_BINARY": "/opt/npm", "STRATA_DP_NPM_INSTALL_SECONDS": "90"}
+    )
+    assert (config.npm_binary, config.npm_install_seconds) == ("/opt/npm", 90.0)
+    assert config.node_packages_dir == (tmp_path / "dp" / "node_packages").resolve()
+    defaults = DeploymentConfig.from_env(base)
+    assert (defaults.npm_binary, defaults.npm_install_seconds) == ("npm", 600.0)
+    with pytest.raises(ConfigError, match="STRATA_DP_NPM_INSTALL_SECONDS"):
+        DeploymentConfig.from_env({**base, "STRATA_DP_NPM_INSTALL_SECONDS": "soon"})
