@@ -85,7 +85,6 @@ class NodePackages:
         self.root = root
         self.npm_binary = npm_binary
         self.timeout_s = timeout_s
-        self.installs = 0  # npm runs by this object (the rest were cache hits)
         self._lock = threading.Lock()
         # Installs a crashed process left half-done are never used: clear them away (only
         # those older than any install may run, as another process may share the dir).
@@ -107,7 +106,6 @@ class NodePackages:
             if (target / _DONE).exists():
                 return target
             self._install(deps, target)
-            self.installs += 1
         return target
 
     def _install(self, deps: tuple[NodeDependency, ...], target: Path) -> None:
