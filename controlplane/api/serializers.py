@@ -211,6 +211,7 @@ class DeploymentOut(serializers.Serializer):
     deploymentUrl = serializers.SerializerMethodField()
     hostUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
+    purgeAfter = serializers.DateTimeField(source="purge_after", allow_null=True)
 
     def get_deploymentUrl(self, obj: Deployment) -> str:
         return deployment_url(obj)

@@ -52,6 +52,7 @@ export interface Deployment {
   deploymentUrl: string;
   hostUrl: string;
   createdAt: string;
+  purgeAfter: string | null;
 }
 export interface DeployKey {
   id: string;

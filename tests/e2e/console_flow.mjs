@@ -133,6 +133,39 @@ async function manageTeamAndDeployment(page, dep) {
   return { resumed, plan, usageItems, revokedToken: pat };
 }
 
+/** A second (prod) deployment from the console with no reference, deleted; its page then
+ * says what happened, with no live forms and no "Could not load" errors. */
+async function createAndDeleteProd(page, dep) {
+  await page.goto(`${BASE}/#/deployments/${dep.name}`);
+  await expectFocusedHeading(page, `Deployment ${dep.name}`);
+  await page.getByRole("link", { name: "← Project" }).click();
+  await page.getByLabel("Type", { exact: true }).selectOption("prod");
+  await page.getByRole("button", { name: "Create deployment" }).click();
+  const heading = page.getByRole("heading", { level: 1, name: /^Deployment / });
+  await waitFor(async () => {
+    const text = (await heading.textContent().catch(() => "")) ?? "";
+    return text !== `Deployment ${dep.name}` && text.startsWith("Deployment ") ? text : null;
+  }, "the new prod deployment's page");
+  const prod = (await heading.textContent()).replace("Deployment ", "").trim();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete deployment" }).click();
+  await page.getByRole("heading", { level: 2, name: "Deployments" }).waitFor({ timeout: TIMEOUT });
+  await page.goto(`${BASE}/#/deployments/${prod}`);
+  await expectFocusedHeading(page, `Deployment ${prod}`);
+  await page.getByTestId("purge-after").waitFor({ timeout: TIMEOUT });
+  await page.getByRole("list", { name: /^Usage since/ }).waitFor({ timeout: TIMEOUT });
+  const deleted = {
+    name: prod,
+    status: (await page.getByTestId("deployment-status").textContent()).trim(),
+    couldNotLoad: await page.getByText(/Could not load/).count(),
+    forms: await page.locator("main form").count(),
+    tabs: await page.getByRole("navigation", { name: "Deployment sections" }).count(),
+  };
+  await page.goto(`${BASE}/#/deployments/${prod}/data`);
+  await page.getByText(`Deployment ${prod} is deleted`).waitFor({ timeout: TIMEOUT });
+  return deleted;
+}
+
 async function checkPhoneWidth(context) {
   const page = await context.newPage();
   await page.setViewportSize({ width: 360, height: 740 });
@@ -405,6 +438,7 @@ async function main() {
     const result = { email, token, deployment: dep };
     if (env.STRATA_E2E_SCENARIO === "signup") {
       Object.assign(result, await manageTeamAndDeployment(page, dep));
+      result.deleted = await createAndDeleteProd(page, dep);
       await checkPhoneWidth(context);
     }
     if (env.STRATA_E2E_SCENARIO === "functions-logs") {

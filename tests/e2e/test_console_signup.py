@@ -54,6 +54,9 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     )
 
     teams = httpx.get(f"{control_plane.url}/v1/teams", headers=auth, timeout=10).json()["items"]
+    deleted = result["deleted"]  # a prod deployment made with an empty reference, then deleted
+    assert deleted["status"] == "deleted" and deleted["name"] != dep["name"]
+    assert (deleted["couldNotLoad"], deleted["forms"], deleted["tabs"]) == (0, 0, 0)
     local = result["email"].split("@")[0]
     assert sorted(t["name"] for t in teams) == ["Acme", f"{local}'s team"]  # + the default one
 
