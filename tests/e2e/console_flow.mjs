@@ -217,13 +217,20 @@ async function runFunctionsAndReadLogs(page, dep) {
   await list.getByText("messages:send", { exact: true }).waitFor({ timeout: TIMEOUT });
   const listed = await list.locator("tbody tr td:first-child").allTextContents();
   const body = `sent from the runner ${Date.now()}`;
+  // Typed fields from the function's validator (v.string() x3), not JSON to write by hand.
   await page.getByLabel("Function", { exact: true }).fill("messages:send");
-  await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console", author: "me", body }));
+  const typed = page.getByTestId("args-form");
+  await typed.getByLabel(/^channel \(string\)/).fill("console");
+  await typed.getByLabel(/^author \(string\)/).fill("me");
+  await typed.getByLabel(/^body \(string\)/).fill(body);
+  if (await page.getByLabel("Arguments (JSON object)").isVisible()) fail("JSON box shown next to the typed form");
+  await shot(page, "functions-typed-args");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:send (mutation) finished").waitFor({ timeout: TIMEOUT });
   const sentId = JSON.parse(await page.getByTestId("function-result").textContent());
   if (typeof sentId !== "string" || !sentId) fail(`messages:send returned ${sentId}`);
   await page.getByLabel("Function", { exact: true }).fill("messages:list");
+  await page.getByLabel("Edit the arguments as JSON").check(); // the JSON escape hatch
   await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console" }));
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:list (query) finished").waitFor({ timeout: TIMEOUT });
@@ -236,7 +243,20 @@ async function runFunctionsAndReadLogs(page, dep) {
   const logs = page.getByTestId("logs");
   await logs.locator("li", { hasText: "messages:send" }).first().waitFor({ timeout: TIMEOUT });
   const logText = await logs.textContent();
-  return { listed, sentId, logText, body };
+  // Filters: by function, by text, by level (no execution failed, so "Failed" shows none).
+  const filters = page.getByRole("search", { name: "Filter logs" });
+  await filters.getByLabel("Function").fill("messages:list");
+  await waitFor(async () => (await logs.locator("li", { hasText: "messages:send" }).count()) === 0, "the function filter");
+  const listOnly = await logs.locator("li").count();
+  await filters.getByLabel("Function").fill("");
+  await filters.getByLabel("Text").fill(body);
+  await waitFor(async () => (await logs.locator("li").count()) === 1, "the text filter");
+  const byText = await logs.locator("li").first().textContent();
+  await shot(page, "logs-filtered-by-text");
+  await filters.getByLabel("Text").fill("");
+  await filters.getByLabel("Level").selectOption("failed");
+  await waitFor(async () => (await logs.locator("li").count()) === 0, "the level filter");
+  return { listed, sentId, logText, body, listOnly, byText };
 }
 
 /** Poll the official HTTP client until `check(value)` holds; returns the value. */

@@ -40,3 +40,5 @@ def test_functions_runner_and_logs(control_plane: ControlPlane, tmp_path: Path) 
     assert "messages:send" in result["logText"]
     assert "[INFO]" in result["logText"]
     assert result["body"] in result["logText"]  # the mutation's console.info line, verbatim
+    assert result["listOnly"] >= 1  # messages:list ran; the filter hid messages:send
+    assert "messages:send" in result["byText"] and result["body"] in result["byText"]
