@@ -157,10 +157,25 @@ class AuditEventOut(serializers.Serializer):
     action = serializers.CharField()
     actorId = serializers.IntegerField(source="actor_id", allow_null=True)
     actorToken = serializers.CharField(source="actor_token")
+    actorEmail = serializers.SerializerMethodField()
     targetType = serializers.CharField(source="target_type")
     targetId = serializers.CharField(source="target_id")
     metadata = serializers.DictField()
     createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_actorEmail(self, obj: Any) -> str | None:
+        return obj.actor.email if obj.actor is not None else None
+
+
+class AuditFilterIn(serializers.Serializer):
+    """Query parameters of the audit log: all optional, combined with AND."""
+
+    action = serializers.CharField(
+        max_length=64, required=False, help_text="An action, or a prefix ending in '.'"
+    )
+    actor = serializers.EmailField(required=False, help_text="The acting user's email")
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
 
 
 # ---- projects and deployments --------------------------------------------------------------

@@ -166,6 +166,24 @@ async function createAndDeleteProd(page, dep) {
   return deleted;
 }
 
+/** The team's audit log page, filtered to deployment actions. */
+async function readAuditLog(page) {
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: "Acme" }).click();
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Audit log" }).click();
+  await expectFocusedHeading(page, "Acme: audit log");
+  const events = page.getByTestId("audit-events");
+  await events.locator("tbody tr").first().waitFor({ timeout: TIMEOUT });
+  await page.getByLabel("Action", { exact: true }).selectOption("deployment.");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await waitFor(async () => {
+    const actions = await events.locator("tbody tr td:nth-child(2)").allTextContents();
+    return actions.length > 0 && actions.every((a) => a.startsWith("deployment.")) ? actions : null;
+  }, "the audit log filtered to deployment actions");
+  await shot(page, "audit-log-deployments");
+  return await events.locator("tbody tr td:nth-child(2)").allTextContents();
+}
+
 async function checkPhoneWidth(context) {
   const page = await context.newPage();
   await page.setViewportSize({ width: 360, height: 740 });
@@ -459,6 +477,7 @@ async function main() {
     if (env.STRATA_E2E_SCENARIO === "signup") {
       Object.assign(result, await manageTeamAndDeployment(page, dep));
       result.deleted = await createAndDeleteProd(page, dep);
+      result.auditActions = await readAuditLog(page);
       await checkPhoneWidth(context);
     }
     if (env.STRATA_E2E_SCENARIO === "functions-logs") {

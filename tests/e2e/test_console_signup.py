@@ -57,6 +57,10 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     deleted = result["deleted"]  # a prod deployment made with an empty reference, then deleted
     assert deleted["status"] == "deleted" and deleted["name"] != dep["name"]
     assert (deleted["couldNotLoad"], deleted["forms"], deleted["tabs"]) == (0, 0, 0)
+    assert {"deployment.create", "deployment.pause", "deployment.delete"} <= set(
+        result["auditActions"]
+    )
+    assert all(a.startswith("deployment.") for a in result["auditActions"])
     local = result["email"].split("@")[0]
     assert sorted(t["name"] for t in teams) == ["Acme", f"{local}'s team"]  # + the default one
 

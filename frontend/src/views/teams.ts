@@ -30,6 +30,7 @@ export function teamTabs(teamId: string, current: string): HTMLElement {
       [`${base}/members`, "Members"],
       [`${base}/tokens`, "Access tokens"],
       [`${base}/usage`, "Usage & billing"],
+      [`${base}/audit`, "Audit log"],
     ],
     current,
     "Team sections",
