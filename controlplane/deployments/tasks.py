@@ -28,6 +28,10 @@ def provision_deployment(deployment_id: int) -> str:
         return deployment.status
     driver = get_driver()
     spec = spec_for(deployment)
+    # The console shows this step while it waits (provisioning takes seconds, never silently).
+    Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
+        status_reason=f"creating {deployment.storage} storage and starting the process"
+    )
     try:
         driver.provision(spec)
         driver.publish_revoked_keys(spec, _revoked_ids(deployment))
@@ -40,7 +44,7 @@ def provision_deployment(deployment_id: int) -> str:
         return Status.FAILED
     with transaction.atomic():
         changed = Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
-            status=Status.RUNNING
+            status=Status.RUNNING, status_reason=""
         )
     if not changed:  # paused or deleted meanwhile: honour the newer request
         driver.stop(deployment.name)

@@ -74,6 +74,13 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByLabel("Project name").focus();
   await page.keyboard.type(project);
   await page.keyboard.press("Enter"); // submit with the keyboard; first deployment: dev
+  // Never a silent wait: progress with the elapsed time and the server's step shows at once.
+  await page.getByTestId("provisioning").waitFor({ timeout: TIMEOUT });
+  let step = "";
+  await waitFor(async () => {
+    step = (await page.getByTestId("provisioning-step").textContent().catch(() => step)) || step;
+    return (await page.getByTestId("provisioning").count()) === 0;
+  }, "the deployment to be provisioned");
   await expectFocusedHeading(page, project);
   const link = page.getByRole("region", { name: "Deployments" }).getByRole("link");
   await link.first().waitFor({ timeout: TIMEOUT });
@@ -87,7 +94,7 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByRole("button", { name: "Create deploy key" }).click();
   const key = (await page.getByTestId("new-deploy-key").textContent({ timeout: TIMEOUT })).trim();
   await page.getByRole("region", { name: "Deploy keys" }).getByText("e2e").waitFor();
-  return { name, status, url, key };
+  return { name, status, url, key, provisioningStep: step };
 }
 
 /** Settings a user changes after creating a deployment: env vars, pause/resume, members,

@@ -61,6 +61,10 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
         result["auditActions"]
     )
     assert all(a.startswith("deployment.") for a in result["auditActions"])
+    # The step the server reported while the console waited (polled twice a second; starting
+    # a data-plane process takes seconds).
+    step = dep["provisioningStep"]
+    assert "creating sqlite storage and starting the process" in step, step
     local = result["email"].split("@")[0]
     assert sorted(t["name"] for t in teams) == ["Acme", f"{local}'s team"]  # + the default one
 
