@@ -34,6 +34,7 @@ from .replication.forwarder import HttpForwarder
 from .runtime import FunctionRunner, egress
 from .runtime.jwt_signing import JwtSigner
 from .runtime.logs import FunctionLogStream
+from .runtime.metrics import FunctionMetrics
 from .scheduler.service import Scheduler
 from .search import SearchService
 from .sync.bus import CommitBus
@@ -85,6 +86,8 @@ class DeploymentApp:
         )
         self.logs = FunctionLogStream()  # `npx convex logs`; fed before any call runs
         self.runner.add_log_listener(self.logs.on_function_log)
+        self.metrics = FunctionMetrics()  # the console's Health charts
+        self.runner.add_log_listener(self.metrics.on_function_log)
         self.node_packages = NodePackages(
             config.node_packages_dir,
             npm_binary=config.npm_binary,

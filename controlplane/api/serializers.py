@@ -291,6 +291,19 @@ class UsageOut(serializers.Serializer):
     actionGbHours = serializers.FloatField()
 
 
+class DailyUsageOut(serializers.Serializer):
+    day = serializers.DateField()
+    functionCalls = serializers.IntegerField()
+    dbBytesRead = serializers.IntegerField()
+    dbBytesWritten = serializers.IntegerField()
+    storageBytes = serializers.IntegerField()
+    actionGbHours = serializers.FloatField()
+
+
+class TeamDailyUsageOut(serializers.Serializer):
+    items = DailyUsageOut(many=True)
+
+
 class TeamUsageOut(serializers.Serializer):
     plan = serializers.CharField()
     usage = UsageOut()

@@ -14,7 +14,7 @@ from controlplane.keys import actions as keys
 from controlplane.keys.models import AccessToken, TokenKind
 from controlplane.teams import actions as teams
 from controlplane.teams.models import Invitation, Membership, Role, Team
-from controlplane.usage.aggregation import team_month_usage
+from controlplane.usage.aggregation import team_daily_usage, team_month_usage
 from controlplane.usage.quotas import exceeded, plan_for
 
 from . import serializers as s
@@ -177,6 +177,14 @@ class AuditLogView(TeamScopedView):
         if "until" in f:
             events = events.filter(created_at__lt=f["until"])
         return Response(paginate(request, events, s.AuditEventOut))
+
+
+class TeamDailyUsageView(TeamScopedView):
+    @op(response=s.TeamDailyUsageOut, tags=["usage"])
+    def get(self, request: Request, team_id: int) -> Response:
+        """This month's usage per day: what the console charts against the plan's limits."""
+        team = self.team(team_id)
+        return Response({"items": team_daily_usage(team)})
 
 
 class TeamUsageView(TeamScopedView):

@@ -12,6 +12,7 @@ import { filesView, functionsView, logsView, schedulesView, schemaView, snapshot
 import { deploymentView, projectView } from "./views/projects";
 import { accountView, acceptInviteView, membersView, teamTokensView, teamView, teamsView } from "./views/teams";
 import { auditView } from "./views/audit";
+import { healthView } from "./views/health";
 import { usageView } from "./views/usage";
 
 const PUBLIC = new Set(["/login", "/signup", "/verify", "/reset"]);
@@ -30,7 +31,7 @@ route("/teams/:teamId/usage", (p) => usageView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/audit", (p) => auditView({ teamId: p.teamId ?? "" }));
 route("/projects/:projectId", (p) => projectView({ projectId: p.projectId ?? "" }));
 route("/deployments/:name", (p) => deploymentView({ name: p.name ?? "" }));
-const panels = { data: dataView, functions: functionsView, logs: logsView, schedules: schedulesView, files: filesView, schema: schemaView, snapshots: snapshotsView };
+const panels = { health: healthView, data: dataView, functions: functionsView, logs: logsView, schedules: schedulesView, files: filesView, schema: schemaView, snapshots: snapshotsView };
 for (const [path, view] of Object.entries(panels)) {
   route(`/deployments/:name/${path}`, (p) => view({ name: p.name ?? "" }));
 }

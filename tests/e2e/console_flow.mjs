@@ -125,6 +125,9 @@ async function manageTeamAndDeployment(page, dep) {
   await expectFocusedHeading(page, "Acme: usage and billing");
   const plan = await page.getByTestId("plan").textContent();
   const usageItems = await page.getByRole("list", { name: /^Usage since/ }).getByRole("listitem").count();
+  await page.getByTestId("chart-usage-calls").locator("canvas").waitFor({ timeout: TIMEOUT });
+  const usageChartCaption = await page.getByTestId("chart-usage-calls").locator("figcaption").textContent();
+  await shot(page, "team-usage-charts");
 
   await page.getByRole("link", { name: "Account" }).click();
   await expectFocusedHeading(page, "Your account");
@@ -137,7 +140,7 @@ async function manageTeamAndDeployment(page, dep) {
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("button", { name: "Revoke" }).click();
   await tokens.getByText("laptop").waitFor({ state: "detached" });
-  return { resumed, plan, usageItems, revokedToken: pat };
+  return { resumed, plan, usageItems, usageChartCaption, revokedToken: pat };
 }
 
 /** A second (prod) deployment from the console with no reference, deleted; its page then
@@ -281,7 +284,17 @@ async function runFunctionsAndReadLogs(page, dep) {
   await filters.getByLabel("Text").fill("");
   await filters.getByLabel("Level").selectOption("failed");
   await waitFor(async () => (await logs.locator("li").count()) === 0, "the level filter");
-  return { listed, sentId, logText, body, listOnly, byText };
+  // Health: charts drawn from the calls just made (messages:send ran once, messages:list once).
+  await sections.getByRole("link", { name: "Health" }).click();
+  await expectFocusedHeading(page, `${dep.name}: health`);
+  const health = page.getByTestId("health");
+  await health.getByRole("region", { name: "Functions by calls" }).waitFor({ timeout: TIMEOUT });
+  await page.getByTestId("chart-calls").locator("canvas").waitFor({ timeout: TIMEOUT });
+  await page.getByTestId("chart-latency").locator("canvas").waitFor({ timeout: TIMEOUT });
+  const healthRows = await health.getByRole("region", { name: "Functions by calls" }).locator("tbody tr").allTextContents();
+  const callsCaption = await page.getByTestId("chart-calls").locator("figcaption").textContent();
+  await shot(page, "health-charts");
+  return { listed, sentId, logText, body, listOnly, byText, healthRows, callsCaption };
 }
 
 /** Poll the official HTTP client until `check(value)` holds; returns the value. */

@@ -42,6 +42,8 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     assert env == [{"name": "GREETING", "value": "hello world"}]
     assert result["resumed"] in ("provisioning", "running")
     assert result["plan"] == "free" and result["usageItems"] == 4
+    assert "Function calls, month to date" in result["usageChartCaption"]
+    assert "so far of" in result["usageChartCaption"]  # against the free plan's limit
     invites = httpx.get(
         f"{control_plane.url}/v1/teams/{teams_id(control_plane, auth)}/list_pending_invites",
         headers=auth,
