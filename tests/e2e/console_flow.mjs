@@ -46,8 +46,10 @@ async function expectFocusedHeading(page, name) {
 async function signUpAndLogIn(page, email) {
   await page.goto(`${BASE}/`);
   await expectFocusedHeading(page, "Log in to Strata");
+  await shot(page, "login");
   await page.getByRole("link", { name: "Create an account" }).click();
   await expectFocusedHeading(page, "Create your Strata account");
+  await shot(page, "sign-up");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
@@ -94,6 +96,7 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByRole("button", { name: "Create deploy key" }).click();
   const key = (await page.getByTestId("new-deploy-key").textContent({ timeout: TIMEOUT })).trim();
   await page.getByRole("region", { name: "Deploy keys" }).getByText("e2e").waitFor();
+  await shot(page, "deployment-settings");
   return { name, status, url, key, provisioningStep: step };
 }
 
@@ -120,6 +123,7 @@ async function manageTeamAndDeployment(page, dep) {
   await page.getByLabel("Role", { exact: true }).selectOption("viewer");
   await page.getByRole("button", { name: "Send invitation" }).click();
   await page.getByRole("region", { name: "Pending invitations" }).getByText("colleague@example.test").waitFor();
+  await shot(page, "team-members");
 
   await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Usage & billing" }).click();
   await expectFocusedHeading(page, "Acme: usage and billing");
@@ -136,6 +140,7 @@ async function manageTeamAndDeployment(page, dep) {
   const pat = (await page.getByTestId("new-token").textContent()).trim();
   const tokens = page.getByRole("region", { name: "Personal access tokens" });
   await tokens.getByText("laptop").waitFor();
+  await shot(page, "account-tokens");
   await page.getByRole("button", { name: "Revoke laptop" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("button", { name: "Revoke" }).click();
@@ -309,7 +314,25 @@ async function openTab(page, dep, tab, heading) {
   await expectFocusedHeading(page, `${dep.name}: ${heading}`);
 }
 
+/** Serious and critical accessibility violations axe-core finds, per page checked. */
+const axeFindings = [];
+let axeChecked = 0;
+async function axeCheck(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    // Evaluated through the debugger protocol: the console's CSP rightly refuses script tags.
+    await page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"));
+  }
+  const violations = await page.evaluate(async () =>
+    (await window.axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    })));
+  axeChecked += 1;
+  for (const v of violations) if (v.impact === "serious" || v.impact === "critical") axeFindings.push({ page: name, ...v });
+}
+
+/** A full-page screenshot saved by the test run; every page shot is also checked by axe. */
 async function shot(page, name) {
+  await axeCheck(page, name);
   mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
   const file = path.join(env.STRATA_E2E_SHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -519,6 +542,7 @@ async function main() {
       const text = `hello from another client ${Date.now()}`;
       await other.mutation("messages:send", { channel: "general", author: "other-client", body: text });
       await docs.getByText(text).waitFor({ timeout: TIMEOUT });
+      await shot(page, "data-live");
       result.reloaded = !(await page.evaluate(() => window.__strataNoReload === true));
       result.rows = await docs.locator("tbody tr").count();
       result.liveText = text;
@@ -537,6 +561,8 @@ async function main() {
       Object.assign(result, await keyboardAndPhoneWidth(page, dep));
     }
     if (consoleErrors.length) fail(`uncaught page errors: ${consoleErrors.join("; ")}`);
+    result.axe = axeFindings;
+    result.axeChecked = axeChecked;
     console.log(`RESULT ${JSON.stringify(result)}`);
   } catch (err) {
     mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
