@@ -15,6 +15,7 @@ import pytest
 
 from dataplane.app import DeploymentApp
 from dataplane.exports import state
+from dataplane.exports.importer import ImportRequest
 from dataplane.exports.writer import SnapshotExpired, write_snapshot
 from dataplane.ids import decode_id
 
@@ -69,12 +70,13 @@ def run_import(
     mode: str = "requireEmpty",
     fmt: str = "zip",
     table: str | None = None,
+    component: str = "",
 ) -> dict[str, Any]:
     """Upload-equivalent + confirm + wait; returns the final import state."""
     jobs = dep.exports
     copy = jobs.new_upload_file()
     shutil.copyfile(path, copy)
-    import_id = jobs.create_import(copy, fmt, mode, table)
+    import_id = jobs.create_import(ImportRequest(copy, fmt, mode, table, component))
     st = wait_for(lambda: _settled(dep, import_id, ("waiting_for_confirmation", "failed")))
     if st["state"] == "failed":
         return st
