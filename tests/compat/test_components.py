@@ -339,3 +339,38 @@ def test_cli_export_with_components_imports_into_a_fresh_deployment(
         assert fc.query("app:values", {"name": "jsonl"})["second"] == 9
     finally:
         fresh.stop()
+
+
+def test_streaming_export_names_each_component(deployed: tuple[ConvexCli, str]) -> None:
+    server = deployed[0].server
+    client(deployed).mutation("app:bumpSecond", {"name": "streamed", "by": 2})
+    auth = {"Authorization": f"Convex {server.admin_key}"}
+    schemas = httpx.get(
+        f"{server.url}/api/json_schemas",
+        params={"byComponent": "true", "deltaSchema": "true"},
+        headers=auth,
+        timeout=30,
+    ).json()
+    assert {"", "counter", "counter2", "ledger", "ledger/counter"} <= set(schemas)
+    assert set(schemas["ledger"]) == {"entries"}
+    assert schemas["counter2"]["counts"]["properties"]["_component"] == {"type": "string"}
+    page = httpx.get(
+        f"{server.url}/api/list_snapshot",
+        params={"component": "counter2", "tableName": "counts"},
+        headers=auth,
+        timeout=30,
+    ).json()
+    streamed = [v for v in page["values"] if v["name"] == "streamed"]
+    assert [(v["_component"], v["_table"], v["value"]) for v in streamed] == [
+        ("counter2", "counts", 2)
+    ]
+    client(deployed).mutation("app:bumpSecond", {"name": "streamed", "by": 1})
+    deltas = httpx.get(
+        f"{server.url}/api/document_deltas",
+        params={"cursor": page["snapshot"], "component": "counter2"},
+        headers=auth,
+        timeout=30,
+    ).json()
+    assert [(v["_component"], v["_table"], v["value"]) for v in deltas["values"]] == [
+        ("counter2", "counts", 3)
+    ]
