@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dataplane.app import DeploymentApp
 from dataplane.ids import decode_id, encode_id, new_internal_id
 
@@ -63,12 +65,26 @@ def test_export_writes_each_component_with_its_own_tables_and_files(
     assert not any("_scheduled_functions" in n for n in names)
 
 
+@pytest.mark.parametrize(
+    ("backend", "side"),
+    [
+        ("sqlite", ""),
+        pytest.param("postgres", "source", marks=pytest.mark.postgres),
+        pytest.param("postgres", "target", marks=pytest.mark.postgres),
+        pytest.param("mysql", "source", marks=pytest.mark.mysql),
+        pytest.param("mysql", "target", marks=pytest.mark.mysql),
+    ],
+)
 def test_components_round_trip_with_identical_ids_and_files(
-    new_deployment: Callable[[str], DeploymentApp],
+    new_deployment: Callable[..., DeploymentApp],
+    request: pytest.FixtureRequest,
+    backend: str,
+    side: str,
 ) -> None:
-    src = new_deployment("src")
+    url = "" if backend == "sqlite" else request.getfixturevalue(f"{backend}_url")
+    src = new_deployment("src", url if side == "source" else "")
     before = seed(src)
-    dst = new_deployment("dst")
+    dst = new_deployment("dst", url if side == "target" else "")
     result = run_import(dst, export_zip(src))
     assert result == {"state": "completed", "num_rows_written": len(before)}, result
     snap = dst.db.begin()

@@ -150,13 +150,24 @@ def test_round_trip_preserves_ids_and_values(
     assert data == (b"hello file", "text/plain")
 
 
-@pytest.mark.parametrize("pg_side", ["source", "target"])
-def test_round_trip_with_postgres(
-    new_deployment: Callable[..., DeploymentApp], postgres_url: str, pg_side: str
+@pytest.mark.parametrize("side", ["source", "target"])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
+def test_round_trip_with_server_databases(
+    new_deployment: Callable[..., DeploymentApp],
+    request: pytest.FixtureRequest,
+    backend: str,
+    side: str,
 ) -> None:
-    src = new_deployment("src", postgres_url if pg_side == "source" else "")
+    url = request.getfixturevalue(f"{backend}_url")
+    src = new_deployment("src", url if side == "source" else "")
     before = seed(src)
-    dst = new_deployment("dst", postgres_url if pg_side == "target" else "")
+    dst = new_deployment("dst", url if side == "target" else "")
     assert run_import(dst, export_zip(src))["state"] == "completed"
     snap = dst.db.begin()
     for doc_id, doc in before.items():
