@@ -374,3 +374,22 @@ def test_streaming_export_names_each_component(deployed: tuple[ConvexCli, str]) 
     assert [(v["_component"], v["_table"], v["value"]) for v in deltas["values"]] == [
         ("counter2", "counts", 3)
     ]
+
+
+def test_cli_watches_a_component_query_over_the_sync_socket(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    cli, _ = deployed
+    client(deployed).mutation("app:bumpSecond", {"name": "watched", "by": 5})
+    watch = cli.popen(
+        "run", "--component", "counter2", "counts:get", '{"name": "watched"}', "--watch"
+    )
+    try:
+        assert watch.stdout is not None
+        first = watch.stdout.readline().strip()
+        assert first == "5", first
+        client(deployed).mutation("app:bumpSecond", {"name": "watched", "by": 1})
+        assert watch.stdout.readline().strip() == "6"
+    finally:
+        watch.terminate()
+        watch.wait(timeout=30)
