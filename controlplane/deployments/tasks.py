@@ -11,7 +11,7 @@ from controlplane.audit.actions import SYSTEM, record
 from controlplane.provisioning.client import DataPlaneClient
 from controlplane.provisioning.drivers import DriverError, get_driver
 
-from .actions import deployment_url, purge_due, spec_for
+from .actions import deployment_url, purge_due, refresh_environment_variables, spec_for
 from .models import Deployment, Status
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ def provision_deployment(deployment_id: int) -> str:
 @shared_task
 def stop_deployment(deployment_id: int) -> None:
     deployment = Deployment.objects.get(pk=deployment_id)
+    # Keep what `npx convex env set` wrote: the copy is pushed back when the process returns.
+    if deployment.status != Status.DELETED:
+        refresh_environment_variables(deployment)
     get_driver().stop(deployment.name)
 
 

@@ -59,8 +59,25 @@ export async function projectView(p: { projectId: string }): Promise<Node> {
   );
 }
 
+/** A deleted deployment: what happened and when its data goes, no live forms or tabs. */
+function deletedDeploymentView(dep: Deployment): Node {
+  return page(`Deployment ${dep.name}`,
+    h("p", {}, h("a", { href: href(`/projects/${dep.projectId}`) }, "← Project")),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Status"), h("dd", {}, h("span", { class: "badge status-deleted", "data-testid": "deployment-status" }, "deleted")),
+      h("dt", {}, "Data purged"), h("dd", { "data-testid": "purge-after" }, dep.purgeAfter ? fmtDate(dep.purgeAfter) : "already purged"),
+      h("dt", {}, "Type"), h("dd", {}, dep.deploymentType + (dep.reference ? ` (${dep.reference})` : "")),
+      h("dt", {}, "Created"), h("dd", {}, fmtDate(dep.createdAt)),
+    ),
+    h("p", {}, "This deployment is deleted: it serves no requests, and its keys and environment variables are gone with it."),
+    h("h2", {}, "Usage this month"),
+    loader("usage", () => get<Usage>(`deployments/${dep.name}/usage`), (u) => usageBars(u, null)),
+  );
+}
+
 export async function deploymentView(p: { name: string }): Promise<Node> {
   const dep = await get<Deployment>(`deployments/${p.name}`);
+  if (dep.status === "deleted") return deletedDeploymentView(dep);
   const status = statusLine();
   const statusBadge = h("span", { class: `badge status-${dep.status}`, "data-testid": "deployment-status" }, dep.status);
   const actions = h("div", { class: "row" });

@@ -12,7 +12,7 @@ import {
   post,
 } from "../api";
 import { announce, field, fmtDate, formValues, h, replace, select } from "../dom";
-import { href, navigate } from "../router";
+import { currentQuery, href, navigate } from "../router";
 import { confirmDialog, errorText, loader, onSubmit, page, secretBox, statusLine, table, tabs } from "../ui";
 
 export const ROLES: Array<[string, string]> = [
@@ -30,6 +30,7 @@ export function teamTabs(teamId: string, current: string): HTMLElement {
       [`${base}/members`, "Members"],
       [`${base}/tokens`, "Access tokens"],
       [`${base}/usage`, "Usage & billing"],
+      [`${base}/audit`, "Audit log"],
     ],
     current,
     "Team sections",
@@ -164,7 +165,7 @@ export function acceptInviteView(): Node {
   const status = statusLine();
   return page("Accept an invitation", onSubmit(
     h("form", { class: "card narrow" },
-      field("Invitation token", { name: "token", required: true }),
+      field("Invitation token", { name: "token", required: true, value: currentQuery().get("token") ?? "" }, "Filled in from the link in your invitation email."),
       h("button", { type: "submit" }, "Join team"),
       status.el,
     ),
