@@ -101,14 +101,20 @@ class StreamingExport:
         return [m.name for m in sorted(metas, key=lambda m: m.number)]
 
     def _tables(self, name: str | None, component: str | None) -> list[str]:
-        """The selection's stored table names: one table, one component's, or all."""
+        """The selection's stored table names: one table, one component's, or all.
+
+        A table another component has but the selected one lacks selects nothing, as on
+        Convex: `json_schemas` lists every component's tables by name and connectors then ask
+        for each name without a component. A name no component has is an error."""
         if name is None:
             return self.user_tables(component)
         stored = f"{component}/{name}" if component else name
-        if "/" in name or name.startswith("_") or stored not in self.db.catalog.by_name:
-            where = f" in component {component!r}" if component else ""
-            raise StreamingError(f"Table {name!r} does not exist{where}", "TableNotFound")
-        return [stored]
+        if stored in self.db.catalog.by_name and "/" not in name and not name.startswith("_"):
+            return [stored]
+        if any(user_table(t) == name for t in self.user_tables()):
+            return []
+        where = f" in component {component!r}" if component else ""
+        raise StreamingError(f"Table {name!r} does not exist{where}", "TableNotFound")
 
     # ----- snapshot ------------------------------------------------------------------
 
@@ -189,7 +195,10 @@ class StreamingExport:
         """Changes committed after `cursor` to the selected tables; pass the returned cursor
         to continue. (A one-component selection reads every change and keeps that
         component's, so its pages may hold fewer values; the cursor still advances.)"""
-        only = self._tables(table, component)[0] if table is not None else None
+        only = None
+        if table is not None:
+            # A selected table this component lacks: the engine finds no changes for it.
+            only = next(iter(self._tables(table, component)), f"{component}/{table}")
         changes, next_cursor, has_more = self.db.document_changes(cursor, only, self.delta_rows)
         values: list[dict[str, Any]] = []
         for ts, name, doc_id, doc in changes:

@@ -240,8 +240,13 @@ def test_component_tables_are_exported_with_their_component(db: Database) -> Non
     assert [v["_id"] for v in page.values] == nested and not page.has_more
     page = stream.list_snapshot(None, None, None, "counter")
     assert [v["_id"] for v in page.values] == counts
+    # The app has no `counts`: as on Convex, that selects nothing (connectors ask for every
+    # name json_schemas lists, without a component); a name no component has is an error.
+    empty = stream.list_snapshot(None, None, "counts", None)
+    assert empty.values == [] and not empty.has_more
+    assert stream.document_deltas(snapshot, "counts").values == []
     with pytest.raises(StreamingError, match="does not exist"):
-        stream.list_snapshot(None, None, "counts", None)  # the app has no `counts`
+        stream.list_snapshot(None, None, "nowhere", "counter")
     with pytest.raises(StreamingError, match="does not exist"):
         stream.list_snapshot(None, None, "_storage", "counter")
 
