@@ -174,3 +174,34 @@ def test_import_into_a_component(
     assert snap.count("ledger/c/d/items") == 1
     bad = run_import(dep, rows, fmt="jsonLines", table="counts", component="../x")
     assert bad["state"] == "failed" and "Invalid component path" in bad["error_message"]
+
+
+def test_replace_all_clears_every_components_tables(
+    new_deployment: Callable[[str], DeploymentApp],
+) -> None:
+    src = new_deployment("src")
+    before = seed(src)
+    path = export_zip(src, include_storage=False)
+    dst = new_deployment("dst")
+    txn = dst.db.begin()
+    txn.insert("extra", {"x": 1.0})
+    txn.insert("other/stuff", {"y": 2.0})
+    txn.insert("counter/counts", {"name": "stale", "value": 0.0})
+    dst.db.commit(txn)
+    refused = run_import(dst, path)
+    assert refused["state"] == "failed"
+    assert "Table counter/counts already has 1 documents" in refused["error_message"]
+    done = run_import(dst, path, mode="replaceAll")
+    assert done["state"] == "completed", done
+    snap = dst.db.begin()
+    assert snap.count("extra") == 0 and snap.count("other/stuff") == 0
+    # The tables made here first hold the exported numbers, so ids move to the new numbers;
+    # the documents themselves are the exported ones, and only those.
+    src_snap = src.db.begin()
+    for table in TABLES:
+        assert snap.count(table) == src_snap.count(table), table
+    names = sorted(d["name"] for d in snap.table_scan("counter/counts"))
+    assert names == ["a", "b"]  # "stale" is gone
+    counts = {d["name"]: d for d in snap.table_scan("counter/counts")}
+    assert counts["b"]["previous"] == counts["a"]["_id"]  # references follow the new number
+    assert len(before) == sum(src_snap.count(t) for t in (*TABLES, *FILE_TABLES))
