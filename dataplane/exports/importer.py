@@ -141,6 +141,7 @@ class SchemaCheck:
     def __init__(self, schema: dict[str, Any] | None) -> None:
         self.validated: dict[str, bool] = {}  # component path -> validation on
         self.tables: dict[str, Any] = {}
+        self.declaring: set[str] = set()  # components whose schema names any table
         if not schema:
             return
         by_component = schema.get("componentValidation")
@@ -151,12 +152,16 @@ class SchemaCheck:
         for t in schema.get("tables") or []:
             if isinstance(t, dict) and isinstance(t.get("tableName"), str):
                 self.tables[t["tableName"]] = t.get("documentType")
+        self.declaring = {table_instance(name) for name in self.tables}
 
     def __call__(self, table: str, doc: dict[str, Any]) -> None:
-        if user_table(table).startswith("_") or not self.validated.get(table_instance(table)):
+        component = table_instance(table)
+        if user_table(table).startswith("_") or not self.validated.get(component):
             return
         if table not in self.tables:
-            raise ConvexValueError(f"Table {table} is not declared in the schema")
+            if component in self.declaring:  # a schema without tables declares nothing
+                raise ConvexValueError(f"Table {table} is not declared in the schema")
+            return
         try:
             check_value(
                 self.tables[table],

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from dataplane.app import DeploymentApp
+from dataplane.exports.importer import SchemaCheck
 from dataplane.ids import decode_id, encode_id, new_internal_id
+from dataplane.values import ConvexValueError
 
 from .conftest import same_value
 from .test_roundtrip import export_zip, run_import
@@ -205,3 +207,26 @@ def test_replace_all_clears_every_components_tables(
     counts = {d["name"]: d for d in snap.table_scan("counter/counts")}
     assert counts["b"]["previous"] == counts["a"]["_id"]  # references follow the new number
     assert len(before) == sum(src_snap.count(t) for t in (*TABLES, *FILE_TABLES))
+
+
+def test_schema_check_follows_each_components_schema() -> None:
+    string_field = {"type": "object", "value": {"s": {"fieldType": {"type": "string"}}}}
+    merged = {
+        "tables": [
+            {"tableName": "notes", "documentType": string_field},
+            {"tableName": "counter/counts", "documentType": string_field},
+        ],
+        "schemaValidation": True,
+        "componentValidation": {"": True, "counter": True, "loose": False},
+    }
+    check = SchemaCheck(merged)
+    check("notes", {"s": "ok"})
+    check("counter/counts", {"s": "ok"})
+    check("loose/anything", {"s": 1.0})  # validation off in that component
+    check("unschemed/anything", {"s": 1.0})  # a component without a schema
+    with pytest.raises(ConvexValueError, match="does not match the schema"):
+        check("counter/counts", {"s": 1.0})
+    with pytest.raises(ConvexValueError, match="counter/other is not declared"):
+        check("counter/other", {"s": "x"})
+    with pytest.raises(ConvexValueError, match="drafts is not declared"):
+        check("drafts", {"s": "x"})
