@@ -228,6 +228,7 @@ class DeploymentApp:
             self.usage.stop()
         self.scheduler.stop()
         self.exports.wait(timeout=5.0)
+        self.streaming.close()
         self.sync.close()
         self.runner.close()
         self.search.close()

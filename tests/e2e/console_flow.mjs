@@ -463,6 +463,29 @@ async function exportAndImport(page, dep, other) {
 }
 
 /** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
+/** Data tab of an app with components: pick a component, browse and add to its own table. */
+async function browseComponentData(page, dep, other) {
+  await openTab(page, dep, "Data", "data");
+  const picker = page.getByLabel("Component");
+  await picker.waitFor({ state: "visible", timeout: TIMEOUT });
+  const options = await picker.locator("option").allTextContents();
+  await picker.selectOption({ label: "counter2" });
+  await page.getByRole("button", { name: "counts", exact: true }).click();
+  const docs = page.getByTestId("documents");
+  await docs.getByText('"from the app"').waitFor({ timeout: TIMEOUT });
+  const form = page.getByRole("form", { name: "Add a document" });
+  await form.getByLabel("Table").fill("counts");
+  await form.getByLabel("Document (JSON object)").fill(JSON.stringify({ name: "from the console", value: 7 }));
+  await form.getByRole("button", { name: "Add document" }).click();
+  await docs.getByText('"from the console"').waitFor({ timeout: TIMEOUT });
+  const seen = await pollQuery(other, "app:values", { name: "from the console" }, (r) => r.second === 7, "the component's document via the app");
+  // Back to the app: its own tables, not the component's.
+  await picker.selectOption({ label: "App (root)" });
+  await page.getByRole("button", { name: "notes", exact: true }).waitFor({ timeout: TIMEOUT });
+  const rootTables = await page.getByRole("navigation", { name: "Tables" }).getByRole("button").allTextContents();
+  return { components: options, addedInComponent: seen, rootTables };
+}
+
 async function keyboardAndPhoneWidth(page, dep) {
   const tabs = [["Schedules", "schedules"], ["Files", "files"], ["Schema", "schema and indexes"], ["Snapshots", "snapshots"], ["Data", "data"]];
   const reached = [];
@@ -546,6 +569,14 @@ async function main() {
       result.reloaded = !(await page.evaluate(() => window.__strataNoReload === true));
       result.rows = await docs.locator("tbody tr").count();
       result.liveText = text;
+    }
+    if (env.STRATA_E2E_SCENARIO === "components") {
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
+      const { ConvexHttpClient } = require("convex/browser");
+      const other = new ConvexHttpClient(dep.url);
+      await other.mutation("app:bumpSecond", { name: "from the app", by: 2 });
+      await other.mutation("app:record", { text: "a note" });
+      Object.assign(result, await browseComponentData(page, dep, other));
     }
     if (env.STRATA_E2E_SCENARIO === "tabs") {
       convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
