@@ -6,7 +6,7 @@ module gives its metadata (`export()`: child components, HTTP mounts, env vars).
 app's children down, every instance (component path `a/b`) gets its own copy of its
 definition's modules under `_components/a.b/` and its tables under `a/b/` (runtime/components.py
 explains the namespaces). Features of a definition not supported yet are deploy errors that
-name the definition's file and the feature.
+name the definition's file and the feature. Env vars of instances: component_env.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..runtime.components import module_prefix
+from ..runtime.components import NamespaceError, module_prefix, resolve_name
 from . import analysis as app_analysis
+from . import component_env
 from .errors import DeployError
 from .schema import parse_schema
 from .store import StoredModule
@@ -47,6 +48,7 @@ class ComponentTree:
     definitions: dict[str, Definition] = field(default_factory=dict)
     instances: dict[str, str] = field(default_factory=dict)  # component path -> definition
     app_metadata: dict[str, Any] = field(default_factory=dict)  # the app's convex.config.js
+    env: dict[str, dict[str, Any]] = field(default_factory=dict)  # instance -> env bindings
 
     def modules(self) -> list[StoredModule]:
         """Every instance's modules, relocated into its own module directory."""
@@ -56,6 +58,25 @@ class ComponentTree:
             for m in self.definitions[definition].modules:
                 source_map = _relocated_map(m.source_map, prefix.count("/"))
                 out.append(StoredModule(prefix + m.path, m.source, source_map, m.environment))
+        return out
+
+    def crons(self) -> dict[str, dict[str, Any]]:
+        """Each instance's crons (its definition's crons.js), functions named by their
+        deployment-wide paths so they run inside the instance."""
+        out: dict[str, dict[str, Any]] = {}
+        for instance, definition in sorted(self.instances.items()):
+            jobs = self.definitions[definition].analysis.crons
+            if not jobs:
+                continue
+            scoped = {}
+            for name, job in jobs.items():
+                if isinstance(job, dict) and isinstance(job.get("name"), str):
+                    try:
+                        job = {**job, "name": resolve_name(instance, job["name"])}
+                    except NamespaceError as e:
+                        raise DeployError(f"{definition}/crons.js: {e}") from None
+                scoped[name] = job
+            out[instance] = scoped
         return out
 
     def merged_schema(self, app_schema: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -109,7 +130,7 @@ class ComponentTree:
                 "childComponents": d.metadata.get("childComponents") or [],
                 "httpMounts": {},
                 "exports": _exports(d.analysis),
-                "envVars": None,
+                "envVars": d.metadata.get("envVars"),
             }
             out[path] = app_analysis.component_analysis(d.analysis, schema, version, meta)
         return out
@@ -192,17 +213,10 @@ def _unsupported(where: str, feature: str) -> DeployError:
 
 
 def _check_definition(where: str, metadata: dict[str, Any]) -> None:
-    if metadata.get("envVars"):
-        raise _unsupported(where, "component environment variables (defineComponent env)")
     if metadata.get("httpMounts"):
         raise _unsupported(where, "HTTP routes mounted from components (httpPrefix)")
     if metadata.get("definitionType", {}).get("httpPrefix"):
         raise _unsupported(where, "HTTP prefixes")
-    for child in metadata.get("childComponents") or []:
-        if child.get("env"):
-            raise _unsupported(
-                where, f"environment variables passed to component {child.get('name')!r}"
-            )
 
 
 def _module(obj: Any, where: str) -> StoredModule:
@@ -223,6 +237,7 @@ def build_tree(
             )
         return tree
     raws: dict[str, dict[str, Any]] = {}
+    where_of: dict[str, str] = {}
     for raw in definitions:
         if not isinstance(raw, dict) or not isinstance(raw.get("definitionPath"), str):
             raise DeployError("Invalid push request: bad componentDefinitions entry")
@@ -236,6 +251,7 @@ def build_tree(
             raise DeployError(f"Component definitions use each other in a cycle: {path}")
         raw = raws[path] if path else app_def
         where = f"{path}/convex.config.ts" if path else "convex/convex.config.ts"
+        where_of[path] = where
         names = {}
         for dep in raw.get("dependencies") or []:
             if dep not in raws:
@@ -254,10 +270,7 @@ def build_tree(
         for m in modules:
             if m.environment == "node":
                 raise _unsupported(f"{path}/{m.path}", '"use node" actions')
-            base = m.path.rsplit(".", 1)[0]
-            if base == "crons":
-                raise _unsupported(f"{path}/{m.path}", "cron jobs")
-            if base == "http":
+            if m.path.rsplit(".", 1)[0] == "http":
                 raise _unsupported(f"{path}/{m.path}", "HTTP actions")
         schema_module = raw.get("schema")
         all_modules = list(modules)
@@ -272,6 +285,8 @@ def build_tree(
         tree.definitions[path] = Definition(path, metadata, modules, analysed, schema)
 
     def instantiate(parent: str, metadata: dict[str, Any], depth: int) -> None:
+        parent_vars = set(component_env.declared(metadata)) if parent else None
+        where = where_of[tree.instances[parent]] if parent else where_of[""]
         if depth > MAX_DEPTH:
             raise DeployError(f"Components are nested deeper than {MAX_DEPTH} levels")
         for child in metadata.get("childComponents") or []:
@@ -284,6 +299,8 @@ def build_tree(
             if instance in tree.instances:
                 raise DeployError(f"Component {instance!r} is used twice")
             tree.instances[instance] = definition
+            wanted = component_env.declared(tree.definitions[definition].metadata)
+            tree.env[instance] = component_env.bindings(where, child, wanted, parent_vars)
             if len(tree.instances) > MAX_INSTANCES:
                 raise DeployError(f"More than {MAX_INSTANCES} component instances")
             instantiate(instance, tree.definitions[definition].metadata, depth + 1)

@@ -56,6 +56,7 @@ class PendingPush:
     analysis: Any
     response: dict[str, Any]
     dry_run: bool
+    component_crons: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
     status: SchemaStatus = field(default_factory=SchemaStatus)
     worker: threading.Thread | None = None
@@ -106,6 +107,12 @@ class PushManager:
             check_crons(analysed.crons)
         except CronError as e:
             raise DeployError(f"Invalid cron job in crons.js: {e}") from None
+        component_crons = tree.crons()
+        for instance, jobs in component_crons.items():
+            try:
+                check_crons(jobs)
+            except CronError as e:
+                raise DeployError(f"Invalid cron job in crons.js of {instance!r}: {e}") from None
         app_schema = None
         if analysed.schema is not None:
             app_schema = parse_schema(analysed.schema)
@@ -132,6 +139,7 @@ class PushManager:
             auth_info=auth,
             analysis=app_analysis.component_analysis(analysed, app_schema, version, app_definition),
             push_id=push_id,
+            component_env=tree.env,
         )
         response = {
             "environmentVariables": env,
@@ -156,6 +164,7 @@ class PushManager:
             analysis=analysed,
             response=response,
             dry_run=bool(request.get("dryRun")),
+            component_crons=component_crons,
         )
         pending.status.indexes_total = len(diff["added_indexes"])
         if park:
@@ -379,7 +388,9 @@ class PushManager:
                 def write(txn: Any) -> tuple[list[str], list[str]]:
                     result = store.replace_modules(txn, pending.modules)
                     store.save_config(txn, pending.config)
-                    register_crons(txn, pending.analysis.crons)  # same commit as the code
+                    register_crons(
+                        txn, pending.analysis.crons, pending.component_crons
+                    )  # same commit as the code
                     return result
 
                 (added, removed), _ = db.run_mutation(write)

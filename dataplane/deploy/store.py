@@ -52,6 +52,9 @@ class DeployedConfig:
     analysis: dict[str, Any] = field(default_factory=dict)
     push_id: str = ""
     pushed_at_ms: float = 0.0
+    # component path -> {env var: binding}: what each instance's parent passes it (see
+    # components.resolve_env); every instance has an entry, bound or not.
+    component_env: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class DeployedConfig:
             "analysisJson": orjson.dumps(self.analysis).decode(),
             "pushId": self.push_id,
             "pushedAtMs": self.pushed_at_ms,
+            "componentEnvJson": orjson.dumps(self.component_env).decode(),
         }
 
     @classmethod
@@ -77,6 +81,7 @@ class DeployedConfig:
             analysis=orjson.loads(doc.get("analysisJson") or "{}"),
             push_id=str(doc.get("pushId") or ""),
             pushed_at_ms=float(doc.get("pushedAtMs") or 0.0),
+            component_env=orjson.loads(doc.get("componentEnvJson") or "{}"),
         )
 
 

@@ -90,9 +90,16 @@ class IsolatePool:
     closing the surplus after each burst made steady concurrent load rebuild isolates
     (a bundle load each) on almost every call."""
 
-    def __init__(self, bundle: Bundle, env: dict[str, str], limits: RuntimeLimits) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        env: dict[str, str],
+        limits: RuntimeLimits,
+        component_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.bundle = bundle
         self.env = dict(env)
+        self.component_env = dict(component_env or {})
         self.limits = limits
         self._idle: list[Isolate] = []
         self._lock = threading.Lock()
@@ -110,7 +117,7 @@ class IsolatePool:
                 return self._idle.pop()
             self.created += 1
         try:
-            return Isolate(self.bundle, self.env, self.limits)
+            return Isolate(self.bundle, self.env, self.limits, self.component_env)
         except BaseException:
             with self._lock:
                 self._busy -= 1
@@ -285,15 +292,20 @@ class FunctionRunner:
         self._requests = request_log.Pruner(db)  # expired mutation de-dup records
 
     def activate(
-        self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
+        self,
+        bundle: Bundle,
+        analysis: AppAnalysis,
+        env_vars: dict[str, str] | None = None,
+        component_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
-        """Make `bundle` the code every new call runs, with `env_vars` as process.env.
+        """Make `bundle` the code every new call runs, with `env_vars` as process.env
+        (and `component_env[instance]` as process.env of each component instance's code).
 
         Warms one isolate first (so a broken bundle fails here, not on the first request);
         calls already running finish on the previous code, whose isolates are then freed.
         """
         tables, validation = _tables_of(analysis)
-        pool = IsolatePool(bundle, dict(env_vars or {}), self.limits)
+        pool = IsolatePool(bundle, dict(env_vars or {}), self.limits, component_env)
         pool.warm(1)
         new = _Active(bundle, analysis, dict(env_vars or {}), pool, tables, validation)
         if any(not m.startswith("_deps/") for m in bundle.node_modules):
@@ -313,7 +325,7 @@ class FunctionRunner:
     def set_env_vars(self, env_vars: dict[str, str]) -> None:
         """Change process.env for new calls (re-activates the same code)."""
         active = self._require_active()
-        self.activate(active.bundle, active.analysis, env_vars)
+        self.activate(active.bundle, active.analysis, env_vars, active.pool.component_env)
 
     @property
     def analysis(self) -> AppAnalysis | None:

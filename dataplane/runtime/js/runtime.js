@@ -717,10 +717,13 @@
     subtle,
   };
   g.performance = { now: () => (kind === "action" || kind === "http" ? realNow() : now()), timeOrigin: 0 };
-  // Functions of component instances (modules under _components/) see no env vars.
+  // Functions of a component instance (modules under _components/<a.b>/) see only their
+  // instance's env: the platform vars and the vars its definition declares, as its parent
+  // bound them; never the deployment's.
   const noEnv = Object.freeze({});
-  let envHidden = false;
-  const env = () => (envHidden ? noEnv : envVars);
+  let componentEnvs = {};
+  let callEnv = null;
+  const env = () => callEnv ?? envVars;
   g.process = { env: new Proxy({}, {
     get: (t, k) => (typeof k === "string" && Object.prototype.hasOwnProperty.call(env(), k) ? env()[k] : undefined),
     has: (t, k) => Object.prototype.hasOwnProperty.call(env(), k),
@@ -866,8 +869,10 @@
     return JSON.stringify({ status: response.status, statusText: response.statusText, headers: [...response.headers], body: body === null ? null : bytesToB64(body) });
   }
   g.__strata = {
-    setEnv(env) {
+    setEnv(env, components) {
       envVars = Object.freeze(Object.assign({}, env));
+      componentEnvs = {};
+      for (const [instance, vars] of Object.entries(components || {})) componentEnvs[instance] = Object.freeze(Object.assign({}, vars));
     },
     invoke() {
       betweenCalls = false;
@@ -875,7 +880,11 @@
       activeTimers.clear();
       streams.clear();
       const req = JSON.parse(takePreloadedRequest() ?? call("strata/request", ""));
-      envHidden = typeof req.path === "string" && req.path.startsWith("_components/");
+      callEnv = null;
+      if (typeof req.path === "string" && req.path.startsWith("_components/")) {
+        const instance = req.path.slice("_components/".length).split("/")[0].replace(/\./g, "/");
+        callEnv = componentEnvs[instance] ?? noEnv;
+      }
       kind = req.kind;
       maxResult = req.maxResult || Infinity;
       logLines = [];
