@@ -98,22 +98,46 @@ def test_clients_cannot_call_component_functions(deployed: tuple[ConvexCli, str]
         assert r.json()["status"] == "error", r.text
 
 
-def test_components_see_no_environment_variables(deployed: tuple[ConvexCli, str]) -> None:
-    assert client(deployed).query("app:envSeen", {}) == {"app": True, "component": 0}
+def test_components_see_only_the_env_vars_their_parent_binds(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    cli, _ = deployed
+    cli.run("env", "set", "APP_GREETING", "hello")
+    cli.run("env", "set", "APP_SECRET", "not for components")
+    seen = client(deployed).query("app:envSeen", {})
+    assert seen["app"] is True
+    platform = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"]
+    # `counter` got a literal; `counter2` the deployment's APP_GREETING, read when it changes
+    assert seen["component"] == {"keys": [*platform, "GREETING"], "greeting": "hi"}
+    assert seen["second"] == {"keys": [*platform, "GREETING"], "greeting": "hello"}
+    cli.run("env", "remove", "APP_GREETING")
+    seen = client(deployed).query("app:envSeen", {})
+    assert seen["second"] == {"keys": platform, "greeting": None}
+
+
+def test_component_crons_run_in_their_instance(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    deadline = time.monotonic() + 60
+    values = c.query("app:values", {"name": "cron"})
+    while (values["first"] < 1 or values["second"] < 1) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        values = c.query("app:values", {"name": "cron"})
+    # each counter instance ran its own cron on its own table; the app's table is untouched
+    assert values["first"] >= 1 and values["second"] >= 1 and values["ownCounts"] == 0
 
 
 def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
     server = start_server(tmp_path / "deployment")
     try:
         app = copy_app("components_app", tmp_path / "work")
-        (app / "counter" / "crons.ts").write_text(
-            'import { cronJobs } from "convex/server";\n'
-            "const crons = cronJobs();\n"
-            "export default crons;\n"
+        (app / "counter" / "http.ts").write_text(
+            'import { httpRouter } from "convex/server";\n'
+            "const http = httpRouter();\n"
+            "export default http;\n"
         )
         out = ConvexCli(server, app).deploy(check=False)
         assert out.returncode != 0
-        assert "counter/crons.js: cron jobs are not supported in components" in out.stderr, (
+        assert "counter/http.js: HTTP actions are not supported in components" in out.stderr, (
             out.stderr
         )
     finally:

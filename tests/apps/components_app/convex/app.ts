@@ -113,6 +113,7 @@ export const envSeen = query({
   handler: async (ctx) => ({
     app: process.env.CONVEX_CLOUD_URL !== undefined,
     component: await ctx.runQuery(components.counter.counts.envKeys, {}),
+    second: await ctx.runQuery(components.counter2.counts.envKeys, {}),
   }),
 });
 

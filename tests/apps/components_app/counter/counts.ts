@@ -66,7 +66,10 @@ export const byId = query({
 
 export const envKeys = query({
   args: {},
-  handler: async () => Object.keys(process.env).length,
+  handler: async () => ({
+    keys: Object.keys(process.env).sort(),
+    greeting: process.env.GREETING ?? null,
+  }),
 });
 
 export const scheduleAdd = mutation({
