@@ -129,7 +129,7 @@ class PushManager:
                 "childComponents": tree.app_metadata.get("childComponents") or [],
                 "httpMounts": {},
                 "exports": tree.app_metadata.get("exports") or {"type": "branch", "branch": []},
-                "envVars": None,
+                "envVars": tree.app_metadata.get("envVars"),
             }
         config = store.DeployedConfig(
             functions=str(request.get("functions") or "convex/"),

@@ -173,6 +173,14 @@ def test_workflow_runs_its_steps_through_nested_components(server: Server) -> No
     out = scenario(server, "workflow")
     assert out["status"] == {"type": "completed", "result": "HELLO ADA!"}
     assert "HELLO ADA!" in out["steps"]
+    # the journal, read two steps a page through the component's own pagination
+    pages = [[tuple(step) for step in page] for page in out["journalPages"]]
+    assert [len(p) for p in pages][:2] == [2, 1]
+    assert [s for p in pages for s in p] == [
+        (0, "flows:hello", "success"),
+        (1, "flows:shout", "success"),
+        (2, "events:record", "success"),
+    ]
     (done,) = out["completions"]
     assert done["context"] == {"name": "ada"}
     assert done["result"] == {"kind": "success", "returnValue": "HELLO ADA!"}

@@ -118,6 +118,15 @@ async function workflow() {
   );
   out({ id, status });
   out({ steps: await http.query(api.events.list, { kind: "workflowStep" }) });
+  const pages = [];
+  let cursor = null;
+  for (let i = 0; i < 5; i++) {
+    const page = await http.query(api.flows.steps, { id, cursor });
+    pages.push(page.steps);
+    if (page.isDone) break;
+    cursor = page.continueCursor;
+  }
+  out({ journalPages: pages });
   const mine = async () =>
     (await http.query(api.events.list, { kind: "workflow" })).filter((e) => e.workflowId === id);
   out({ completions: await until(mine, (rows) => rows.length >= 1) });

@@ -44,3 +44,19 @@ export const status = query({
   args: { id: v.string() },
   handler: async (ctx, { id }) => workflow.status(ctx, id as any),
 });
+
+/** One page of a workflow's journal: the component paginates its own `steps` table. */
+export const steps = query({
+  args: { id: v.string(), cursor: v.union(v.string(), v.null()) },
+  handler: async (ctx, { id, cursor }) => {
+    const page = await workflow.listSteps(ctx, id as any, {
+      order: "asc",
+      paginationOpts: { cursor, numItems: 2 },
+    });
+    return {
+      steps: page.page.map((s) => [s.stepNumber, s.name, s.runResult?.kind ?? null]),
+      isDone: page.isDone,
+      continueCursor: page.continueCursor,
+    };
+  },
+});
