@@ -105,14 +105,27 @@ def test_components_see_only_the_env_vars_their_parent_binds(
     cli.run("env", "set", "APP_GREETING", "hello")
     cli.run("env", "set", "APP_SECRET", "not for components")
     seen = client(deployed).query("app:envSeen", {})
-    assert seen["app"] is True
+    assert seen["app"] is True and seen["appSecretAtLoad"] == "not for components"
     platform = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"]
-    # `counter` got a literal; `counter2` the deployment's APP_GREETING, read when it changes
-    assert seen["component"] == {"keys": [*platform, "GREETING"], "greeting": "hi"}
-    assert seen["second"] == {"keys": [*platform, "GREETING"], "greeting": "hello"}
+    # `counter` got a literal; `counter2` the deployment's APP_GREETING, read when it changes;
+    # neither sees the app's secret, in a call or while its modules load
+    assert seen["component"] == {
+        "keys": [*platform, "GREETING"],
+        "greeting": "hi",
+        "atLoad": {"greeting": "hi", "secret": None},
+    }
+    assert seen["second"] == {
+        "keys": [*platform, "GREETING"],
+        "greeting": "hello",
+        "atLoad": {"greeting": "hello", "secret": None},
+    }
     cli.run("env", "remove", "APP_GREETING")
     seen = client(deployed).query("app:envSeen", {})
-    assert seen["second"] == {"keys": platform, "greeting": None}
+    assert seen["second"] == {
+        "keys": platform,
+        "greeting": None,
+        "atLoad": {"greeting": None, "secret": None},
+    }
 
 
 def test_component_crons_run_in_their_instance(deployed: tuple[ConvexCli, str]) -> None:

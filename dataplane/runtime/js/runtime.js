@@ -869,6 +869,10 @@
     return JSON.stringify({ status: response.status, statusText: response.statusText, headers: [...response.headers], body: body === null ? null : bytesToB64(body) });
   }
   g.__strata = {
+    loadingScope(instance) {
+      // The bundle's top-level code of a component instance's modules runs after this.
+      callEnv = instance ? componentEnvs[instance] ?? noEnv : null;
+    },
     setEnv(env, components) {
       envVars = Object.freeze(Object.assign({}, env));
       componentEnvs = {};

@@ -64,11 +64,15 @@ export const byId = query({
   },
 });
 
+// Read when the module loads: still this instance's env, not the deployment's.
+const atLoad = { greeting: process.env.GREETING ?? null, secret: process.env.APP_SECRET ?? null };
+
 export const envKeys = query({
   args: {},
   handler: async () => ({
     keys: Object.keys(process.env).sort(),
     greeting: process.env.GREETING ?? null,
+    atLoad,
   }),
 });
 
