@@ -142,6 +142,10 @@ def test_workpool_runs_actions_and_their_on_complete(server: Server) -> None:
         assert by_id[work_id]["tag"] == f"t{n}"
         assert by_id[work_id]["result"] == {"kind": "success", "returnValue": 2 * n}
     assert out["statuses"] == [{"state": "finished"}] * 3
+    # canceled before its start time: onComplete hears "canceled", the action never ran
+    (canceled,) = out["canceledEvents"]
+    assert canceled["tag"] == "late" and canceled["result"] == {"kind": "canceled"}
+    assert out["canceledStatus"] == {"state": "finished"}
 
 
 def test_migration_pages_through_the_table(server: Server) -> None:
@@ -184,3 +188,5 @@ def test_workflow_runs_its_steps_through_nested_components(server: Server) -> No
     (done,) = out["completions"]
     assert done["context"] == {"name": "ada"}
     assert done["result"] == {"kind": "success", "returnValue": "HELLO ADA!"}
+    # step.sleep: the workflow resumed (a job the nested workpool scheduled) after the nap
+    assert out["nap"]["type"] == "completed" and out["nap"]["result"] >= 1500

@@ -84,6 +84,13 @@ async function workpool() {
   const statuses = [];
   for (const id of ids) statuses.push(await http.query(api.pool.status, { id }));
   out({ statuses });
+  const canceled = await http.mutation(api.pool.enqueueLaterAndCancel, { tag: "late" });
+  const canceledEvents = await until(
+    async () =>
+      (await http.query(api.events.list, { kind: "workpool" })).filter((e) => e.workId === canceled),
+    (rows) => rows.length >= 1,
+  );
+  out({ canceledEvents, canceledStatus: await http.query(api.pool.status, { id: canceled }) });
 }
 
 /** A migration over `items`, two documents a batch, runs to completion and reports it. */
@@ -130,6 +137,10 @@ async function workflow() {
   const mine = async () =>
     (await http.query(api.events.list, { kind: "workflow" })).filter((e) => e.workflowId === id);
   out({ completions: await until(mine, (rows) => rows.length >= 1) });
+  const nap = await http.mutation(api.flows.startNap, { ms: 1500 });
+  out({
+    nap: await until(() => http.query(api.flows.status, { id: nap }), (s) => s.type !== "inProgress"),
+  });
 }
 
 const scenarios = { live, rateLimit, workpool, migration, retrier, workflow };

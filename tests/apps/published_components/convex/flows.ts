@@ -14,6 +14,18 @@ export const greeting = workflow
     return fromAction;
   });
 
+/** Sleeps between two steps: the nested workpool schedules the wake-up. */
+export const napping = workflow
+  .define({ args: { ms: v.number() }, returns: v.number() })
+  .handler(async (step, { ms }): Promise<number> => {
+    const before: number = await step.runAction(internal.flows.clock, {});
+    await step.sleep(ms);
+    const after: number = await step.runAction(internal.flows.clock, {});
+    return after - before;
+  });
+
+export const clock = internalAction({ args: {}, handler: async (): Promise<number> => Date.now() });
+
 export const hello = internalQuery({
   args: { name: v.string() },
   handler: async (_ctx, { name }): Promise<string> => `hello ${name}`,
@@ -38,6 +50,11 @@ export const start = mutation({
       onComplete: internal.flows.finished,
       context: { name },
     }),
+});
+
+export const startNap = mutation({
+  args: { ms: v.number() },
+  handler: async (ctx, { ms }) => workflow.start(ctx, internal.flows.napping, { ms }),
 });
 
 export const status = query({

@@ -31,3 +31,17 @@ export const status = query({
   args: { id: v.string() },
   handler: async (ctx, { id }) => pool.status(ctx, id as any),
 });
+
+/** Enqueued to start a minute from now, then canceled before it runs. */
+export const enqueueLaterAndCancel = mutation({
+  args: { tag: v.string() },
+  handler: async (ctx, { tag }) => {
+    const id = await pool.enqueueAction(ctx, internal.pool.double, { n: 5 }, {
+      onComplete: internal.pool.done,
+      context: { tag },
+      runAfter: 60_000,
+    });
+    await pool.cancel(ctx, id);
+    return id;
+  },
+});
