@@ -79,7 +79,9 @@ class ActiveCode:
             self.search.set_schema(config.schema)
             self.files.ensure_table()  # so db.system.query("_storage") works before any upload
             components = component_env.resolve(config.component_env, env, self.builtin_env)
-            self.runner.activate(bundle, app, self.function_env(env), components)
+            self.runner.activate(
+                bundle, app, self.function_env(env), components, config.http_routing or None
+            )
             self._active, self._loaded = active, True
         log.info("activated code", deployment=self.name, push=config.push_id)
         return active

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..runtime.components import NamespaceError, module_prefix, resolve_name
+from ..runtime.components import CHILD_REFERENCE, NamespaceError, module_prefix, resolve_name
 from . import analysis as app_analysis
 from . import component_env
 from .errors import DeployError
@@ -79,6 +79,34 @@ class ComponentTree:
             out[instance] = scoped
         return out
 
+    def app_mounts(self) -> list[str]:
+        """The path prefixes the app mounts components' HTTP routes at."""
+        return sorted(_mounts(self.app_metadata))
+
+    def http_routing(self, app: AppAnalysis, app_has_http: bool) -> dict[str, Any]:
+        """The table runtime/http_mounts.py routes requests with; empty when no component
+        mounts routes and the app has no `httpPrefix` (then http.js alone serves them)."""
+        mounted = any(_mounts(d.metadata) for d in self.definitions.values())
+        prefix = self.app_metadata.get("httpPrefix")
+        if not mounted and not _mounts(self.app_metadata) and not prefix:
+            return {}
+        table: dict[str, Any] = {
+            "": {
+                "routes": [[r.path, r.method] for r in app.routes],
+                "mounts": _mounts(self.app_metadata),
+                "hasHttp": app_has_http,
+                "prefix": prefix if isinstance(prefix, str) else None,
+            }
+        }
+        for instance, name in self.instances.items():
+            d = self.definitions[name]
+            table[instance] = {
+                "routes": [[r.path, r.method] for r in d.analysis.routes],
+                "mounts": _mounts(d.metadata),
+                "hasHttp": any(m.path.rsplit(".", 1)[0] == "http" for m in d.modules),
+            }
+        return table
+
     def merged_schema(self, app_schema: dict[str, Any] | None) -> dict[str, Any] | None:
         """The app's schema plus each instance's tables under its component path."""
         with_schema = {
@@ -114,7 +142,14 @@ class ComponentTree:
                 "componentPath": path,
                 "args": {},
                 "childComponents": self.checked(path),
-                "httpRoutes": {"httpModuleRoutes": None, "mounts": []},
+                "httpRoutes": {
+                    "httpModuleRoutes": [
+                        {"method": r.method, "path": r.path}
+                        for r in self.definitions[definition].analysis.routes
+                    ]
+                    or None,
+                    "mounts": sorted(_mounts(self.definitions[definition].metadata)),
+                },
                 "exports": {},
             }
         return out
@@ -128,12 +163,22 @@ class ComponentTree:
                 "path": path,
                 "definitionType": d.metadata.get("definitionType"),
                 "childComponents": d.metadata.get("childComponents") or [],
-                "httpMounts": {},
+                "httpMounts": d.metadata.get("httpMounts") or {},
                 "exports": _exports(d.analysis),
                 "envVars": d.metadata.get("envVars"),
             }
             out[path] = app_analysis.component_analysis(d.analysis, schema, version, meta)
         return out
+
+
+def _mounts(metadata: dict[str, Any]) -> dict[str, str]:
+    """A definition's HTTP mounts: path prefix -> the name of the child mounted there."""
+    out = {}
+    for prefix, reference in (metadata.get("httpMounts") or {}).items():
+        if not isinstance(reference, str) or not reference.startswith(CHILD_REFERENCE):
+            raise DeployError(f"Invalid HTTP mount {prefix!r}: {reference!r}")
+        out[str(prefix)] = reference[len(CHILD_REFERENCE) :]
+    return out
 
 
 def _relocated_map(source_map: str | None, depth: int) -> str | None:
@@ -212,13 +257,6 @@ def _unsupported(where: str, feature: str) -> DeployError:
     return DeployError(f"{where}: {feature} are not supported in components by this deployment yet")
 
 
-def _check_definition(where: str, metadata: dict[str, Any]) -> None:
-    if metadata.get("httpMounts"):
-        raise _unsupported(where, "HTTP routes mounted from components (httpPrefix)")
-    if metadata.get("definitionType", {}).get("httpPrefix"):
-        raise _unsupported(where, "HTTP prefixes")
-
-
 def _module(obj: Any, where: str) -> StoredModule:
     from .push import _module_from_json
 
@@ -259,7 +297,6 @@ def build_tree(
             names[dep] = str(evaluate(dep, (*seen, path)).get("name") or dep.split("/")[-1])
         module = _module(raw.get("definition"), where)
         metadata = evaluate_definition(module, where, names, limits)
-        _check_definition(where, metadata)
         metadata_of[path] = metadata
         return metadata
 
@@ -270,15 +307,11 @@ def build_tree(
         for m in modules:
             if m.environment == "node":
                 raise _unsupported(f"{path}/{m.path}", '"use node" actions')
-            if m.path.rsplit(".", 1)[0] == "http":
-                raise _unsupported(f"{path}/{m.path}", "HTTP actions")
         schema_module = raw.get("schema")
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module(schema_module, f"{path} schema"))
         _, analysed, _ = app_analysis.analyze(all_modules, None, limits)
-        if any(f.kind == "httpAction" for f in analysed.functions):
-            raise _unsupported(path, "HTTP actions")
         schema = analysed.schema
         if schema is not None:
             parse_schema(schema)  # reports an invalid component schema at deploy time

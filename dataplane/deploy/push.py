@@ -127,7 +127,7 @@ class PushManager:
                 "path": "",
                 "definitionType": {"type": "app"},
                 "childComponents": tree.app_metadata.get("childComponents") or [],
-                "httpMounts": {},
+                "httpMounts": tree.app_metadata.get("httpMounts") or {},
                 "exports": tree.app_metadata.get("exports") or {"type": "branch", "branch": []},
                 "envVars": tree.app_metadata.get("envVars"),
             }
@@ -140,6 +140,7 @@ class PushManager:
             analysis=app_analysis.component_analysis(analysed, app_schema, version, app_definition),
             push_id=push_id,
             component_env=tree.env,
+            http_routing=tree.http_routing(analysed, any(m.path == "http.js" for m in modules)),
         )
         response = {
             "environmentVariables": env,
@@ -147,7 +148,7 @@ class PushManager:
             "componentDefinitionPackages": {},
             "appAuth": auth,
             "analysis": {"": config.analysis, **tree.analysis(version)},
-            "app": app_analysis.checked_app(analysed, tree.checked("")),
+            "app": app_analysis.checked_app(analysed, tree.checked(""), tree.app_mounts()),
             "schemaChange": {
                 "allocatedComponentIds": {"": push_id},
                 "schemaIds": {"": push_id},

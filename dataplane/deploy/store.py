@@ -55,6 +55,8 @@ class DeployedConfig:
     # component path -> {env var: binding}: what each instance's parent passes it (see
     # components.resolve_env); every instance has an entry, bound or not.
     component_env: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # which instance's http.js serves a path (runtime/http_mounts.py); {} = convex/http.js only
+    http_routing: dict[str, Any] = field(default_factory=dict)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class DeployedConfig:
             "pushId": self.push_id,
             "pushedAtMs": self.pushed_at_ms,
             "componentEnvJson": orjson.dumps(self.component_env).decode(),
+            "httpRoutingJson": orjson.dumps(self.http_routing).decode(),
         }
 
     @classmethod
@@ -82,6 +85,7 @@ class DeployedConfig:
             push_id=str(doc.get("pushId") or ""),
             pushed_at_ms=float(doc.get("pushedAtMs") or 0.0),
             component_env=orjson.loads(doc.get("componentEnvJson") or "{}"),
+            http_routing=orjson.loads(doc.get("httpRoutingJson") or "{}"),
         )
 
 

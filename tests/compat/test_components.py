@@ -139,22 +139,43 @@ def test_component_crons_run_in_their_instance(deployed: tuple[ConvexCli, str]) 
     assert values["first"] >= 1 and values["second"] >= 1 and values["ownCounts"] == 0
 
 
-def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
+def test_unbound_required_component_env_fails_the_deploy(tmp_path: Path) -> None:
     server = start_server(tmp_path / "deployment")
     try:
         app = copy_app("components_app", tmp_path / "work")
-        (app / "counter" / "http.ts").write_text(
-            'import { httpRouter } from "convex/server";\n'
-            "const http = httpRouter();\n"
-            "export default http;\n"
+        config = app / "counter" / "convex.config.ts"
+        config.write_text(
+            config.read_text().replace(
+                "GREETING: v.optional(v.string())",
+                "GREETING: v.optional(v.string()), TOKEN: v.string()",
+            )
         )
         out = ConvexCli(server, app).deploy(check=False)
         assert out.returncode != 0
-        assert "counter/http.js: HTTP actions are not supported in components" in out.stderr, (
-            out.stderr
-        )
+        assert "component 'counter' needs env vars TOKEN" in out.stderr, out.stderr
     finally:
         server.stop()
+
+
+def test_component_http_routes_are_mounted_under_their_prefix(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    site = deployed[0].server.url + "/http"
+    c = client(deployed)
+    c.mutation("app:bump", {"name": "web", "by": 3})
+    r = httpx.get(f"{site}/counter/count", params={"name": "web"}, timeout=30)
+    assert r.status_code == 200, r.text
+    # the instance's own route, its own tables and env; the request keeps its full URL
+    body = r.json()
+    assert body["value"] == 3 and body["greeting"] == "hi"
+    assert body["url"].endswith("/counter/count?name=web")
+    assert httpx.post(f"{site}/counter/bump/zed", timeout=30).status_code == 204
+    assert c.query("app:values", {"name": "zed"}) == {"first": 1, "second": 0, "ownCounts": 0}
+    assert httpx.get(f"{site}/hello", timeout=30).text == "app hello"
+    assert httpx.get(f"{site}/counter/special", timeout=30).text == "app special"
+    assert httpx.get(f"{site}/counter/nothing", timeout=30).status_code == 404
+    assert httpx.get(f"{site}/count", timeout=30).status_code == 404  # only under the prefix
+    assert httpx.get(f"{site}/counter/bump/zed", timeout=30).status_code == 404  # POST only
 
 
 def test_redeploy_keeps_component_data(deployed: tuple[ConvexCli, str]) -> None:

@@ -852,14 +852,16 @@
     }
     return k;
   }
-  async function runHttp(req) {
-    const http = modules()["http.js"];
+  async function runHttp(req, path, routedPath) {
+    // A component instance's http.js (mounted under a prefix) routes the path left after it.
+    const http = modules()[(path || "http.js:default").split(":")[0]];
     const router = http && http.default;
     if (!router || !router.isRouter) return new Response("This deployment has no HTTP actions (convex/http.js)", { status: 404 });
     const url = new URL(req.url);
     const request = new Request(url.href, { method: req.method, headers: req.headers, body: req.body === null ? null : b64ToBytes(req.body) });
-    const match = router.lookup(url.pathname, req.method);
-    if (!match) return new Response("No HttpAction routed for " + url.pathname, { status: 404 });
+    const routed = typeof routedPath === "string" ? routedPath : url.pathname;
+    const match = router.lookup(routed, req.method);
+    if (!match) return new Response("No HttpAction routed for " + routed, { status: 404 });
     const response = await match[0].invokeHttpAction(request);
     if (!(response instanceof Response)) throw new Error("HTTP action did not return a Response");
     return response;
@@ -898,7 +900,7 @@
       let p;
       try {
         if (kind === "http") {
-          p = runHttp(req.request).then(serializeResponse);
+          p = runHttp(req.request, req.path, req.routedPath).then(serializeResponse);
         } else {
           const f = findFunction(req.path);
           if (kind === "query") {
