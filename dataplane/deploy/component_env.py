@@ -11,27 +11,41 @@ env var reaches the components bound to it. An instance's process.env is the pla
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from ..validators import ValidationError, check_value
 from .errors import DeployError
 
 
-def declared(metadata: dict[str, Any]) -> dict[str, bool]:
-    """A definition's declared env vars: name -> optional."""
-    out: dict[str, bool] = {}
+@dataclass(frozen=True)
+class Declared:
+    """One env var a definition declares."""
+
+    optional: bool
+    validator: str | None  # the validator's JSON (`v.string()`, a union of literals...)
+
+
+def declared(metadata: dict[str, Any]) -> dict[str, Declared]:
+    """A definition's declared env vars by name."""
+    out: dict[str, Declared] = {}
     for entry in metadata.get("envVars") or []:
         if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
             spec = entry[1] if isinstance(entry[1], dict) else {}
-            out[entry[0]] = bool(spec.get("optional"))
+            value = spec.get("value")
+            out[entry[0]] = Declared(
+                bool(spec.get("optional")), value if isinstance(value, str) else None
+            )
     return out
 
 
 def bindings(
-    where: str, child: dict[str, Any], wanted: dict[str, bool], parent_vars: set[str] | None
+    where: str, child: dict[str, Any], wanted: dict[str, Declared], parent_vars: set[str] | None
 ) -> dict[str, dict[str, str]]:
     """The checked bindings of one `use()`: every name declared by the child's definition,
-    every required one bound, references only to variables the parent has (`parent_vars`;
-    None for the app, whose references name deployment env vars)."""
+    every required one bound, literals matching their validator, references only to
+    variables the parent has (`parent_vars`; None for the app, whose references name
+    deployment env vars and are checked when set, not here)."""
     name = child.get("name")
     out: dict[str, dict[str, str]] = {}
     for entry in child.get("env") or []:
@@ -42,6 +56,10 @@ def bindings(
             raise DeployError(f"{where}: component {name!r} declares no env var {var!r}")
         kind = binding.get("type") if isinstance(binding, dict) else None
         if kind == "value" and isinstance(binding.get("value"), str):
+            try:
+                check_value(wanted[var].validator, binding["value"])
+            except (ValidationError, ValueError) as e:
+                raise DeployError(f"{where}: env var {var!r} of component {name!r}: {e}") from None
             out[var] = {"type": "value", "value": binding["value"]}
         elif kind == "envVar" and isinstance(binding.get("name"), str):
             if parent_vars is not None and binding["name"] not in parent_vars:
@@ -52,7 +70,7 @@ def bindings(
             out[var] = {"type": "envVar", "name": binding["name"]}
         else:
             raise DeployError(f"{where}: invalid env binding {var!r} of component {name!r}")
-    missing = sorted(v for v, optional in wanted.items() if not optional and v not in out)
+    missing = sorted(v for v, d in wanted.items() if not d.optional and v not in out)
     if missing:
         raise DeployError(f"{where}: component {name!r} needs env vars {', '.join(missing)}")
     return out

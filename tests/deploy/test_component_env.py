@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dataplane.deploy import component_env
@@ -14,12 +16,20 @@ REQUIRED = {"type": "value", "value": '{"type":"string"}'}
 
 def test_declared_reads_the_definition_metadata() -> None:
     meta = {"envVars": [["LEVEL", OPTIONAL], ["KEY", REQUIRED]]}
-    assert component_env.declared(meta) == {"LEVEL": True, "KEY": False}
+    assert component_env.declared(meta) == {
+        "LEVEL": component_env.Declared(True, '{"type":"string"}'),
+        "KEY": component_env.Declared(False, '{"type":"string"}'),
+    }
     assert component_env.declared({}) == {}
 
 
 def test_bindings_are_checked_against_both_sides() -> None:
-    wanted = {"LEVEL": True, "KEY": False}
+    literals = [{"type": "literal", "value": level} for level in ("DEBUG", "INFO")]
+    levels = json.dumps({"type": "union", "value": literals})
+    wanted = {
+        "LEVEL": component_env.Declared(True, levels),
+        "KEY": component_env.Declared(False, '{"type":"string"}'),
+    }
     child = {
         "name": "pool",
         "env": [
@@ -31,6 +41,9 @@ def test_bindings_are_checked_against_both_sides() -> None:
         "LEVEL": {"type": "value", "value": "DEBUG"},
         "KEY": {"type": "envVar", "name": "API_KEY"},
     }
+    bad_level = {"name": "pool", "env": [["LEVEL", {"type": "value", "value": "LOUD"}]]}
+    with pytest.raises(DeployError, match="env var 'LEVEL' of component 'pool'"):
+        component_env.bindings("x", bad_level, wanted, None)
     with pytest.raises(DeployError, match="needs env vars KEY"):
         component_env.bindings("x", {"name": "pool", "env": None}, wanted, None)
     with pytest.raises(DeployError, match="declares no env var 'OTHER'"):
