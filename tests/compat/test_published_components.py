@@ -1,6 +1,6 @@
 """Published Convex components from npm, unmodified, in an app deployed by the official CLI.
 
-tests/apps/published_components mounts seven `@convex-dev/*` components (versions pinned in
+tests/apps/published_components mounts nine `@convex-dev/*` components (versions pinned in
 package.json; workflow nests workpool, which nests batch-worker like rate-limiter and
 aggregate do) and tests/compat/js/published_components.mjs drives each through the official
 npm clients, on SQLite and on Postgres. Each check is the component's documented behaviour.
@@ -101,6 +101,8 @@ def test_cli_installs_every_component(deployed: Deployed) -> None:
         "workflow/workflows.name",
         "workflow/workpool/pendingStart.segment",
         "workflow/workpool/batchWorker/workers.name",
+        "actionCache/metadata.expiresAt",
+        "crons/crons.name",
     ):
         assert index in deployed.output, deployed.output
 
@@ -190,3 +192,22 @@ def test_workflow_runs_its_steps_through_nested_components(server: Server) -> No
     assert done["result"] == {"kind": "success", "returnValue": "HELLO ADA!"}
     # step.sleep: the workflow resumed (a job the nested workpool scheduled) after the nap
     assert out["nap"]["type"] == "completed" and out["nap"]["result"] >= 1500
+
+
+def test_action_cache_serves_hits_until_removed(server: Server) -> None:
+    out = scenario(server, "actionCache")
+    square = out["n"] * out["n"]
+    # the action ran once for the first two fetches, again after the entry was removed
+    assert out["fetches"] == [
+        {"value": square, "run": 1},
+        {"value": square, "run": 1},
+        {"value": square, "run": 2},
+    ]
+
+
+def test_runtime_registered_cron_runs_until_deleted(server: Server) -> None:
+    out = scenario(server, "runtimeCrons")
+    job = {"name": out["name"], "schedule": {"kind": "interval", "ms": 1000}}
+    assert job in out["listed"]
+    assert out["ticks"] >= 2  # the component rescheduled it through its own scheduler
+    assert out["name"] not in [c["name"] for c in out["afterDelete"]]

@@ -143,7 +143,29 @@ async function workflow() {
   });
 }
 
-const scenarios = { live, rateLimit, workpool, migration, retrier, workflow };
+/** A read-through cache over an action: the second fetch is a hit; removal forces a rerun. */
+async function actionCache() {
+  const n = 1 + Math.floor(Math.random() * 1_000_000);
+  const first = await http.action(api.cache.fetch, { n });
+  const second = await http.action(api.cache.fetch, { n });
+  await http.mutation(api.cache.forget, { n });
+  const third = await http.action(api.cache.fetch, { n });
+  out({ n, fetches: [first, second, third] });
+}
+
+/** A job registered at runtime runs every second until it is deleted. */
+async function runtimeCrons() {
+  const name = "tick-" + Math.random().toString(36).slice(2);
+  const id = await http.mutation(api.schedules.register, { name });
+  out({ id, name, listed: await http.query(api.schedules.list, {}) });
+  const mine = async () =>
+    (await http.query(api.events.list, { kind: "cronTick" })).filter((d) => d === name);
+  out({ ticks: (await until(mine, (rows) => rows.length >= 2)).length });
+  await http.mutation(api.schedules.unregister, { name });
+  out({ afterDelete: await http.query(api.schedules.list, {}) });
+}
+
+const scenarios = { live, rateLimit, workpool, migration, retrier, workflow, actionCache, runtimeCrons };
 try {
   if (!(scenario in scenarios)) fail(`unknown scenario ${scenario}`);
   await scenarios[scenario]();

@@ -1,6 +1,8 @@
 import { defineApp } from "convex/server";
+import actionCache from "@convex-dev/action-cache/convex.config";
 import actionRetrier from "@convex-dev/action-retrier/convex.config";
 import aggregate from "@convex-dev/aggregate/convex.config";
+import crons from "@convex-dev/crons/convex.config";
 import migrations from "@convex-dev/migrations/convex.config";
 import rateLimiter from "@convex-dev/rate-limiter/convex.config";
 import shardedCounter from "@convex-dev/sharded-counter/convex.config";
@@ -15,4 +17,6 @@ app.use(workpool);
 app.use(migrations);
 app.use(actionRetrier);
 app.use(workflow);
+app.use(actionCache);
+app.use(crons);
 export default app;
