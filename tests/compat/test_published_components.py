@@ -1,6 +1,6 @@
 """Published Convex components from npm, unmodified, in an app deployed by the official CLI.
 
-tests/apps/published_components mounts nine `@convex-dev/*` components (versions pinned in
+tests/apps/published_components mounts ten `@convex-dev/*` components (versions pinned in
 package.json; workflow nests workpool, which nests batch-worker like rate-limiter and
 aggregate do) and tests/compat/js/published_components.mjs drives each through the official
 npm clients, on SQLite and on Postgres. Each check is the component's documented behaviour.
@@ -103,6 +103,7 @@ def test_cli_installs_every_component(deployed: Deployed) -> None:
         "workflow/workpool/batchWorker/workers.name",
         "actionCache/metadata.expiresAt",
         "crons/crons.name",
+        "geospatial/points.key",
     ):
         assert index in deployed.output, deployed.output
 
@@ -211,3 +212,11 @@ def test_runtime_registered_cron_runs_until_deleted(server: Server) -> None:
     assert job in out["listed"]
     assert out["ticks"] >= 2  # the component rescheduled it through its own scheduler
     assert out["name"] not in [c["name"] for c in out["afterDelete"]]
+
+
+def test_geospatial_index_answers_rectangles_and_nearest(server: Server) -> None:
+    out = scenario(server, "geospatial")
+    assert out["paris"] == ["eiffel", "louvre", "orsay"]
+    assert out["parisMuseums"] == ["louvre", "orsay"]
+    assert out["nearLouvre"] == ["louvre", "orsay"]
+    assert out["afterRemove"] == ["eiffel", "louvre"]

@@ -165,7 +165,28 @@ async function runtimeCrons() {
   out({ afterDelete: await http.query(api.schedules.list, {}) });
 }
 
-const scenarios = { live, rateLimit, workpool, migration, retrier, workflow, actionCache, runtimeCrons };
+/** Points in an S2-cell index: rectangle queries (with a filter), nearest, removal. */
+async function geospatial() {
+  const run = Math.random().toString(36).slice(2);
+  const places = [
+    ["louvre", 48.8606, 2.3376, "museum"],
+    ["orsay", 48.86, 2.3266, "museum"],
+    ["eiffel", 48.8584, 2.2945, "tower"],
+    ["tate", 51.5076, -0.0994, "museum"],
+  ];
+  for (const [key, latitude, longitude, kind] of places) {
+    await http.mutation(api.places.add, { key: key + run, latitude, longitude, kind });
+  }
+  const paris = { north: 48.9, south: 48.8, east: 2.4, west: 2.2 };
+  const strip = (keys) => keys.filter((k) => k.endsWith(run)).map((k) => k.slice(0, -run.length));
+  out({ paris: strip(await http.query(api.places.within, paris)) });
+  out({ parisMuseums: strip(await http.query(api.places.within, { ...paris, kind: "museum" })) });
+  out({ nearLouvre: strip(await http.query(api.places.nearest, { latitude: 48.861, longitude: 2.336, limit: 2 })) });
+  await http.mutation(api.places.remove, { key: "orsay" + run });
+  out({ afterRemove: strip(await http.query(api.places.within, paris)) });
+}
+
+const scenarios = { live, rateLimit, workpool, migration, retrier, workflow, actionCache, runtimeCrons, geospatial };
 try {
   if (!(scenario in scenarios)) fail(`unknown scenario ${scenario}`);
   await scenarios[scenario]();
