@@ -22,6 +22,7 @@ from .auth import FETCH_TIMEOUT_S, Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
 from .deploy.activation import ActiveCode
+from .deploy.node_packages import NodePackages
 from .deploy.push import PushManager
 from .exports.jobs import Jobs
 from .exports.streaming import StreamingExport
@@ -33,6 +34,7 @@ from .replication.forwarder import HttpForwarder
 from .runtime import FunctionRunner, egress
 from .runtime.jwt_signing import JwtSigner
 from .runtime.logs import FunctionLogStream
+from .runtime.metrics import FunctionMetrics
 from .scheduler.service import Scheduler
 from .search import SearchService
 from .sync.bus import CommitBus
@@ -84,6 +86,13 @@ class DeploymentApp:
         )
         self.logs = FunctionLogStream()  # `npx convex logs`; fed before any call runs
         self.runner.add_log_listener(self.logs.on_function_log)
+        self.metrics = FunctionMetrics()  # the console's Health charts
+        self.runner.add_log_listener(self.metrics.on_function_log)
+        self.node_packages = NodePackages(
+            config.node_packages_dir,
+            npm_binary=config.npm_binary,
+            timeout_s=config.npm_install_seconds,
+        )
         self.code = ActiveCode(
             self.db,
             self.runner,
@@ -92,6 +101,7 @@ class DeploymentApp:
             name=config.name,
             public_url=config.public_url,
             site_url=config.site_url,
+            packages=self.node_packages,
         )
         self.system = SystemFunctions(DashboardServices(self.db, self.code, self.files))
         self.runner.system = self.system
@@ -127,7 +137,7 @@ class DeploymentApp:
             workers=config.scheduler_workers,
             data_dir=config.data_dir,
         )
-        self.pushes = PushManager(self.db, self.code)
+        self.pushes = PushManager(self.db, self.code, self.node_packages)
         self.exports = Jobs(self.db, self.files, self.code.schema, config.data_dir)
         self.streaming = StreamingExport(self.db, self.code.schema)
         self.sync = SyncService(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("teams/<int:team_id>/delete_access_token", t.DeleteTeamTokenView.as_view()),
     path("teams/<int:team_id>/list_audit_log_events", t.AuditLogView.as_view()),
     path("teams/<int:team_id>/usage", t.TeamUsageView.as_view()),
+    path("teams/<int:team_id>/usage/daily", t.TeamDailyUsageView.as_view()),
     path("teams/<int:team_id>/create_project", d.CreateProjectView.as_view()),
     path("teams/<int:team_id>/projects", d.ListProjectsView.as_view()),
     path("teams/<int:team_id>/list_deployments", d.TeamDeploymentsView.as_view()),

@@ -17,6 +17,7 @@ from ..runtime.components import MODULE_ROOT, scoped_analysis
 from . import component_env, store
 from .analysis import analyze
 from .envvars import builtin_env
+from .node_packages import NodePackages, parse_dependencies
 
 if TYPE_CHECKING:
     from ..files import FileService
@@ -51,8 +52,10 @@ class ActiveCode:
         name: str,
         public_url: str,
         site_url: str,
+        packages: NodePackages,
     ) -> None:
         self.name = name
+        self.packages = packages
         self.db = db
         self.runner = runner
         self.search = search
@@ -106,7 +109,11 @@ class ActiveCode:
                 return None
             modules = store.load_modules(txn)
             env = store.load_env(txn)
-            bundle, app, _ = analyze(modules, self.function_env(env), self.runner.limits)
+            # A new process (or replica) with an empty cache installs the packages again.
+            deps = parse_dependencies(config.node_dependencies)
+            bundle, app, _ = analyze(
+                modules, self.function_env(env), self.runner.limits, self.packages.ensure(deps)
+            )
             return self.activate(bundle, app, config, env)
 
     def env_changed(self, env: dict[str, str]) -> None:

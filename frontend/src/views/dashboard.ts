@@ -11,6 +11,7 @@ export function dashboardTabs(name: string, current: string): HTMLElement {
     [
       [base, "Settings"],
       [`${base}/data`, "Data"],
+      [`${base}/health`, "Health"],
       [`${base}/functions`, "Functions"],
       [`${base}/logs`, "Logs"],
       [`${base}/schedules`, "Schedules"],
@@ -32,6 +33,12 @@ export interface AdminSession {
 /** A deploy key with all actions, minted once per browser session and deployment. */
 export async function adminSession(name: string): Promise<AdminSession> {
   const deployment = await get<Deployment>(`deployments/${name}`);
+  if (deployment.status === "deleted") {
+    throw new Error(`Deployment ${name} is deleted: its data is no longer served.`);
+  }
+  if (deployment.status === "paused" || deployment.status === "failed") {
+    throw new Error(`Deployment ${name} is ${deployment.status}: resume it in Settings to see its data.`);
+  }
   const storageKey = `strata.adminKey.${name}`;
   let adminKey = sessionStorage.getItem(storageKey);
   if (!adminKey) {
