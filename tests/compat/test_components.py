@@ -178,6 +178,25 @@ def test_component_http_routes_are_mounted_under_their_prefix(
     assert httpx.get(f"{site}/counter/bump/zed", timeout=30).status_code == 404  # POST only
 
 
+def test_app_http_prefix_moves_only_the_apps_own_routes(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "deployment")
+    try:
+        app = copy_app("components_app", tmp_path / "work")
+        config = app / "convex" / "convex.config.ts"
+        config.write_text(
+            config.read_text().replace("defineApp({", 'defineApp({ httpPrefix: "/app",')
+        )
+        ConvexCli(server, app).deploy()
+        site = server.url + "/http"
+        assert httpx.get(f"{site}/app/hello", timeout=30).text == "app hello"
+        assert httpx.get(f"{site}/hello", timeout=30).status_code == 404
+        # mounts stay absolute: /counter/ is not under the app's prefix
+        r = httpx.get(f"{site}/counter/count", params={"name": "x"}, timeout=30)
+        assert r.status_code == 200 and r.json()["value"] == 0, r.text
+    finally:
+        server.stop()
+
+
 def test_redeploy_keeps_component_data(deployed: tuple[ConvexCli, str]) -> None:
     cli, _ = deployed
     c = client(deployed)
