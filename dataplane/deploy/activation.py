@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from ..runtime.components import MODULE_ROOT, scoped_analysis
-from . import store
+from . import component_env, store
 from .analysis import analyze
 from .envvars import builtin_env
 from .node_packages import NodePackages, parse_dependencies
@@ -81,7 +81,10 @@ class ActiveCode:
             # Vector/text indexes follow the schema (kept ones are untouched, new ones built).
             self.search.set_schema(config.schema)
             self.files.ensure_table()  # so db.system.query("_storage") works before any upload
-            self.runner.activate(bundle, app, self.function_env(env))
+            components = component_env.resolve(config.component_env, env, self.builtin_env)
+            self.runner.activate(
+                bundle, app, self.function_env(env), components, config.http_routing or None
+            )
             self._active, self._loaded = active, True
         log.info("activated code", deployment=self.name, push=config.push_id)
         return active

@@ -178,16 +178,19 @@ def component_analysis(
 
 
 def checked_app(
-    app: AppAnalysis, children: dict[str, dict[str, Any]] | None = None
+    app: AppAnalysis,
+    children: dict[str, dict[str, Any]] | None = None,
+    mounts: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The root CheckedComponent (`app`) with its component instances as `children`."""
+    """The root CheckedComponent (`app`) with its component instances as `children` and
+    the path prefixes it mounts them at (`mounts`)."""
     routes = [{"method": r.method, "path": r.path} for r in app.routes]
     return {
         "definitionPath": "",
         "componentPath": "",
         "args": {},
         "childComponents": children or {},
-        "httpRoutes": {"httpModuleRoutes": routes or None, "mounts": []},
+        "httpRoutes": {"httpModuleRoutes": routes or None, "mounts": mounts or []},
         "exports": {},
     }
 

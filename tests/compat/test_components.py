@@ -100,24 +100,101 @@ def test_clients_cannot_call_component_functions(deployed: tuple[ConvexCli, str]
         assert r.json()["status"] == "error", r.text
 
 
-def test_components_see_no_environment_variables(deployed: tuple[ConvexCli, str]) -> None:
-    assert client(deployed).query("app:envSeen", {}) == {"app": True, "component": 0}
+def test_components_see_only_the_env_vars_their_parent_binds(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    cli, _ = deployed
+    cli.run("env", "set", "APP_GREETING", "hello")
+    cli.run("env", "set", "APP_SECRET", "not for components")
+    seen = client(deployed).query("app:envSeen", {})
+    assert seen["app"] is True and seen["appSecretAtLoad"] == "not for components"
+    platform = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"]
+    # `counter` got a literal; `counter2` the deployment's APP_GREETING, read when it changes;
+    # neither sees the app's secret, in a call or while its modules load
+    assert seen["component"] == {
+        "keys": [*platform, "GREETING"],
+        "greeting": "hi",
+        "atLoad": {"greeting": "hi", "secret": None},
+    }
+    assert seen["second"] == {
+        "keys": [*platform, "GREETING"],
+        "greeting": "hello",
+        "atLoad": {"greeting": "hello", "secret": None},
+    }
+    cli.run("env", "remove", "APP_GREETING")
+    seen = client(deployed).query("app:envSeen", {})
+    assert seen["second"] == {
+        "keys": platform,
+        "greeting": None,
+        "atLoad": {"greeting": None, "secret": None},
+    }
 
 
-def test_unsupported_component_features_fail_the_deploy(tmp_path: Path) -> None:
+def test_component_crons_run_in_their_instance(deployed: tuple[ConvexCli, str]) -> None:
+    c = client(deployed)
+    deadline = time.monotonic() + 60
+    values = c.query("app:values", {"name": "cron"})
+    while (values["first"] < 1 or values["second"] < 1) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        values = c.query("app:values", {"name": "cron"})
+    # each counter instance ran its own cron on its own table; the app's table is untouched
+    assert values["first"] >= 1 and values["second"] >= 1 and values["ownCounts"] == 0
+
+
+def test_unbound_required_component_env_fails_the_deploy(tmp_path: Path) -> None:
     server = start_server(tmp_path / "deployment")
     try:
         app = copy_app("components_app", tmp_path / "work")
-        (app / "counter" / "crons.ts").write_text(
-            'import { cronJobs } from "convex/server";\n'
-            "const crons = cronJobs();\n"
-            "export default crons;\n"
+        config = app / "counter" / "convex.config.ts"
+        config.write_text(
+            config.read_text().replace(
+                "GREETING: v.optional(v.string())",
+                "GREETING: v.optional(v.string()), TOKEN: v.string()",
+            )
         )
         out = ConvexCli(server, app).deploy(check=False)
         assert out.returncode != 0
-        assert "counter/crons.js: cron jobs are not supported in components" in out.stderr, (
-            out.stderr
+        assert "component 'counter' needs env vars TOKEN" in out.stderr, out.stderr
+    finally:
+        server.stop()
+
+
+def test_component_http_routes_are_mounted_under_their_prefix(
+    deployed: tuple[ConvexCli, str],
+) -> None:
+    site = deployed[0].server.url + "/http"
+    c = client(deployed)
+    c.mutation("app:bump", {"name": "web", "by": 3})
+    r = httpx.get(f"{site}/counter/count", params={"name": "web"}, timeout=30)
+    assert r.status_code == 200, r.text
+    # the instance's own route, its own tables and env; the request keeps its full URL
+    body = r.json()
+    assert body["value"] == 3 and body["greeting"] == "hi"
+    assert body["url"].endswith("/counter/count?name=web")
+    assert httpx.post(f"{site}/counter/bump/zed", timeout=30).status_code == 204
+    assert c.query("app:values", {"name": "zed"}) == {"first": 1, "second": 0, "ownCounts": 0}
+    assert httpx.get(f"{site}/hello", timeout=30).text == "app hello"
+    assert httpx.get(f"{site}/counter/special", timeout=30).text == "app special"
+    assert httpx.get(f"{site}/counter/nothing", timeout=30).status_code == 404
+    assert httpx.get(f"{site}/count", timeout=30).status_code == 404  # only under the prefix
+    assert httpx.get(f"{site}/counter/bump/zed", timeout=30).status_code == 404  # POST only
+
+
+def test_app_http_prefix_moves_only_the_apps_own_routes(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "deployment")
+    try:
+        app = copy_app("components_app", tmp_path / "work")
+        config = app / "convex" / "convex.config.ts"
+        config.write_text(
+            config.read_text().replace("defineApp({", 'defineApp({ httpPrefix: "/app",')
         )
+        ConvexCli(server, app).deploy()
+        site = server.url + "/http"
+        assert httpx.get(f"{site}/app/hello", timeout=30).text == "app hello"
+        assert httpx.get(f"{site}/hello", timeout=30).status_code == 404
+        # mounts stay absolute: /counter/ is not under the app's prefix
+        r = httpx.get(f"{site}/counter/count", params={"name": "x"}, timeout=30)
+        assert r.status_code == 200 and r.json()["value"] == 0, r.text
     finally:
         server.stop()
 
