@@ -18,6 +18,7 @@ import structlog
 
 from contract.keys import mint_key
 
+from .activity import Activity
 from .auth import FETCH_TIMEOUT_S, Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
@@ -59,6 +60,7 @@ class DeploymentApp:
 
     def __init__(self, config: DeploymentConfig) -> None:
         self.config = config
+        self.activity = Activity()  # requests and sockets, counted by asgi.py
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.db: Database = open_database(
             config.database_url,

@@ -211,6 +211,14 @@ class DeploymentOut(serializers.Serializer):
     deploymentUrl = serializers.SerializerMethodField()
     hostUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
+    suspendedAt = serializers.DateTimeField(
+        source="suspended_at", allow_null=True, help_text="Set while status is 'suspended'."
+    )
+    wakeAt = serializers.DateTimeField(
+        source="wake_at",
+        allow_null=True,
+        help_text="When a suspended deployment is woken for its next scheduled function.",
+    )
 
     def get_deploymentUrl(self, obj: Deployment) -> str:
         return deployment_url(obj)

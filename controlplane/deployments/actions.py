@@ -1,4 +1,4 @@
-"""Deployment writes: create, pause, unpause, delete, purge, environment variables.
+"""Deployment writes: create, pause, unpause, suspend, resume, delete, purge, env variables.
 
 Provisioning runs as Celery tasks queued with `transaction.on_commit`, so a task never sees
 a deployment row that is not committed yet.
@@ -7,7 +7,7 @@ a deployment row that is not committed yet.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -166,6 +166,57 @@ def unpause_deployment(actor: Actor, deployment: Deployment) -> Deployment:
         deployment.save(update_fields=["status", "status_reason"])
         record(actor, deployment.project.team, "deployment.unpause", deployment)
         _queue("provision_deployment", deployment.pk)
+    return deployment
+
+
+@transaction.atomic
+def suspend_deployment(
+    name: str, *, idle_seconds: float, wake_at: datetime | None
+) -> Deployment | None:
+    """Record that a running deployment's processes were stopped for idleness (the
+    suspender has stopped them); None if it is no longer running (paused, deleted...)."""
+    deployment = Deployment.objects.select_for_update().filter(name=name).first()
+    if deployment is None or deployment.status != Status.RUNNING:
+        return None
+    deployment.status = Status.SUSPENDED
+    deployment.suspended_at = timezone.now()
+    deployment.wake_at = wake_at
+    deployment.save(update_fields=["status", "suspended_at", "wake_at"])
+    record(
+        SYSTEM,
+        deployment.project.team,
+        "deployment.suspend",
+        deployment,
+        idle_seconds=round(idle_seconds, 1),
+        wake_at=wake_at.isoformat() if wake_at else None,
+    )
+    return deployment
+
+
+@transaction.atomic
+def resume_deployment(name: str, *, reason: str) -> Deployment | None:
+    """Mark a suspended deployment running again before its processes start (`reason`:
+    what woke it: "http", "websocket" or "schedule"); None if it is not suspended."""
+    deployment = Deployment.objects.select_for_update().filter(name=name).first()
+    if deployment is None or deployment.status != Status.SUSPENDED:
+        return None
+    asleep = (
+        (timezone.now() - deployment.suspended_at).total_seconds()
+        if (deployment.suspended_at)
+        else 0.0
+    )
+    deployment.status = Status.RUNNING
+    deployment.suspended_at = None
+    deployment.wake_at = None
+    deployment.save(update_fields=["status", "suspended_at", "wake_at"])
+    record(
+        SYSTEM,
+        deployment.project.team,
+        "deployment.resume",
+        deployment,
+        reason=reason,
+        suspended_seconds=round(asleep, 1),
+    )
     return deployment
 
 

@@ -116,6 +116,20 @@ class Scheduler:
     def wake(self) -> None:
         self._wake.set()
 
+    def running_jobs(self) -> int:
+        """Jobs and crons dispatched and not finished yet (they keep the deployment awake)."""
+        with self._lock:
+            return len(self._inflight)
+
+    def next_due_ms(self) -> float | None:
+        """Unix ms of the earliest pending job or cron, overdue ones included; None if none.
+
+        The control plane stores it before suspending the deployment and wakes it then."""
+        txn = self.db.begin()
+        times = [jobs.next_pending_ms(txn), crons.next_cron_ms(txn, 0.0)]
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
+
     # ----- the loop ----------------------------------------------------------------------
 
     def _on_commit(self, record: CommitRecord) -> None:
