@@ -195,8 +195,8 @@ class Suspender:
             return
         if report.next_due_ms is not None:
             due_in = report.next_due_ms / 1000.0 - time.time()
-            if due_in < self.idle_after_s:
-                return  # work due soon: stopping now would only mean starting again
+            if due_in < self.idle_after_s + WAKE_LEAD_S + self.check_s:
+                return  # due before it would be woken anyway: stay up
         with self._lock:
             entry = self._entry(name)
             if not self._idle(entry):

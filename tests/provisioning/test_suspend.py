@@ -9,27 +9,19 @@ where it left off after reconnecting.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from websockets.sync.client import ClientConnection
-from websockets.sync.client import connect as ws_connect
 
-from tests.apps.cli_bundle import APPS
-from tests.controlplane.test_runplatform import PASSWORD, REPO_ROOT, Platform, free_port, wait_for
-from tests.deploy.conftest import push_request
+from tests.controlplane.test_runplatform import Platform, wait_for
+from tests.provisioning.suspendable import (
+    Tenant,
+    notes_until,
+    scheduler_app,
+    subscribe_notes,
+    suspending_platform,
+)
 
 pytestmark = pytest.mark.slow
 IDLE_S = 1
@@ -37,152 +29,14 @@ IDLE_S = 1
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    port = free_port()
-    unset = ("DATABASE_URL", "REDIS_URL", "STRATA_GATEWAY_PORT", "STRATA_CONTROL_PLANE_URL")
-    env = {k: v for k, v in os.environ.items() if k not in unset} | {
-        "STRATA_DATA_DIR": str(tmp_path),
-        "STRATA_BASE_DOMAIN": "strata.test",
-        "STRATA_ROUTING": "host",
-        "STRATA_SUSPEND_AFTER_S": str(IDLE_S),
-        "STRATA_SUSPEND_CHECK_S": "1",
-        "STRATA_DP_PORT_RANGE": "27000,27999",
-        "DJANGO_SETTINGS_MODULE": "controlplane.settings",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    running = Platform(env, port, tmp_path / "platform.log")
-    try:
+    with suspending_platform(tmp_path, IDLE_S) as running:
         yield running
-    finally:
-        running.stop()
-
-
-class Tenant:
-    """One signed-up user with a team, a project and its deployment, reached by host."""
-
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.api = httpx.Client(base_url=f"{platform.url}/v1", timeout=60)
-        email = f"{uuid.uuid4().hex[:8]}@x.test"
-        signed = self.api.post("/auth/sign_up", json={"email": email, "password": PASSWORD})
-        assert signed.status_code == 201
-        log = platform.log
-        token = wait_for(lambda: re.search(r"^(\d+:\S+)$", log.read_text(errors="replace"), re.M))
-        assert self.api.post("/auth/verify_email", json={"token": token.group(1)}).is_success
-        login = self.api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
-        self.api.headers["Authorization"] = f"Bearer {login['accessToken']}"
-        self.team = self.api.post("/teams/create_team", json={"name": "Z"}).json()["id"]
-        created = self.api.post(
-            f"/teams/{self.team}/create_project",
-            json={"projectName": "zero", "deploymentType": "prod"},
-        ).json()
-        self.name: str = created["deploymentName"]
-        self.host = f"{self.name}.strata.test:{platform.port}"
-        key = self.api.post(f"/deployments/{self.name}/create_deploy_key", json={"name": "t"})
-        self.key: str = key.json()["deployKey"]
-        self.http = httpx.Client(
-            base_url=platform.url,
-            headers={"Host": self.host, "Authorization": f"Convex {self.key}"},
-            timeout=60,
-        )
-
-    def deployment(self) -> dict[str, Any]:
-        details: dict[str, Any] = self.api.get(f"/deployments/{self.name}").json()
-        return details
-
-    def events(self, action: str) -> list[dict[str, Any]]:
-        page = self.api.get(f"/teams/{self.team}/list_audit_log_events?limit=100").json()
-        return [e for e in page["items"] if e["action"] == action]
-
-    def processes(self) -> list[int]:
-        """Pids of this deployment's data plane (found by its data directory's name)."""
-        found = subprocess.run(["pgrep", "-f", "dataplane serve"], capture_output=True, text=True)
-        pids = []
-        for pid in found.stdout.split():
-            try:
-                environ = Path(f"/proc/{pid}/environ").read_bytes()
-            except OSError:
-                continue
-            if f"STRATA_DP_NAME={self.name}\0".encode() in environ:
-                pids.append(int(pid))
-        return pids
-
-    def push(self, convex_dir: Path) -> None:
-        start = self.http.post("/api/deploy2/start_push", json=push_request(convex_dir))
-        assert start.status_code == 200, start.text
-        change = start.json()["schemaChange"]
-        waited = self.http.post(
-            "/api/deploy2/wait_for_schema", json={"schemaChange": change, "timeoutMs": 60_000}
-        )
-        assert waited.status_code == 200, waited.text
-        done = self.http.post(
-            "/api/deploy2/finish_push", json={"startPush": start.json(), "dryRun": False}
-        )
-        assert done.status_code == 200, done.text
-
-    def call(self, kind: str, path: str, **args: Any) -> Any:
-        response = self.http.post(f"/api/{kind}", json={"path": path, "args": args})
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["status"] == "success", body
-        return body["value"]
-
-    def wait_suspended(self) -> dict[str, Any]:
-        details = wait_for(lambda: (d := self.deployment())["status"] == "suspended" and d, 60)
-        assert self.processes() == []
-        assert details["suspendedAt"] is not None
-        return dict(details)
-
-    @contextlib.contextmanager
-    def socket(self) -> Iterator[ClientConnection]:
-        """A sync WebSocket to the deployment through the gateway, Connect sent."""
-        sock = socket.create_connection(("127.0.0.1", self.platform.port))
-        with ws_connect(f"ws://{self.host}/api/1.48.0/sync", sock=sock) as ws:
-            connect = {"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}
-            ws.send(json.dumps(connect))
-            yield ws
-
-
-def subscribe_notes(ws: ClientConnection, version: int = 0) -> None:
-    add = {"type": "Add", "queryId": version, "udfPath": "jobs:notes", "args": [{}]}
-    ws.send(
-        json.dumps(
-            {
-                "type": "ModifyQuerySet",
-                "baseVersion": version,
-                "newVersion": version + 1,
-                "modifications": [add],
-            }
-        )
-    )
-
-
-def notes_until(ws: ClientConnection, wanted: set[str]) -> list[str]:
-    """Read Transitions until the notes query's value contains every note in `wanted`."""
-    while True:
-        frame = json.loads(ws.recv(timeout=60))
-        if frame["type"] != "Transition":
-            continue
-        for mod in frame["modifications"]:
-            if mod.get("type") == "QueryUpdated" and wanted <= set(mod["value"]):
-                return list(mod["value"])
 
 
 @pytest.fixture
 def tenant(platform: Platform, tmp_path: Path) -> Tenant:
-    """The scheduler test app without its every-second cron (which would keep it awake)."""
-    target = tmp_path / "app" / "convex"
-    shutil.copytree(APPS / "scheduler_app" / "convex", target)
-    (target / "crons.ts").unlink()
-    (target.parent / "node_modules").symlink_to(REPO_ROOT / "node_modules")
     tenant = Tenant(platform)
-    tenant.push(target)
+    tenant.push(scheduler_app(tmp_path))
     return tenant
 
 
@@ -193,24 +47,21 @@ def test_idle_deployment_is_suspended_and_woken_by_http_and_websocket(tenant: Te
         assert {"before", "scheduler:before"} <= set(notes_until(ws, {"before"}))
     first = tenant.wait_suspended()
     assert first["wakeAt"] is None  # nothing scheduled
-    [suspended] = tenant.events("deployment.suspend")
+    suspended = tenant.events("deployment.suspend")[0]  # newest first
     assert suspended["metadata"]["idle_seconds"] >= IDLE_S
 
     # A query through the gateway wakes it and reads what was written before.
     notes = tenant.call("query", "jobs:notes")
     assert {"before", "scheduler:before"} <= set(notes)
     assert tenant.deployment()["status"] == "running" and len(tenant.processes()) == 1
-    [resumed] = tenant.events("deployment.resume")
-    assert resumed["metadata"]["reason"] == "http"
+    assert tenant.events("deployment.resume")[0]["metadata"]["reason"] == "http"
 
     # A sync socket wakes it too; the subscription resumes and follows new writes.
     tenant.wait_suspended()
     with tenant.socket() as ws:
         subscribe_notes(ws)
         notes_until(ws, {"before", "scheduler:before"})
-        assert any(
-            e["metadata"]["reason"] == "websocket" for e in tenant.events("deployment.resume")
-        )
+        assert tenant.events("deployment.resume")[0]["metadata"]["reason"] == "websocket"
         tenant.call("mutation", "jobs:schedule", body="live", delayMs=0)
         assert {"before", "live", "scheduler:live"} <= set(notes_until(ws, {"live"}))
         assert tenant.deployment()["status"] == "running"  # an open socket holds it awake
