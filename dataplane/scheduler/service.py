@@ -22,10 +22,10 @@ from ..scheduled import crons, jobs
 from ..scheduled.tables import CRON_JOBS, SCHEDULED, ensure_tables
 from ..transactions import CommitRecord, Database
 from . import executor
-from .delivery import CeleryDelivery
 
 if TYPE_CHECKING:
     from ..runtime import FunctionRunner
+    from .delivery import CeleryDelivery
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +66,8 @@ class Scheduler:
         self._workers = workers
         self._run_celery_worker = run_celery_worker
         if broker_url:
+            from .delivery import CeleryDelivery  # Celery loads only when a broker is set
+
             self.celery = CeleryDelivery(
                 broker_url, name, self.execute, concurrency=workers, data_dir=data_dir
             )
