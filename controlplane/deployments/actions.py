@@ -146,7 +146,8 @@ def pause_deployment(actor: Actor, deployment: Deployment, reason: str = "") -> 
     if deployment.status != Status.PAUSED:
         deployment.status = Status.PAUSED
         deployment.status_reason = reason
-        deployment.save(update_fields=["status", "status_reason"])
+        deployment.suspended_at = deployment.wake_at = None  # paused wins over suspended
+        deployment.save(update_fields=["status", "status_reason", "suspended_at", "wake_at"])
         record(actor, deployment.project.team, "deployment.pause", deployment, reason=reason)
         _queue("stop_deployment", deployment.pk)
     return deployment
@@ -230,7 +231,10 @@ def delete_deployment(actor: Actor, deployment: Deployment) -> Deployment:
     deployment.status = Status.DELETED
     deployment.deleted_at = now
     deployment.purge_after = now + timedelta(seconds=settings.STRATA_DELETE_GRACE_SECONDS)
-    deployment.save(update_fields=["status", "deleted_at", "purge_after"])
+    deployment.suspended_at = deployment.wake_at = None
+    deployment.save(
+        update_fields=["status", "deleted_at", "purge_after", "suspended_at", "wake_at"]
+    )
     deployment.keys.filter(revoked_at=None).update(revoked_at=now)
     record(actor, deployment.project.team, "deployment.delete", deployment, name=deployment.name)
     _queue("stop_deployment", deployment.pk)

@@ -255,10 +255,8 @@ def get_suspender() -> Suspender | None:
 
     from .drivers import get_driver
 
-    if not settings.STRATA_SUSPEND_AFTER_S:
-        return None
     with _lock:
-        if _suspender is None:
+        if _suspender is None and settings.STRATA_SUSPEND_AFTER_S:
             _suspender = Suspender(
                 get_driver(),
                 idle_after_s=settings.STRATA_SUSPEND_AFTER_S,
@@ -266,3 +264,11 @@ def get_suspender() -> Suspender | None:
                 wake_timeout_s=settings.STRATA_WAKE_TIMEOUT_S,
             )
         return _suspender
+
+
+def set_suspender(suspender: Suspender | None) -> Suspender | None:
+    """Install a suspender explicitly (tests); returns the previous one."""
+    global _suspender
+    with _lock:
+        previous, _suspender = _suspender, suspender
+        return previous

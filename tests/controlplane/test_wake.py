@@ -2,7 +2,7 @@
 
 Concurrent requests for a suspended deployment are held while one wake starts it, then all
 answered; a start slower than the wake timeout gets 503 with Retry-After, and the deployment
-keeps starting for the next request.
+keeps starting for the next request. New environment variables wake a suspended deployment.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
+from contract.keys import mint_key
+from controlplane.audit.actions import SYSTEM
 from controlplane.audit.models import AuditEvent
+from controlplane.deployments.actions import update_environment_variables
 from controlplane.deployments.models import Deployment, Status
 from controlplane.provisioning.drivers.local import LocalDriver
 from controlplane.provisioning.gateway import HostGateway
-from controlplane.provisioning.suspend import Suspender
+from controlplane.provisioning.suspend import Suspender, set_suspender
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +73,26 @@ async def scenario(
     assert (later.status_code, later.text) == (200, name)
     assert await asyncio.to_thread(resume_reasons) == ["http", "http"]
 
+    # New environment variables wake a suspended deployment, which gets them.
+    await asyncio.to_thread(suspend, suspender, name)
+    await asyncio.to_thread(set_variable, name, "GREETING", "hello")
+    assert await asyncio.to_thread(resume_reasons) == ["http", "http", "environment"]
+    upstream = driver.upstream(name)
+    assert upstream is not None
+    deployment = await asyncio.to_thread(Deployment.objects.get, name=name)
+    key = mint_key(name, deployment.instance_secret)
+    async with httpx.AsyncClient() as client:
+        listed = await client.get(
+            f"{upstream}/api/list_environment_variables",
+            headers={"Authorization": f"Convex {key}"},
+        )
+    assert listed.json()["environmentVariables"] == {"GREETING": "hello"}
+
+
+def set_variable(name: str, key: str, value: str) -> None:
+    deployment = Deployment.objects.get(name=name)
+    update_environment_variables(SYSTEM, deployment, [{"name": key, "value": value}])
+
 
 def resume_reasons() -> list[str]:
     events = AuditEvent.objects.filter(action="deployment.resume").order_by("pk")
@@ -86,7 +109,9 @@ def test_held_requests_share_one_wake_and_a_slow_start_is_503(
     gateway = HostGateway(
         control_plane, base_domain="strata.test", resolve=local_driver.upstream, waker=suspender
     )
+    previous = set_suspender(suspender)
     try:
         asyncio.run(scenario(gateway, suspender, local_driver, name))
     finally:
+        set_suspender(previous)
         suspender.stop()
