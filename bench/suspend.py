@@ -11,6 +11,7 @@ and while suspended (none run).
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -55,6 +56,8 @@ def main() -> None:
             suspended_rss = sum(resident_bytes(p) for p in tenant.processes())
             cold.append(timed_query(tenant))
             warm.extend(timed_query(tenant) for _ in range(args.warm // args.trials))
+        log = platform.log.read_text(errors="replace")
+        starts = [float(s) for s in re.findall(rf"woke {tenant.name} \(http\) in ([0-9.]+)s", log)]
     rows = [
         ("p50", statistics.median(cold), statistics.median(warm)),
         ("p99", percentile(cold, 0.99), percentile(warm, 0.99)),
@@ -63,6 +66,8 @@ def main() -> None:
     print(f"{'':<6}{'cold (wake) ms':>16}{'warm ms':>12}{'ratio':>10}")
     for label, c, w in rows:
         print(f"{label:<6}{c * 1000:>16.1f}{w * 1000:>12.2f}{c / w:>10.0f}")
+    if starts:
+        print(f"of which process start to healthy: p50 {statistics.median(starts) * 1000:.1f} ms")
     print("\nidle memory of the deployment's processes (RSS, with children)")
     print(f"running   {running_rss / 2**20:>8.1f} MiB")
     print(f"suspended {suspended_rss / 2**20:>8.1f} MiB")

@@ -94,6 +94,7 @@ class DeploymentApp:
             name=config.name,
             public_url=config.public_url,
             site_url=config.site_url,
+            cache_dir=config.data_dir,
         )
         self.system = SystemFunctions(DashboardServices(self.db, self.code, self.files))
         self.runner.system = self.system

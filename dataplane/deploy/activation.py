@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ..runtime.components import MODULE_ROOT, scoped_analysis
 from . import store
-from .analysis import analyze
+from .analysis import analyze, module_sources
 from .envvars import builtin_env
+from .restore_cache import RestoreCache
 
 if TYPE_CHECKING:
     from ..files import FileService
@@ -51,8 +53,10 @@ class ActiveCode:
         name: str,
         public_url: str,
         site_url: str,
+        cache_dir: Path | None = None,
     ) -> None:
         self.name = name
+        self.cache = RestoreCache(cache_dir)  # what restore() built last, for the next start
         self.db = db
         self.runner = runner
         self.search = search
@@ -103,7 +107,14 @@ class ActiveCode:
                 return None
             modules = store.load_modules(txn)
             env = store.load_env(txn)
-            bundle, app, _ = analyze(modules, self.function_env(env), self.runner.limits)
+            function_env = self.function_env(env)
+            sources = module_sources(modules)
+            cached = self.cache.load(sources, function_env)
+            if cached is not None:
+                bundle, app = cached
+            else:
+                bundle, app, _ = analyze(modules, function_env, self.runner.limits)
+                self.cache.save(sources, function_env, bundle, app)
             return self.activate(bundle, app, config, env)
 
     def env_changed(self, env: dict[str, str]) -> None:
