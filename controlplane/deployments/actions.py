@@ -171,6 +171,33 @@ def unpause_deployment(actor: Actor, deployment: Deployment) -> Deployment:
 
 
 @transaction.atomic
+def set_suspend_after(actor: Actor, deployment: Deployment, seconds: int | None) -> Deployment:
+    """How long this deployment may sit idle before it is suspended: None = the platform's
+    default, 0 = never (e.g. a production deployment that must answer at once)."""
+    deployment = _lock(deployment)
+    if deployment.status == Status.DELETED:
+        raise ActionError("The deployment is deleted", code="DeploymentDeleted")
+    if seconds is not None and seconds < 0:
+        raise ActionError("suspendAfterSeconds must be 0 (never) or more", code="InvalidValue")
+    if seconds and not settings.STRATA_SUSPEND_AFTER_S:
+        raise ActionError(
+            "Scale to zero is off on this platform (the operator sets STRATA_SUSPEND_AFTER_S)",
+            code="SuspendUnavailable",
+        )
+    if deployment.suspend_after_s != seconds:
+        deployment.suspend_after_s = seconds
+        deployment.save(update_fields=["suspend_after_s"])
+        record(
+            actor,
+            deployment.project.team,
+            "deployment.update",
+            deployment,
+            suspend_after_seconds=seconds,
+        )
+    return deployment
+
+
+@transaction.atomic
 def suspend_deployment(
     name: str, *, idle_seconds: float, wake_at: datetime | None
 ) -> Deployment | None:

@@ -49,6 +49,9 @@ class Deployment(models.Model):
     suspended_at = models.DateTimeField(null=True, blank=True)
     # When a suspended deployment's next scheduled function or cron is due (it is woken then).
     wake_at = models.DateTimeField(null=True, blank=True)
+    # Idle seconds before this deployment is suspended: None = the platform's
+    # STRATA_SUSPEND_AFTER_S, 0 = never.
+    suspend_after_s = models.IntegerField(null=True, blank=True)
 
     @property
     def team_id(self) -> int:

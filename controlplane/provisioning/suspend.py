@@ -176,8 +176,9 @@ class Suspender:
         for name in due.values_list("name", flat=True):
             self.wake(name, "schedule")
 
-    def _idle(self, entry: _Entry) -> bool:
-        recent = time.monotonic() - entry.last_seen < self.idle_after_s
+    @staticmethod
+    def _idle(entry: _Entry, idle_after_s: float) -> bool:
+        recent = time.monotonic() - entry.last_seen < idle_after_s
         return not (entry.inflight or entry.waking or entry.suspending or recent)
 
     def _maybe_suspend(self, deployment: Deployment) -> None:
@@ -186,20 +187,23 @@ class Suspender:
         from .client import DataPlaneClient
 
         name = deployment.name
+        idle_after = deployment.suspend_after_s
+        if idle_after is None:
+            idle_after = self.idle_after_s
         upstream = self.driver.upstream(name)
         with self._lock:
-            if upstream is None or not self._idle(self._entry(name)):
+            if not idle_after or upstream is None or not self._idle(self._entry(name), idle_after):
                 return
         report = DataPlaneClient(upstream, name, deployment.instance_secret).activity()
-        if report is None or report.busy or report.idle_seconds < self.idle_after_s:
+        if report is None or report.busy or report.idle_seconds < idle_after:
             return
         if report.next_due_ms is not None:
             due_in = report.next_due_ms / 1000.0 - time.time()
-            if due_in < self.idle_after_s + WAKE_LEAD_S + self.check_s:
+            if due_in < idle_after + WAKE_LEAD_S + self.check_s:
                 return  # due before it would be woken anyway: stay up
         with self._lock:
             entry = self._entry(name)
-            if not self._idle(entry):
+            if not self._idle(entry, idle_after):
                 return
             done = entry.suspending = threading.Event()
         try:

@@ -115,3 +115,39 @@ def test_held_requests_share_one_wake_and_a_slow_start_is_503(
     finally:
         set_suspender(previous)
         suspender.stop()
+
+
+def test_each_deployment_may_override_the_idle_limit(
+    transactional_db: None,
+    create_project: Callable[[str, str], tuple[str, str]],
+    team_owner: tuple[Any, int],
+    local_driver: LocalDriver,
+    settings: Any,
+) -> None:
+    caller, team_id = team_owner
+    name, _url = create_project("tuned", "dev")
+    update = f"deployments/{name}/update"
+    settings.STRATA_SUSPEND_AFTER_S = 0  # scale to zero off: only "never" or "default"
+    refused = caller.post(update, {"suspendAfterSeconds": 60})
+    assert refused.status_code == 400 and refused.json()["code"] == "SuspendUnavailable"
+    assert caller.post(update, {"suspendAfterSeconds": -1}).status_code == 400
+    settings.STRATA_SUSPEND_AFTER_S = 1
+    never = caller.post(update, {"suspendAfterSeconds": 0})
+    assert never.status_code == 200 and never.json()["suspendAfterSeconds"] == 0
+    events = caller.get(f"teams/{team_id}/list_audit_log_events").json()["items"]
+    assert events[0]["action"] == "deployment.update"
+    assert events[0]["metadata"] == {"suspend_after_seconds": 0}
+
+    suspender = Suspender(local_driver, idle_after_s=1, check_s=1)
+    try:
+        time.sleep(1.5)
+        for _ in range(3):  # idle past the platform's limit, but this one never sleeps
+            suspender.check()
+            time.sleep(0.3)
+        assert Deployment.objects.get(name=name).status == Status.RUNNING
+        back = caller.post(update, {"suspendAfterSeconds": None})
+        assert back.status_code == 200 and back.json()["suspendAfterSeconds"] is None
+        suspend(suspender, name)  # the platform's default applies again
+        assert not local_driver.state(name).running
+    finally:
+        suspender.stop()

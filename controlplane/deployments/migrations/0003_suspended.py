@@ -19,6 +19,11 @@ class Migration(migrations.Migration):
             name="wake_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name="deployment",
+            name="suspend_after_s",
+            field=models.IntegerField(blank=True, null=True),
+        ),
         migrations.AlterField(
             model_name="deployment",
             name="status",
