@@ -22,6 +22,7 @@ from .auth import FETCH_TIMEOUT_S, Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
 from .deploy.activation import ActiveCode
+from .deploy.node_packages import NodePackages
 from .deploy.push import PushManager
 from .exports.jobs import Jobs
 from .exports.streaming import StreamingExport
@@ -86,6 +87,11 @@ class DeploymentApp:
         )
         self.logs = FunctionLogStream()  # `npx convex logs`; fed before any call runs
         self.runner.add_log_listener(self.logs.on_function_log)
+        self.node_packages = NodePackages(
+            config.node_packages_dir,
+            npm_binary=config.npm_binary,
+            timeout_s=config.npm_install_seconds,
+        )
         self.code = ActiveCode(
             self.db,
             self.runner,
@@ -94,6 +100,7 @@ class DeploymentApp:
             name=config.name,
             public_url=config.public_url,
             site_url=config.site_url,
+            packages=self.node_packages,
             cache_dir=config.data_dir,
         )
         self.system = SystemFunctions(DashboardServices(self.db, self.code, self.files))
@@ -130,7 +137,7 @@ class DeploymentApp:
             workers=config.scheduler_workers,
             data_dir=config.data_dir,
         )
-        self.pushes = PushManager(self.db, self.code)
+        self.pushes = PushManager(self.db, self.code, self.node_packages)
         self.exports = Jobs(self.db, self.files, self.code.schema, config.data_dir)
         self.streaming = StreamingExport(self.db, self.code.schema)
         self.sync = SyncService(

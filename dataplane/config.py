@@ -109,6 +109,15 @@ class DeploymentConfig:
     # gc_interval seconds; streaming export snapshots and delta cursors must be newer.
     history_retention_s: float = RETENTION_NS / 1e9
     gc_interval_s: float = GC_INTERVAL_S
+    # External packages of "use node" actions (convex.json node.externalPackages) are
+    # installed with this npm, each install bounded by npm_install_seconds.
+    npm_binary: str = "npm"
+    npm_install_seconds: float = 600.0
+
+    @property
+    def node_packages_dir(self) -> Path:
+        """Where installed external node packages are cached, one dir per dependency set."""
+        return self.data_dir / "node_packages"
 
     @property
     def site_url(self) -> str:
@@ -188,4 +197,6 @@ class DeploymentConfig:
                 "STRATA_DP_HISTORY_RETENTION_S", RETENTION_NS / 1e9, minimum=0.5
             ),
             gc_interval_s=env.number("STRATA_DP_GC_INTERVAL_S", GC_INTERVAL_S),
+            npm_binary=env.text("STRATA_DP_NPM_BINARY", "npm"),
+            npm_install_seconds=env.number("STRATA_DP_NPM_INSTALL_SECONDS", 600.0),
         )

@@ -18,6 +18,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from controlplane.audit.actions import Actor, record
 from controlplane.errors import ActionError, Unauthenticated
 from controlplane.keys.models import AccessToken, TokenKind
+from controlplane.links import console_link
+from controlplane.teams.actions import create_team
 
 from . import backoff
 from .models import Profile
@@ -57,6 +59,8 @@ def sign_up(email: str, password: str, name: str = "") -> User | None:
         return None
     Profile.objects.create(user=user)
     record(Actor(user=user), None, "user.sign_up", user)
+    # Like Convex: a new account lands on a team of its own, ready for a first project.
+    create_team(Actor(user=user), user, f"{name.strip() or email.split('@')[0]}'s team")
     token = signing.TimestampSigner(salt=VERIFY_SALT).sign(str(user.pk))
     # Sent inside the transaction: if it rolls back the token names no user and is useless.
     _send_verification(user, token)
@@ -87,7 +91,9 @@ def _send_already_registered(user: User) -> None:
 def _send_verification(user: User, token: str) -> None:
     send_mail(
         "Verify your Strata email",
-        f"Use this token to verify your email address:\n\n{token}\n\n"
+        "Verify your email address by opening this link:\n\n"
+        f"{console_link('/verify', token)}\n\n"
+        f"Or use this token to verify your email address:\n\n{token}\n\n"
         f"POST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/verify_email "
         '{"token": "<token>"}',
         None,
@@ -122,7 +128,9 @@ def request_password_reset(email: str) -> None:
     )
     send_mail(
         "Reset your Strata password",
-        f"Use this token to choose a new password:\n\n{token}\n\n"
+        "Choose a new password by opening this link:\n\n"
+        f"{console_link('/reset', token)}\n\n"
+        f"Or use this token to choose a new password:\n\n{token}\n\n"
         f"POST {settings.STRATA_CONTROL_PLANE_URL}/v1/auth/reset_password "
         '{"token": "<token>", "password": "<new password>"}',
         None,

@@ -157,10 +157,25 @@ class AuditEventOut(serializers.Serializer):
     action = serializers.CharField()
     actorId = serializers.IntegerField(source="actor_id", allow_null=True)
     actorToken = serializers.CharField(source="actor_token")
+    actorEmail = serializers.SerializerMethodField()
     targetType = serializers.CharField(source="target_type")
     targetId = serializers.CharField(source="target_id")
     metadata = serializers.DictField()
     createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_actorEmail(self, obj: Any) -> str | None:
+        return obj.actor.email if obj.actor is not None else None
+
+
+class AuditFilterIn(serializers.Serializer):
+    """Query parameters of the audit log: all optional, combined with AND."""
+
+    action = serializers.CharField(
+        max_length=64, required=False, help_text="An action, or a prefix ending in '.'"
+    )
+    actor = serializers.EmailField(required=False, help_text="The acting user's email")
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
 
 
 # ---- projects and deployments --------------------------------------------------------------
@@ -211,6 +226,7 @@ class DeploymentOut(serializers.Serializer):
     deploymentUrl = serializers.SerializerMethodField()
     hostUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
+    purgeAfter = serializers.DateTimeField(source="purge_after", allow_null=True)
     suspendedAt = serializers.DateTimeField(
         source="suspended_at", allow_null=True, help_text="Set while status is 'suspended'."
     )
@@ -287,13 +303,13 @@ class UpdateEnvIn(serializers.Serializer):
 
 
 class UsageOut(serializers.Serializer):
-    period_start = serializers.DateField()
-    function_calls = serializers.IntegerField()
-    db_bytes_read = serializers.IntegerField()
-    db_bytes_written = serializers.IntegerField()
-    storage_bytes = serializers.IntegerField()
-    action_compute_mb_ms = serializers.IntegerField()
-    action_gb_hours = serializers.FloatField()
+    periodStart = serializers.DateField()
+    functionCalls = serializers.IntegerField()
+    dbBytesRead = serializers.IntegerField()
+    dbBytesWritten = serializers.IntegerField()
+    storageBytes = serializers.IntegerField()
+    actionComputeMbMs = serializers.IntegerField()
+    actionGbHours = serializers.FloatField()
 
 
 class TeamUsageOut(serializers.Serializer):

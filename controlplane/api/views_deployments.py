@@ -192,6 +192,8 @@ class ListEnvVarsView(TeamScopedView):
     def get(self, request: Request, name: str) -> Response:
         deployment = self.deployment(name, Role.DEVELOPER)
         self.require_prod_admin(deployment)
+        if deployment.status == Status.RUNNING:
+            deployments.refresh_environment_variables(deployment)
         return Response(paginate(request, deployment.environment_variables.all(), s.EnvVarOut))
 
 

@@ -152,10 +152,31 @@ class DeleteTeamTokenView(TeamScopedView):
 
 
 class AuditLogView(TeamScopedView):
-    @op(response=page_serializer(s.AuditEventOut, "AuditEventPage"), tags=["teams"])
+    @op(
+        response=page_serializer(s.AuditEventOut, "AuditEventPage"),
+        tags=["teams"],
+        parameters=[s.AuditFilterIn],
+    )
     def get(self, request: Request, team_id: int) -> Response:
         team = self.team(team_id, Role.ADMIN)
-        return Response(paginate(request, AuditEvent.objects.filter(team=team), s.AuditEventOut))
+        params = s.AuditFilterIn(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        f = params.validated_data
+        events = AuditEvent.objects.filter(team=team).select_related("actor")
+        if "action" in f:
+            action = f["action"]
+            events = (
+                events.filter(action__startswith=action)
+                if action.endswith(".")
+                else events.filter(action=action)
+            )
+        if "actor" in f:
+            events = events.filter(actor__email__iexact=f["actor"])
+        if "since" in f:
+            events = events.filter(created_at__gte=f["since"])
+        if "until" in f:
+            events = events.filter(created_at__lt=f["until"])
+        return Response(paginate(request, events, s.AuditEventOut))
 
 
 class TeamUsageView(TeamScopedView):

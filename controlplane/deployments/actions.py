@@ -18,6 +18,7 @@ from contract.spec import DeploymentSpec, ResourceLimits, StorageKind
 from controlplane.audit.actions import SYSTEM, Actor, record
 from controlplane.errors import ActionError, Conflict
 from controlplane.projects.models import Project
+from controlplane.provisioning.client import DataPlaneClient
 from controlplane.provisioning.drivers import get_driver
 
 from .models import Deployment, DeploymentType, EnvironmentVariable, Status, Storage
@@ -284,6 +285,30 @@ def purge_due() -> list[str]:
             record(SYSTEM, deployment.project.team, "deployment.purge", deployment)
         purged.append(deployment.name)
     return purged
+
+
+def refresh_environment_variables(deployment: Deployment) -> bool:
+    """Mirror the running data plane's variables into the control plane's copy.
+
+    `npx convex env set` writes to the data plane directly, so the data plane holds the truth;
+    the copy here is what the console shows when the deployment is not running and what a
+    re-provisioned process gets back. False (copy unchanged) if the data plane cannot answer."""
+    client = DataPlaneClient(
+        deployment_url(deployment), deployment.name, deployment.instance_secret
+    )
+    env = client.list_environment_variables()
+    if env is None:
+        return False
+    with transaction.atomic():
+        rows = EnvironmentVariable.objects.filter(deployment=deployment)
+        rows.exclude(name__in=list(env)).delete()
+        current = dict(rows.values_list("name", "value"))
+        for name, value in env.items():
+            if current.get(name) != value:
+                EnvironmentVariable.objects.update_or_create(
+                    deployment=deployment, name=name, defaults={"value": value}
+                )
+    return True
 
 
 @transaction.atomic

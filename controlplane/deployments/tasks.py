@@ -11,7 +11,7 @@ from controlplane.audit.actions import SYSTEM, record
 from controlplane.provisioning.client import DataPlaneClient
 from controlplane.provisioning.drivers import DriverError, get_driver
 
-from .actions import deployment_url, purge_due, spec_for
+from .actions import deployment_url, purge_due, refresh_environment_variables, spec_for
 from .models import Deployment, Status
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ def provision_deployment(deployment_id: int) -> str:
         return deployment.status
     driver = get_driver()
     spec = spec_for(deployment)
+    # The console shows this step while it waits (provisioning takes seconds, never silently).
+    Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
+        status_reason=f"creating {deployment.storage} storage and starting the process"
+    )
     try:
         driver.provision(spec)
         driver.publish_revoked_keys(spec, _revoked_ids(deployment))
@@ -40,7 +44,7 @@ def provision_deployment(deployment_id: int) -> str:
         return Status.FAILED
     with transaction.atomic():
         changed = Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
-            status=Status.RUNNING
+            status=Status.RUNNING, status_reason=""
         )
     if not changed:  # paused or deleted meanwhile: honour the newer request
         driver.stop(deployment.name)
@@ -52,6 +56,9 @@ def provision_deployment(deployment_id: int) -> str:
 @shared_task
 def stop_deployment(deployment_id: int) -> None:
     deployment = Deployment.objects.get(pk=deployment_id)
+    # Keep what `npx convex env set` wrote: the copy is pushed back when the process returns.
+    if deployment.status != Status.DELETED:
+        refresh_environment_variables(deployment)
     get_driver().stop(deployment.name)
 
 

@@ -18,6 +18,31 @@ class DataPlaneClient:
         self.url = url.rstrip("/")
         self._key = mint_key(deployment, instance_secret, key_id=CONTROLPLANE_KEY_ID)
 
+    def list_environment_variables(self) -> dict[str, str] | None:
+        """The deployment's variables as the data plane holds them (None if it cannot answer).
+
+        The data plane is the source of truth: `npx convex env set` writes there directly."""
+        try:
+            response = httpx.get(
+                f"{self.url}/api/list_environment_variables",
+                headers={"Authorization": f"Convex {self._key}"},
+                timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            log.info("reading environment variables from %s failed: %s", self.url, exc)
+            return None
+        if response.status_code != 200:
+            log.warning(
+                "data plane %s did not list environment variables: %s",
+                self.url,
+                response.status_code,
+            )
+            return None
+        env = response.json().get("environmentVariables")
+        if not isinstance(env, dict):
+            return None
+        return {str(k): str(v) for k, v in env.items()}
+
     def update_environment_variables(self, changes: list[dict[str, str | None]]) -> bool:
         """Push `[{name, value|None}]` the way `npx convex env` does; False if not accepted."""
         try:

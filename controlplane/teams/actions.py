@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from controlplane.audit.actions import Actor, record
 from controlplane.errors import ActionError, Conflict, NotFound, PermissionDenied
 from controlplane.keys.actions import revoke_team_tokens_of, team_token_role
+from controlplane.links import console_link
 
 from .models import Invitation, Membership, Role, Team
 
@@ -65,7 +66,9 @@ def invite_member(actor: Actor, team: Team, email: str, role: str) -> tuple[Invi
     record(actor, team, "team.invite", invitation, email=email, role=role)
     send_mail(
         f"You are invited to the {team.name} team on Strata",
-        f"Accept with this token (valid 7 days):\n\n{raw}\n\nPOST /v1/invites/accept",
+        "Join the team by opening this link (valid 7 days):\n\n"
+        f"{console_link('/invites/accept', raw)}\n\n"
+        f"Or accept with this token:\n\n{raw}\n\nPOST /v1/invites/accept",
         None,
         [email],
     )

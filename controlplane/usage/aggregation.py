@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,10 +30,15 @@ class UsageTotals:
         return self.action_compute_mb_ms / MB_MS_PER_GB_HOUR
 
     def as_dict(self) -> dict[str, Any]:
+        """The `/v1` shape: camelCase like every other field of the API."""
         return {
-            **asdict(self),
-            "period_start": self.period_start.isoformat(),
-            "action_gb_hours": self.action_gb_hours,
+            "periodStart": self.period_start.isoformat(),
+            "functionCalls": self.function_calls,
+            "dbBytesRead": self.db_bytes_read,
+            "dbBytesWritten": self.db_bytes_written,
+            "storageBytes": self.storage_bytes,
+            "actionComputeMbMs": self.action_compute_mb_ms,
+            "actionGbHours": self.action_gb_hours,
         }
 
 

@@ -18,6 +18,7 @@ from ..runtime.components import MODULE_ROOT, scoped_analysis
 from . import store
 from .analysis import analyze, module_sources
 from .envvars import builtin_env
+from .node_packages import NodePackages, parse_dependencies
 from .restore_cache import RestoreCache
 
 if TYPE_CHECKING:
@@ -53,9 +54,11 @@ class ActiveCode:
         name: str,
         public_url: str,
         site_url: str,
+        packages: NodePackages,
         cache_dir: Path | None = None,
     ) -> None:
         self.name = name
+        self.packages = packages
         self.cache = RestoreCache(cache_dir)  # what restore() built last, for the next start
         self.db = db
         self.runner = runner
@@ -107,13 +110,16 @@ class ActiveCode:
                 return None
             modules = store.load_modules(txn)
             env = store.load_env(txn)
+            # A new process (or replica) with an empty cache installs the packages again.
+            deps = parse_dependencies(config.node_dependencies)
+            packages = self.packages.ensure(deps)
             function_env = self.function_env(env)
             sources = module_sources(modules)
-            cached = self.cache.load(sources, function_env)
+            cached = self.cache.load(sources, function_env, packages)
             if cached is not None:
                 bundle, app = cached
             else:
-                bundle, app, _ = analyze(modules, function_env, self.runner.limits)
+                bundle, app, _ = analyze(modules, function_env, self.runner.limits, packages)
                 self.cache.save(sources, function_env, bundle, app)
             return self.activate(bundle, app, config, env)
 

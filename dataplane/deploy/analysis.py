@@ -8,9 +8,11 @@ the schema's `export()` and the auth config. This module turns that into the Sta
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import struct
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -62,15 +64,17 @@ def analyze(
     modules: list[StoredModule],
     env: dict[str, str] | None = None,
     limits: RuntimeLimits | None = None,
+    node_packages: Path | None = None,
 ) -> tuple[Bundle, AppAnalysis, list[dict[str, Any]]]:
     """Bundle the modules and run them once to learn what they export, plus the validated
-    auth providers; DeployError (shown by the CLI) on any failure."""
+    auth providers; DeployError (shown by the CLI) on any failure. `node_packages` holds the
+    installed external packages the "use node" modules import."""
     from ..runtime import BundleError, build_bundle
     from ..runtime.analysis import AnalyzeError, analyze_bundle
 
     sources = module_sources(modules)
     try:
-        bundle = build_bundle(sources)
+        bundle = dataclasses.replace(build_bundle(sources), node_packages=node_packages)
         app = analyze_bundle(bundle, env, limits)
     except (BundleError, AnalyzeError) as e:
         raise DeployError(str(e)) from e

@@ -22,6 +22,7 @@ from ..scheduled.crons import register as register_crons
 from . import analysis as app_analysis
 from . import components, store
 from .errors import DeployError, PushNotFound, PushRaced
+from .node_packages import NodePackages, dependency_hash, parse_dependencies
 from .schema import Schema, apply_indexes, index_diff, parse_schema, validate_documents
 
 if TYPE_CHECKING:
@@ -65,9 +66,10 @@ class PendingPush:
 class PushManager:
     """Pending pushes of one deployment (in memory: a restarted server asks the CLI to retry)."""
 
-    def __init__(self, db: Database, code: ActiveCode) -> None:
+    def __init__(self, db: Database, code: ActiveCode, packages: NodePackages) -> None:
         self.db = db
         self.code = code
+        self.packages = packages
         self._pending: dict[str, PendingPush] = {}
         self._lock = threading.Lock()
         self._finish_lock = threading.Lock()
@@ -98,9 +100,12 @@ class PushManager:
         if schema_module is not None:
             all_modules.append(_module_from_json(schema_module, "schema"))
         all_modules += tree.modules()
+        # The "use node" modules import their external packages when analysed: install first.
+        node_deps = parse_dependencies(request.get("nodeDependencies"))
+        node_packages = self.packages.ensure(node_deps)
         # auth.config.js and module top levels see the built-in CONVEX_SITE_URL/CLOUD_URL too.
         bundle, analysed, auth = app_analysis.analyze(
-            all_modules, self.code.function_env(env), self.code.runner.limits
+            all_modules, self.code.function_env(env), self.code.runner.limits, node_packages
         )
         try:
             check_crons(analysed.crons)
@@ -132,10 +137,11 @@ class PushManager:
             auth_info=auth,
             analysis=app_analysis.component_analysis(analysed, app_schema, version, app_definition),
             push_id=push_id,
+            node_dependencies=[d.to_json() for d in node_deps],
         )
         response = {
             "environmentVariables": env,
-            "externalDepsId": None,
+            "externalDepsId": dependency_hash(node_deps) if node_deps else None,
             "componentDefinitionPackages": {},
             "appAuth": auth,
             "analysis": {"": config.analysis, **tree.analysis(version)},

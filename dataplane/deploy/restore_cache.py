@@ -3,9 +3,10 @@
 Restoring deployed code at start-up bundles the stored modules with esbuild (a subprocess) and
 runs them once in a fresh V8 isolate to learn what they export: about 0.3 s of every start, and
 so of every wake of a suspended deployment (scale to zero). Both depend only on the modules,
-the environment variables the modules saw and the code that builds them, so the result is
-written next to the deployment's data, keyed by a hash of all three, and read back when they
-match. Anything unexpected (missing, stale, damaged) is a miss: the code is rebuilt as before.
+the environment variables the modules saw, the installed external packages (a directory named
+by their hash) and the code that builds them, so the result is written next to the
+deployment's data, keyed by a hash of all four, and read back when they match. Anything
+unexpected (missing, stale, damaged) is a miss: the code is rebuilt as before.
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ def _builder_fingerprint() -> bytes:
 _BUILDER = _builder_fingerprint()
 
 
-def cache_key(sources: Sequence[ModuleSource], env: dict[str, str]) -> str:
+def cache_key(sources: Sequence[ModuleSource], env: dict[str, str], packages: Path | None) -> str:
     material = orjson.dumps(
         [
             sorted((m.path, m.environment, m.source, m.source_map) for m in sources),
             sorted(env.items()),
+            None if packages is None else str(packages),
         ]
     )
     return hashlib.sha256(_BUILDER + material).hexdigest()
@@ -59,13 +61,13 @@ class RestoreCache:
         self.path = None if directory is None else directory / CACHE_FILE
 
     def load(
-        self, sources: Sequence[ModuleSource], env: dict[str, str]
+        self, sources: Sequence[ModuleSource], env: dict[str, str], packages: Path | None
     ) -> tuple[Bundle, AppAnalysis] | None:
         if self.path is None:
             return None
         try:
             raw = orjson.loads(self.path.read_bytes())
-            if raw["key"] != cache_key(sources, env):
+            if raw["key"] != cache_key(sources, env, packages):
                 return None
             bundle = Bundle(
                 script=raw["script"],
@@ -74,6 +76,7 @@ class RestoreCache:
                 sources=tuple(sources),
                 digest=raw["digest"],
                 source_map=raw["source_map"],
+                node_packages=packages,
             )
             app = AppAnalysis(
                 functions=tuple(FunctionInfo(**f) for f in raw["functions"]),
@@ -101,7 +104,7 @@ class RestoreCache:
         if self.path is None:
             return
         record = {
-            "key": cache_key(sources, env),
+            "key": cache_key(sources, env, bundle.node_packages),
             "script": bundle.script,
             "entry_modules": list(bundle.entry_modules),
             "node_modules": list(bundle.node_modules),

@@ -52,6 +52,8 @@ class DeployedConfig:
     analysis: dict[str, Any] = field(default_factory=dict)
     push_id: str = ""
     pushed_at_ms: float = 0.0
+    # The push's nodeDependencies ([{name, version}]): external packages of "use node" actions.
+    node_dependencies: list[dict[str, str]] = field(default_factory=list)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class DeployedConfig:
             "analysisJson": orjson.dumps(self.analysis).decode(),
             "pushId": self.push_id,
             "pushedAtMs": self.pushed_at_ms,
+            "nodeDependenciesJson": orjson.dumps(self.node_dependencies).decode(),
         }
 
     @classmethod
@@ -77,6 +80,7 @@ class DeployedConfig:
             analysis=orjson.loads(doc.get("analysisJson") or "{}"),
             push_id=str(doc.get("pushId") or ""),
             pushed_at_ms=float(doc.get("pushedAtMs") or 0.0),
+            node_dependencies=orjson.loads(doc.get("nodeDependenciesJson") or "[]"),
         )
 
 

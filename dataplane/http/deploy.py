@@ -52,7 +52,7 @@ def _config_hashes(db: Database) -> dict[str, Any]:
             for r in rows
             if r["path"] != "schema.js"
         ],
-        "nodeDependencies": [],
+        "nodeDependencies": config.node_dependencies if config else [],
         "udfServerVersion": config.udf_server_version if config else None,
         "nodeVersion": config.node_version if config else None,
     }

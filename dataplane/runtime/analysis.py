@@ -171,7 +171,7 @@ def _node_functions(bundle: Bundle, env_vars: dict[str, str]) -> list[dict[str, 
         return []
     from .node_worker import NodeWorker, NodeWorkerError
 
-    worker = NodeWorker("analyze", bundle.sources, env_vars)
+    worker = NodeWorker("analyze", bundle.sources, env_vars, packages=bundle.node_packages)
     try:
         functions = worker.analyze(entries)
     except NodeWorkerError as e:

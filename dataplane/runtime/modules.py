@@ -49,7 +49,8 @@ class Bundle:
     `script` defines `globalThis.__strataApp = {modules: {path: namespace}}` when evaluated.
     `entry_modules` are the modules whose exports are reachable (function modules, schema.js,
     auth.config.js, http.js, crons.js); `node_modules` are "use node" modules, which
-    node_worker.py runs in Node.js (they are not in `script`).
+    node_worker.py runs in Node.js (they are not in `script`); `node_packages` is the
+    directory whose `node_modules` holds their installed external packages, if any.
     """
 
     script: str
@@ -58,6 +59,7 @@ class Bundle:
     sources: tuple[ModuleSource, ...] = field(repr=False, default=())
     digest: str = ""
     source_map: str | None = field(repr=False, default=None)
+    node_packages: Path | None = None
 
 
 def esbuild_path() -> Path:

@@ -4,7 +4,9 @@ Convex runs actions from "use node" files in Node.js with full Node APIs. Each a
 that has node modules gets one worker: the pushed node modules are written to a fresh temp
 dir, and `node` runs with that dir as cwd and HOME, process.env = the deployment's env vars,
 and Node's permission model limiting file access to that dir (so a tenant cannot read other
-deployments' data or the server's files, nor spawn processes). Syscalls come back over a
+deployments' data or the server's files, nor spawn processes). The push's external packages
+(installed by deploy/node_packages.py) are linked in as the modules' `node_modules` and may be
+read too. Syscalls come back over a
 line-delimited JSON channel on stdio and are served by the same ActionHost as V8 actions.
 A call that outlives its timeout kills the worker (JS cannot be interrupted otherwise); a
 dead worker is restarted by the next call.
@@ -66,8 +68,10 @@ class NodeWorker:
         allow_private: bool = False,
         node_binary: str = "node",
         heap_mb: int = 512,
+        packages: Path | None = None,
     ) -> None:
         self.node_binary = node_binary
+        self.packages = packages  # holds node_modules of the external packages, if any
         self.heap_mb = heap_mb
         self.allow_private = allow_private  # loopback/private network targets (as for fetch)
         self.name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:40] or "deployment"
@@ -179,6 +183,7 @@ class NodeWorker:
             "--experimental-permission",
             f"--allow-fs-read={workdir}",
             f"--allow-fs-read={HOST_SCRIPT}",
+            *([f"--allow-fs-read={self.packages}"] if self.packages is not None else []),
             f"--allow-fs-write={tmp}",
             "--no-warnings",
             "--enable-source-maps",
@@ -226,6 +231,9 @@ class NodeWorker:
         root = workdir / "modules"
         root.mkdir()
         (root / "package.json").write_text('{"type": "module"}')
+        if self.packages is not None:
+            # Bare `import`/`require` of the modules resolve through their node_modules.
+            (root / "node_modules").symlink_to(self.packages / "node_modules")
         for m in self.modules:
             target = (root / m.path).resolve()
             if not target.is_relative_to(root):

@@ -304,6 +304,7 @@ class FunctionRunner:
                 allow_private=self.limits.fetch_allow_private,
                 node_binary=self.limits.node_binary,
                 heap_mb=self.limits.node_heap_mb,
+                packages=bundle.node_packages,
             )
         with self._swap_lock:
             old, self._active = self._active, new

@@ -27,11 +27,24 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+_KIND_NAMES = {"query": "Query", "httpAction": "HttpAction"}
+
+
 def _kind(runner: FunctionRunner, name: str) -> str:
-    """'action' or 'mutation' (unknown paths run as mutations and fail with "not found")."""
+    """The function's kind (unknown paths run as mutations and fail with "not found")."""
     analysis = runner.analysis
     info = analysis.function(name) if analysis is not None else None
-    return "action" if info is not None and info.kind == "action" else "mutation"
+    return "mutation" if info is None else info.kind
+
+
+def _unsupported(name: str, kind: str) -> str:
+    """Convex's failure of a due job that is neither a mutation nor an action."""
+    module, _, function = name.partition(":")
+    module = module if module.endswith(".js") else f"{module}.js"
+    return (
+        f'Unsupported function type. "{function or "default"}" in module "{module}" is defined '
+        f"as a {_KIND_NAMES.get(kind, kind)}. Only Mutation and Action can be scheduled."
+    )
 
 
 def _job_args(job: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +59,11 @@ def run_job(runner: FunctionRunner, db: Database, job_id: str) -> str | None:
     job = txn.get(job_id)
     if job is None or jobs.state_of(job) != jobs.PENDING:
         return None
-    if _kind(runner, str(job["name"])) == "action":
+    kind = _kind(runner, str(job["name"]))
+    if kind == "action":
         return _run_action_job(runner, db, job_id)
+    if kind != "mutation":  # a query or HTTP action: scheduling it succeeded, running fails
+        return _mark(db, job_id, {jobs.PENDING}, _unsupported(str(job["name"]), kind))
     return _run_mutation_job(runner, db, job_id)
 
 

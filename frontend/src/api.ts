@@ -52,6 +52,7 @@ export interface Deployment {
   deploymentUrl: string;
   hostUrl: string;
   createdAt: string;
+  purgeAfter: string | null;
 }
 export interface DeployKey {
   id: string;
@@ -74,13 +75,13 @@ export interface NewToken {
   name: string;
 }
 export interface Usage {
-  period_start: string;
-  function_calls: number;
-  db_bytes_read: number;
-  db_bytes_written: number;
-  storage_bytes: number;
-  action_compute_mb_ms: number;
-  action_gb_hours: number;
+  periodStart: string;
+  functionCalls: number;
+  dbBytesRead: number;
+  dbBytesWritten: number;
+  storageBytes: number;
+  actionComputeMbMs: number;
+  actionGbHours: number;
 }
 export interface TeamUsage {
   plan: string;

@@ -3,7 +3,7 @@
 import "./style.css";
 import { session, setUnauthorizedHandler } from "./api";
 import { announce, h, replace } from "./dom";
-import { currentPath, href, match, navigate, route } from "./router";
+import { currentLocation, currentPath, href, match, navigate, route } from "./router";
 import { errorText } from "./ui";
 import { loginView, resetView, signUpView, verifyView } from "./views/auth";
 import { closeLiveClient, leavePanel } from "./views/dashboard";
@@ -11,6 +11,7 @@ import { dataView } from "./views/data";
 import { filesView, functionsView, logsView, schedulesView, schemaView, snapshotsView } from "./views/panels";
 import { deploymentView, projectView } from "./views/projects";
 import { accountView, acceptInviteView, membersView, teamTokensView, teamView, teamsView } from "./views/teams";
+import { auditView } from "./views/audit";
 import { usageView } from "./views/usage";
 
 const PUBLIC = new Set(["/login", "/signup", "/verify", "/reset"]);
@@ -26,6 +27,7 @@ route("/teams/:teamId", (p) => teamView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/members", (p) => membersView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/tokens", (p) => teamTokensView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/usage", (p) => usageView({ teamId: p.teamId ?? "" }));
+route("/teams/:teamId/audit", (p) => auditView({ teamId: p.teamId ?? "" }));
 route("/projects/:projectId", (p) => projectView({ projectId: p.projectId ?? "" }));
 route("/deployments/:name", (p) => deploymentView({ name: p.name ?? "" }));
 const panels = { data: dataView, functions: functionsView, logs: logsView, schedules: schedulesView, files: filesView, schema: schemaView, snapshots: snapshotsView };
@@ -85,6 +87,7 @@ async function render(): Promise<void> {
   toggle?.setAttribute("aria-expanded", "false");
   nav.classList.remove("open");
   if (!session.token && !PUBLIC.has(path)) {
+    if (path !== "/") sessionStorage.setItem("strata.returnTo", currentLocation());
     navigate("/login");
     return;
   }

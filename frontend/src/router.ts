@@ -19,7 +19,23 @@ export function route(path: string, view: View): void {
   routes.push({ pattern: new RegExp(`^${source}$`), keys, view });
 }
 
+/** The route's path, without the query ("#/verify?token=..." is "/verify"). */
 export function currentPath(): string {
+  const hash = window.location.hash;
+  const full = hash.startsWith("#/") ? hash.slice(1) : "/";
+  const q = full.indexOf("?");
+  return q === -1 ? full : full.slice(0, q);
+}
+
+/** The query of the route ("#/verify?token=abc" gives token=abc): links in emails use it. */
+export function currentQuery(): URLSearchParams {
+  const hash = window.location.hash;
+  const q = hash.indexOf("?");
+  return new URLSearchParams(q === -1 ? "" : hash.slice(q + 1));
+}
+
+/** Path and query, to come back to after logging in. */
+export function currentLocation(): string {
   const hash = window.location.hash;
   return hash.startsWith("#/") ? hash.slice(1) : "/";
 }

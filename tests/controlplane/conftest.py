@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
@@ -61,14 +62,20 @@ class Caller:
         )
 
 
+def linked_token(body: str, route: str) -> str:
+    """The token of the console link to `route` that an email carries (what a click opens)."""
+    link = re.search(rf"^(\S+)/#{re.escape(route)}\?token=(\S+)$", body, re.M)
+    assert link is not None, body
+    return unquote(link.group(2))
+
+
 def sign_up_and_login(email: str) -> Caller:
     client = APIClient()
     mail.outbox.clear()
     r = client.post("/v1/auth/sign_up", {"email": email, "password": PASSWORD}, format="json")
     assert r.status_code == 201, r.content
-    token = re.search(r"^(\S+:\S+)$", mail.outbox[-1].body, re.M)
-    assert token is not None, mail.outbox[-1].body
-    r = client.post("/v1/auth/verify_email", {"token": token.group(1)}, format="json")
+    token = linked_token(mail.outbox[-1].body, "/verify")
+    r = client.post("/v1/auth/verify_email", {"token": token}, format="json")
     assert r.status_code == 200, r.content
     r = client.post("/v1/auth/login", {"email": email, "password": PASSWORD}, format="json")
     assert r.status_code == 201, r.content

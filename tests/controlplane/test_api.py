@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
@@ -16,7 +17,7 @@ from contract.keys import verify_key
 from controlplane.audit.models import AuditEvent
 from controlplane.deployments.models import Deployment
 
-from .conftest import PASSWORD, Caller
+from .conftest import PASSWORD, Caller, linked_token
 
 pytestmark = pytest.mark.django_db
 NAME_RE = re.compile(r"^[a-z]+-[a-z]+-\d{3}$")
@@ -53,6 +54,18 @@ def test_sign_up_stores_argon2_and_requires_verification() -> None:
     bad = client.post("/v1/auth/verify_email", {"token": "1:forged:sig"}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "InvalidToken"
 
+    # The email's link carries the token; a new account has a team of its own.
+    link = re.search(r"^(\S+)/#/verify\?token=(\S+)$", mail.outbox[-1].body, re.M)
+    assert link is not None and link.group(1) == settings.STRATA_CONTROL_PLANE_URL.rstrip("/")
+    token = linked_token(mail.outbox[-1].body, "/verify")
+    assert client.post("/v1/auth/verify_email", {"token": token}, format="json").status_code == 200
+    login = client.post(
+        "/v1/auth/login", {"email": "a@x.test", "password": PASSWORD}, format="json"
+    )
+    caller = Caller(client=APIClient(), token=login.json()["accessToken"])
+    teams = caller.get("teams").json()["items"]
+    assert [t["name"] for t in teams] == ["a's team"], teams
+
 
 def test_password_reset_flow(make_user: Any) -> None:
     make_user("reset@x.test")
@@ -62,10 +75,9 @@ def test_password_reset_flow(make_user: Any) -> None:
     assert r.status_code == 202 and len(mail.outbox) == 1
     unknown = client.post("/v1/auth/request_password_reset", {"email": "no@x.test"}, format="json")
     assert unknown.status_code == 202 and len(mail.outbox) == 1  # no account enumeration
-    token = re.search(r"^(\S+\.\S+)$", mail.outbox[0].body, re.M)
-    assert token is not None
+    token = linked_token(mail.outbox[0].body, "/reset")
     new = "an-entirely-new-passphrase"
-    body = {"token": token.group(1), "password": new}
+    body = {"token": token, "password": new}
     assert client.post("/v1/auth/reset_password", body, format="json").status_code == 200
     reused = client.post("/v1/auth/reset_password", body, format="json")
     assert reused.status_code == 400 and reused.json()["code"] == "InvalidToken"
@@ -163,8 +175,8 @@ def test_two_teams_are_isolated(make_user: Any, local_driver: Any) -> None:
         (f"teams/{team_a}/invite_team_member", {"email": "bob@b.test", "role": "admin"}),
     ):
         assert bob.post(path, body).status_code == 404, path
-    teams = bob.get("teams").json()["items"]
-    assert [t["id"] for t in teams] == [team_b]
+    teams = [t["id"] for t in bob.get("teams").json()["items"]]
+    assert team_b in teams and team_a not in teams
     names = [d["name"] for d in bob.get(f"teams/{team_b}/list_deployments").json()["items"]]
     assert a_deployment not in names
 
@@ -200,16 +212,15 @@ def test_roles_and_invitations(team_owner: tuple[Caller, int], make_user: Any) -
     )
     assert r.status_code == 201
     invite_id = r.json()["id"]
-    token = re.search(r"^(inv_\S+)$", mail.outbox[-1].body, re.M)
-    assert token is not None
+    token = linked_token(mail.outbox[-1].body, "/invites/accept")
     pending = owner.get(f"teams/{team_id}/list_pending_invites").json()["items"]
     assert [p["id"] for p in pending] == [invite_id]
     assert viewer.get(f"teams/{team_id}").status_code == 404  # not a member yet
     outsider = make_user("outsider@x.test")
-    r = outsider.post("invites/accept", {"token": token.group(1)})
+    r = outsider.post("invites/accept", {"token": token})
     assert r.status_code == 403  # sent to another address
-    assert viewer.post("invites/accept", {"token": token.group(1)}).status_code == 200
-    assert viewer.post("invites/accept", {"token": token.group(1)}).status_code == 400
+    assert viewer.post("invites/accept", {"token": token}).status_code == 200
+    assert viewer.post("invites/accept", {"token": token}).status_code == 400
 
     # A viewer reads but cannot write.
     assert viewer.get(f"teams/{team_id}/projects").status_code == 200
@@ -417,3 +428,28 @@ def test_mysql_storage_needs_the_operator_server(
         {"type": "preview", "reference": "db", "storage": "oracle"},
     )
     assert r.status_code == 400 and "storage" in r.json()["message"]
+
+
+def test_audit_log_filters(team_owner: tuple[Caller, int], make_user: Any) -> None:
+    caller, team_id = team_owner
+    create_project(caller, team_id)
+    caller.post(f"teams/{team_id}/invite_team_member", {"email": "new@x.test", "role": "viewer"})
+
+    def actions(**params: str) -> list[str]:
+        r = caller.get(f"teams/{team_id}/list_audit_log_events", **params)
+        assert r.status_code == 200, r.content
+        return [e["action"] for e in r.json()["items"]]
+
+    everything = actions()
+    assert {"team.create", "project.create", "deployment.create", "team.invite"} <= set(everything)
+    assert set(actions(action="deployment.")) == {"deployment.create"}  # a prefix
+    assert actions(action="team.invite") == ["team.invite"]  # an exact action
+    assert actions(action="team.") and all(a.startswith("team.") for a in actions(action="team."))
+    assert set(actions(actor=caller.email.upper())) == set(everything)
+    assert actions(actor="nobody@x.test") == []
+    assert actions(since="2999-01-01T00:00:00Z") == []
+    assert set(actions(until="2999-01-01T00:00:00Z")) == set(everything)
+    first = caller.get(f"teams/{team_id}/list_audit_log_events").json()["items"][0]
+    assert first["actorEmail"] == caller.email
+    bad = caller.get(f"teams/{team_id}/list_audit_log_events", since="yesterday")
+    assert bad.status_code == 400 and "since" in bad.json()["message"]

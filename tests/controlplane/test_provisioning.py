@@ -100,3 +100,54 @@ def test_revoked_key_is_refused_by_the_running_data_plane(
     with django_capture_on_commit_callbacks(execute=True):
         caller.post(f"deployments/{name}/delete_deploy_key", {"id": key["id"]})
     assert httpx.get(f"{url}/api/check_admin_key", headers=auth, timeout=10).status_code == 401
+
+
+def test_env_vars_set_by_the_cli_are_what_the_api_shows_and_survive_a_pause(
+    team_owner: tuple[Caller, int],
+    create_project: Callable[[str, str], tuple[str, str]],
+    local_driver: LocalDriver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The data plane holds the variables; `/v1` and the console read them from there."""
+    caller, _ = team_owner
+    name, url = create_project("envs", "dev")
+    key = caller.post(f"deployments/{name}/create_deploy_key", {"name": "cli"}).json()
+    cli = {"Authorization": f"Convex {key['deployKey']}"}
+
+    def cli_set(changes: list[dict[str, str | None]]) -> None:  # what `npx convex env set` sends
+        r = httpx.post(
+            f"{url}/api/update_environment_variables",
+            json={"changes": changes},
+            headers=cli,
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+
+    def api_env() -> dict[str, str]:
+        items = caller.get(f"deployments/{name}/list_environment_variables").json()["items"]
+        return {i["name"]: i["value"] for i in items}
+
+    def data_plane_env() -> dict[str, str]:
+        r = httpx.get(f"{url}/api/list_environment_variables", headers=cli, timeout=10)
+        return dict(r.json()["environmentVariables"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = caller.post(
+            f"deployments/{name}/update_environment_variables",
+            {"changes": [{"name": "FROM_CONSOLE", "value": "1"}]},
+        )
+    assert r.status_code == 200
+    cli_set([{"name": "FROM_CLI", "value": "2"}])
+    assert api_env() == {"FROM_CONSOLE": "1", "FROM_CLI": "2"}
+    cli_set([{"name": "FROM_CONSOLE", "value": None}, {"name": "FROM_CLI", "value": "3"}])
+    assert api_env() == {"FROM_CLI": "3"}
+
+    # A CLI change nobody listed before the pause is neither lost nor reverted on resume.
+    cli_set([{"name": "LATE", "value": "4"}])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert caller.post(f"deployments/{name}/pause").json()["status"] == "paused"
+    assert api_env() == {"FROM_CLI": "3", "LATE": "4"}  # the copy, while nothing runs
+    with django_capture_on_commit_callbacks(execute=True):
+        caller.post(f"deployments/{name}/unpause")
+    assert data_plane_env() == {"FROM_CLI": "3", "LATE": "4"}
+    assert api_env() == {"FROM_CLI": "3", "LATE": "4"}

@@ -24,7 +24,7 @@ from controlplane.accounts import backoff
 from controlplane.api.models import IdempotentRequest
 from controlplane.keys.models import DeployKey
 
-from .conftest import PASSWORD, Caller
+from .conftest import PASSWORD, Caller, linked_token
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +51,9 @@ def test_password_reset_revokes_every_personal_token(make_user: Any) -> None:
     mail.outbox.clear()
     client = APIClient()
     client.post("/v1/auth/request_password_reset", {"email": "victim@x.test"}, format="json")
-    reset = re.search(r"^(\S+\.\S+)$", mail.outbox[-1].body, re.M)
-    assert reset is not None
+    reset = linked_token(mail.outbox[-1].body, "/reset")
     new = "a-brand-new-passphrase-9"
-    r = client.post(
-        "/v1/auth/reset_password", {"token": reset.group(1), "password": new}, format="json"
-    )
+    r = client.post("/v1/auth/reset_password", {"token": reset, "password": new}, format="json")
     assert r.status_code == 200
     # Whoever held a token from before the reset is locked out; the new password works.
     assert {status_with(t) for t in (first.token, second, pat)} == {401}
@@ -239,12 +236,9 @@ def test_distributed_guessing_hits_the_account_backoff_and_a_reset_lifts_it(
     mail.outbox.clear()
     client = APIClient()
     client.post("/v1/auth/request_password_reset", {"email": "target@x.test"}, format="json")
-    reset = re.search(r"^(\S+\.\S+)$", mail.outbox[-1].body, re.M)
-    assert reset is not None
+    reset = linked_token(mail.outbox[-1].body, "/reset")
     new = "fresh-passphrase-after-attack"
-    r = client.post(
-        "/v1/auth/reset_password", {"token": reset.group(1), "password": new}, format="json"
-    )
+    r = client.post("/v1/auth/reset_password", {"token": reset, "password": new}, format="json")
     assert r.status_code == 200
     assert attempt(52, new).status_code == 201
 

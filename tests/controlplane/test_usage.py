@@ -58,14 +58,14 @@ def test_reports_aggregate_per_deployment_and_team(team_owner: tuple[Caller, int
     push(two, function_calls=1, action_compute_mb_ms=64 * 1000, storage_bytes=100)
 
     usage = caller.get(f"deployments/{one.name}/usage").json()
-    assert usage["function_calls"] == 15
-    assert usage["db_bytes_read"] == 1000 and usage["db_bytes_written"] == 7
-    assert usage["storage_bytes"] == 6000  # a gauge: the latest value, not a sum
+    assert usage["functionCalls"] == 15
+    assert usage["dbBytesRead"] == 1000 and usage["dbBytesWritten"] == 7
+    assert usage["storageBytes"] == 6000  # a gauge: the latest value, not a sum
     team = caller.get(f"teams/{team_id}/usage").json()
     assert team["plan"] == "free" and team["overQuota"] == []
-    assert team["usage"]["function_calls"] == 16
-    assert team["usage"]["storage_bytes"] == 6100
-    assert team["usage"]["action_gb_hours"] == pytest.approx(64 * 1000 / (1024 * 3_600_000))
+    assert team["usage"]["functionCalls"] == 16
+    assert team["usage"]["storageBytes"] == 6100
+    assert team["usage"]["actionGbHours"] == pytest.approx(64 * 1000 / (1024 * 3_600_000))
 
 
 def test_bad_reports_are_refused(team_owner: tuple[Caller, int]) -> None:

@@ -28,12 +28,12 @@ async function waitFor(predicate, what, timeoutMs = TIMEOUT) {
   }
 }
 
-/** The verification token the console email backend printed for `email`. */
-function verificationToken(email) {
+/** The verification link the console email backend printed for `email`. */
+function verificationLink(email) {
   const log = readFileSync(env.STRATA_E2E_MAIL_LOG, "utf8");
   const blocks = log.split(/^-{10,}$/m).filter((b) => b.includes(`To: ${email}`));
   const last = blocks.at(-1);
-  const m = last && /verify your email address:\s*\n\s*\n(\S+)/.exec(last);
+  const m = last && /Verify your email address by opening this link:\s*\n\s*\n(\S+)/.exec(last);
   return m ? m[1] : null;
 }
 
@@ -52,9 +52,9 @@ async function signUpAndLogIn(page, email) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await expectFocusedHeading(page, "Verify your email");
-  const token = await waitFor(() => verificationToken(email), "the verification email");
-  await page.getByLabel("Verification token").fill(token);
-  await page.getByRole("button", { name: "Verify email" }).click();
+  const link = await waitFor(() => verificationLink(email), "the verification email");
+  if (!link.startsWith(`${BASE}/#/verify?token=`)) fail(`the email links elsewhere: ${link}`);
+  await page.goto(link); // the link verifies at once: no token to paste
   await expectFocusedHeading(page, "Log in to Strata");
   await page.getByText("Email verified").waitFor();
   if ((await page.getByLabel("Email").inputValue()) !== email) fail("login email not prefilled");
@@ -74,6 +74,13 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByLabel("Project name").focus();
   await page.keyboard.type(project);
   await page.keyboard.press("Enter"); // submit with the keyboard; first deployment: dev
+  // Never a silent wait: progress with the elapsed time and the server's step shows at once.
+  await page.getByTestId("provisioning").waitFor({ timeout: TIMEOUT });
+  let step = "";
+  await waitFor(async () => {
+    step = (await page.getByTestId("provisioning-step").textContent().catch(() => step)) || step;
+    return (await page.getByTestId("provisioning").count()) === 0;
+  }, "the deployment to be provisioned");
   await expectFocusedHeading(page, project);
   const link = page.getByRole("region", { name: "Deployments" }).getByRole("link");
   await link.first().waitFor({ timeout: TIMEOUT });
@@ -87,7 +94,7 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByRole("button", { name: "Create deploy key" }).click();
   const key = (await page.getByTestId("new-deploy-key").textContent({ timeout: TIMEOUT })).trim();
   await page.getByRole("region", { name: "Deploy keys" }).getByText("e2e").waitFor();
-  return { name, status, url, key };
+  return { name, status, url, key, provisioningStep: step };
 }
 
 /** Settings a user changes after creating a deployment: env vars, pause/resume, members,
@@ -133,6 +140,57 @@ async function manageTeamAndDeployment(page, dep) {
   return { resumed, plan, usageItems, revokedToken: pat };
 }
 
+/** A second (prod) deployment from the console with no reference, deleted; its page then
+ * says what happened, with no live forms and no "Could not load" errors. */
+async function createAndDeleteProd(page, dep) {
+  await page.goto(`${BASE}/#/deployments/${dep.name}`);
+  await expectFocusedHeading(page, `Deployment ${dep.name}`);
+  await page.getByRole("link", { name: "← Project" }).click();
+  await page.getByLabel("Type", { exact: true }).selectOption("prod");
+  await page.getByRole("button", { name: "Create deployment" }).click();
+  const heading = page.getByRole("heading", { level: 1, name: /^Deployment / });
+  await waitFor(async () => {
+    const text = (await heading.textContent().catch(() => "")) ?? "";
+    return text !== `Deployment ${dep.name}` && text.startsWith("Deployment ") ? text : null;
+  }, "the new prod deployment's page");
+  const prod = (await heading.textContent()).replace("Deployment ", "").trim();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete deployment" }).click();
+  await page.getByRole("heading", { level: 2, name: "Deployments" }).waitFor({ timeout: TIMEOUT });
+  await page.goto(`${BASE}/#/deployments/${prod}`);
+  await expectFocusedHeading(page, `Deployment ${prod}`);
+  await page.getByTestId("purge-after").waitFor({ timeout: TIMEOUT });
+  await page.getByRole("list", { name: /^Usage since/ }).waitFor({ timeout: TIMEOUT });
+  const deleted = {
+    name: prod,
+    status: (await page.getByTestId("deployment-status").textContent()).trim(),
+    couldNotLoad: await page.getByText(/Could not load/).count(),
+    forms: await page.locator("main form").count(),
+    tabs: await page.getByRole("navigation", { name: "Deployment sections" }).count(),
+  };
+  await page.goto(`${BASE}/#/deployments/${prod}/data`);
+  await page.getByText(`Deployment ${prod} is deleted`).waitFor({ timeout: TIMEOUT });
+  return deleted;
+}
+
+/** The team's audit log page, filtered to deployment actions. */
+async function readAuditLog(page) {
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: "Acme" }).click();
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Audit log" }).click();
+  await expectFocusedHeading(page, "Acme: audit log");
+  const events = page.getByTestId("audit-events");
+  await events.locator("tbody tr").first().waitFor({ timeout: TIMEOUT });
+  await page.getByLabel("Action", { exact: true }).selectOption("deployment.");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await waitFor(async () => {
+    const actions = await events.locator("tbody tr td:nth-child(2)").allTextContents();
+    return actions.length > 0 && actions.every((a) => a.startsWith("deployment.")) ? actions : null;
+  }, "the audit log filtered to deployment actions");
+  await shot(page, "audit-log-deployments");
+  return await events.locator("tbody tr td:nth-child(2)").allTextContents();
+}
+
 async function checkPhoneWidth(context) {
   const page = await context.newPage();
   await page.setViewportSize({ width: 360, height: 740 });
@@ -174,22 +232,6 @@ function convexCli(args, url, key, cwd) {
 }
 
 /** Why the data plane cannot run the live-data scenario yet, or null when it can. */
-async function missingDataPlaneFeature(url, key, stage) {
-  const headers = { "Content-Type": "application/json", Authorization: `Convex ${key}` };
-  if (stage === "deploy") {
-    const r = await fetch(`${url}/api/get_config_hashes`, { method: "POST", headers, body: JSON.stringify({ adminKey: key, functions: "convex/" }) });
-    return r.status === 404 ? "the data plane has no deploy endpoints (/api/get_config_hashes is 404)" : null;
-  }
-  const r = await fetch(`${url}/api/query`, { method: "POST", headers, body: JSON.stringify({ path: "_system/frontend/getTableMapping", args: {}, format: "json" }) });
-  const body = await r.json().catch(() => null);
-  if (body === null) return `the data plane has no /api/query endpoint (HTTP ${r.status})`;
-  const message = body.errorMessage ?? body.message ?? "";
-  if (body.status !== "success" && /could not find/i.test(message)) {
-    return `the data plane lacks the _system/frontend/* queries the data browser uses (${message})`;
-  }
-  return null;
-}
-
 /** Functions tab lists the deployed app; the runner calls a mutation and a query; the Logs
  * tab then shows the mutation's execution with its console.log line. */
 async function runFunctionsAndReadLogs(page, dep) {
@@ -200,13 +242,20 @@ async function runFunctionsAndReadLogs(page, dep) {
   await list.getByText("messages:send", { exact: true }).waitFor({ timeout: TIMEOUT });
   const listed = await list.locator("tbody tr td:first-child").allTextContents();
   const body = `sent from the runner ${Date.now()}`;
+  // Typed fields from the function's validator (v.string() x3), not JSON to write by hand.
   await page.getByLabel("Function", { exact: true }).fill("messages:send");
-  await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console", author: "me", body }));
+  const typed = page.getByTestId("args-form");
+  await typed.getByLabel(/^channel \(string\)/).fill("console");
+  await typed.getByLabel(/^author \(string\)/).fill("me");
+  await typed.getByLabel(/^body \(string\)/).fill(body);
+  if (await page.getByLabel("Arguments (JSON object)").isVisible()) fail("JSON box shown next to the typed form");
+  await shot(page, "functions-typed-args");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:send (mutation) finished").waitFor({ timeout: TIMEOUT });
   const sentId = JSON.parse(await page.getByTestId("function-result").textContent());
   if (typeof sentId !== "string" || !sentId) fail(`messages:send returned ${sentId}`);
   await page.getByLabel("Function", { exact: true }).fill("messages:list");
+  await page.getByLabel("Edit the arguments as JSON").check(); // the JSON escape hatch
   await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console" }));
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:list (query) finished").waitFor({ timeout: TIMEOUT });
@@ -219,7 +268,20 @@ async function runFunctionsAndReadLogs(page, dep) {
   const logs = page.getByTestId("logs");
   await logs.locator("li", { hasText: "messages:send" }).first().waitFor({ timeout: TIMEOUT });
   const logText = await logs.textContent();
-  return { listed, sentId, logText, body };
+  // Filters: by function, by text, by level (no execution failed, so "Failed" shows none).
+  const filters = page.getByRole("search", { name: "Filter logs" });
+  await filters.getByLabel("Function").fill("messages:list");
+  await waitFor(async () => (await logs.locator("li", { hasText: "messages:send" }).count()) === 0, "the function filter");
+  const listOnly = await logs.locator("li").count();
+  await filters.getByLabel("Function").fill("");
+  await filters.getByLabel("Text").fill(body);
+  await waitFor(async () => (await logs.locator("li").count()) === 1, "the text filter");
+  const byText = await logs.locator("li").first().textContent();
+  await shot(page, "logs-filtered-by-text");
+  await filters.getByLabel("Text").fill("");
+  await filters.getByLabel("Level").selectOption("failed");
+  await waitFor(async () => (await logs.locator("li").count()) === 0, "the level filter");
+  return { listed, sentId, logText, body, listOnly, byText };
 }
 
 /** Poll the official HTTP client until `check(value)` holds; returns the value. */
@@ -421,25 +483,16 @@ async function main() {
     const result = { email, token, deployment: dep };
     if (env.STRATA_E2E_SCENARIO === "signup") {
       Object.assign(result, await manageTeamAndDeployment(page, dep));
+      result.deleted = await createAndDeleteProd(page, dep);
+      result.auditActions = await readAuditLog(page);
       await checkPhoneWidth(context);
     }
     if (env.STRATA_E2E_SCENARIO === "functions-logs") {
-      const missing = await missingDataPlaneFeature(dep.url, dep.key, "deploy");
-      if (missing) {
-        console.log(`RESULT ${JSON.stringify({ ...result, token: null, skipped: missing })}`);
-        return;
-      }
       convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
       Object.assign(result, await runFunctionsAndReadLogs(page, dep));
     }
     if (env.STRATA_E2E_SCENARIO === "live-data") {
-      const missing = (await missingDataPlaneFeature(dep.url, dep.key, "deploy"))
-        ?? (convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR), null)
-        ?? (await missingDataPlaneFeature(dep.url, dep.key, "query"));
-      if (missing) {
-        console.log(`RESULT ${JSON.stringify({ ...result, token: null, skipped: missing })}`);
-        return;
-      }
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
       const { ConvexHttpClient } = require("convex/browser");
       const other = new ConvexHttpClient(dep.url); // another client: the official HTTP client
       const first = `first message ${Date.now()}`;

@@ -54,15 +54,26 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     )
 
     teams = httpx.get(f"{control_plane.url}/v1/teams", headers=auth, timeout=10).json()["items"]
-    assert [t["name"] for t in teams] == ["Acme"]
+    deleted = result["deleted"]  # a prod deployment made with an empty reference, then deleted
+    assert deleted["status"] == "deleted" and deleted["name"] != dep["name"]
+    assert (deleted["couldNotLoad"], deleted["forms"], deleted["tabs"]) == (0, 0, 0)
+    assert {"deployment.create", "deployment.pause", "deployment.delete"} <= set(
+        result["auditActions"]
+    )
+    assert all(a.startswith("deployment.") for a in result["auditActions"])
+    # The step the server reported while the console waited (polled twice a second; starting
+    # a data-plane process takes seconds).
+    step = dep["provisioningStep"]
+    assert "creating sqlite storage and starting the process" in step, step
+    local = result["email"].split("@")[0]
+    assert sorted(t["name"] for t in teams) == ["Acme", f"{local}'s team"]  # + the default one
 
     # Another user sees none of it: the deployment is a 404 for them, not a 403.
     other = _api_user(control_plane, "someone-else@example.test")
     r = httpx.get(f"{control_plane.url}/v1/deployments/{dep['name']}", headers=other, timeout=10)
     assert r.status_code == 404, r.text
-    assert (
-        httpx.get(f"{control_plane.url}/v1/teams", headers=other, timeout=10).json()["items"] == []
-    )
+    theirs = httpx.get(f"{control_plane.url}/v1/teams", headers=other, timeout=10).json()["items"]
+    assert [t["name"] for t in theirs] == ["someone-else's team"]
 
 
 def teams_id(cp: ControlPlane, auth: dict[str, str]) -> int:
@@ -76,7 +87,7 @@ def _api_user(cp: ControlPlane, email: str) -> dict[str, str]:
     r = httpx.post(f"{cp.url}/v1/auth/sign_up", json={"email": email, "password": password})
     assert r.status_code == 201, r.text
     block = [b for b in re.split(r"^-{10,}$", cp.log(), flags=re.M) if f"To: {email}" in b][-1]
-    token = re.search(r"verify your email address:\s*\n\s*\n(\S+)", block)
+    token = re.search(r"use this token to verify your email address:\s*\n\s*\n(\S+)", block)
     assert token is not None, block
     r = httpx.post(f"{cp.url}/v1/auth/verify_email", json={"token": token.group(1)})
     assert r.status_code == 200, r.text

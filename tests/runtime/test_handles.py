@@ -10,6 +10,7 @@ from dataplane.runtime import (
     FunctionError,
     FunctionRunner,
 )
+from dataplane.scheduler.executor import run_job
 
 
 def _scheduled_name(deployment: DeploymentApp, job_id: str) -> str:
@@ -72,8 +73,26 @@ def test_unknown_or_malformed_handles_are_clear_errors(hrunner: FunctionRunner) 
     )
 
 
+def test_a_scheduled_query_is_accepted_and_its_job_fails_when_due(
+    hrunner: FunctionRunner, hdeploy: DeploymentApp
+) -> None:
+    # As on Convex: scheduling checks only that the function exists; the due job of a query
+    # is then marked failed without running it.
+    job_id = hrunner.run_mutation(
+        "handles:scheduleHandle", {"handle": "function://handles:tags"}
+    ).value
+    assert _scheduled_name(hdeploy, job_id) == "handles:tags"
+    assert run_job(hrunner, hdeploy.db, job_id) == "failed"
+    job = hdeploy.db.begin().get(job_id)
+    assert job is not None
+    assert job["state"] == {
+        "kind": "failed",
+        "error": 'Unsupported function type. "tags" in module "handles.js" is defined as a '
+        "Query. Only Mutation and Action can be scheduled.",
+    }
+    assert run_job(hrunner, hdeploy.db, job_id) is None  # finished: never run again
+
+
 def test_scheduling_through_bad_handles_is_refused(hrunner: FunctionRunner) -> None:
-    with pytest.raises(FunctionError, match="only mutations and actions can be scheduled"):
-        hrunner.run_mutation("handles:scheduleHandle", {"handle": "function://handles:tags"})
     with pytest.raises(FunctionError, match="does not name a deployed function"):
         hrunner.run_mutation("handles:scheduleHandle", {"handle": "function://other:fn"})

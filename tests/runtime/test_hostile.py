@@ -13,6 +13,8 @@ import pytest
 
 from dataplane.app import DeploymentApp
 from dataplane.runtime import AppAnalysis, Bundle, FunctionError, FunctionRunner, RuntimeLimits
+from dataplane.scheduled import jobs
+from dataplane.scheduler.executor import run_job
 from tests.runtime.conftest import activate, make_deployment
 
 # Generous enough that a memory bomb reaches the heap limit before the clock even on a loaded
@@ -75,9 +77,23 @@ def test_forbidden_apis_in_queries_and_mutations(fast_runner: FunctionRunner) ->
         fast_runner.run_mutation("env:timerInMutation", {})
     with pytest.raises(FunctionError, match="not allowed in a query"):
         fast_runner.run_query("hostile:writeInQuery", {})
-    with pytest.raises(FunctionError, match="only mutations and actions can be scheduled"):
-        fast_runner.run_mutation("hostile:schedule", {})
     assert fast_runner.run_query("messages:count", {}).value == 0.0
+    healthy(fast_runner)
+
+
+def test_a_query_scheduled_by_name_is_accepted_and_fails_when_due(
+    deployment: DeploymentApp, fast_runner: FunctionRunner
+) -> None:
+    fast_runner.run_mutation("hostile:schedule", {})
+    (job,) = jobs.jobs_in_state(deployment.db.begin(), jobs.PENDING)
+    assert job["name"] == "messages:list"
+    assert run_job(fast_runner, deployment.db, str(job["_id"])) == jobs.FAILED
+    done = deployment.db.begin().get(str(job["_id"]))
+    assert done is not None and done["state"]["kind"] == jobs.FAILED
+    assert (
+        "is defined as a Query. Only Mutation and Action can be scheduled"
+        in (done["state"]["error"])
+    )
     healthy(fast_runner)
 
 

@@ -100,18 +100,18 @@ def test_calls_are_metered_into_the_usage_api_and_over_quota_pauses(
         body: dict[str, Any] = r.json()
         return body
 
-    wait_for(lambda: usage()["function_calls"] >= 8 and usage()["db_bytes_read"] > 0)
+    wait_for(lambda: usage()["functionCalls"] >= 8 and usage()["dbBytesRead"] > 0)
     mine = usage()
-    assert mine["db_bytes_written"] > 5 * 200  # the five documents, texts included
-    assert mine["function_calls"] < TINY_CALLS
+    assert mine["dbBytesWritten"] > 5 * 200  # the five documents, texts included
+    assert mine["functionCalls"] < TINY_CALLS
     team = cp.get(f"teams/{cp.team_id}/usage").json()
     assert team["plan"] == "free" and team["overQuota"] == []
-    assert team["usage"]["function_calls"] >= mine["function_calls"]
-    assert team["usage"]["db_bytes_written"] >= mine["db_bytes_written"]
+    assert team["usage"]["functionCalls"] >= mine["functionCalls"]
+    assert team["usage"]["dbBytesWritten"] >= mine["dbBytesWritten"]
     # Another team sees neither the deployment's usage nor any of it in its own.
     other, other_team = outsider(cp)
     assert other.get(f"deployments/{name}/usage").status_code == 404
-    assert other.get(f"teams/{other_team}/usage").json()["usage"]["function_calls"] == 0
+    assert other.get(f"teams/{other_team}/usage").json()["usage"]["functionCalls"] == 0
 
     # On the tiny plan, a few more calls put the team over it: the control plane pauses it.
     with psycopg.connect(cp.database_url, autocommit=True) as conn:
@@ -137,7 +137,7 @@ def test_calls_are_metered_into_the_usage_api_and_over_quota_pauses(
 
     wait_for(stopped)
     team = cp.get(f"teams/{cp.team_id}/usage").json()
-    assert team["plan"] == "tiny" and team["usage"]["function_calls"] > TINY_CALLS
+    assert team["plan"] == "tiny" and team["usage"]["functionCalls"] > TINY_CALLS
     assert team["overQuota"] and "function calls" in team["overQuota"][0]
     r = cp.post(f"deployments/{name}/unpause")
     assert r.status_code == 402 and r.json()["code"] == "QuotaExceeded"

@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import dgram from "node:dgram";
 import dns from "node:dns";
-import { findSourceMap } from "node:module";
+import { createRequire, findSourceMap } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -255,6 +255,11 @@ const convex = {
   },
 };
 Object.defineProperty(globalThis, "Convex", { value: Object.freeze(convex), writable: false, configurable: false });
+
+// The CLI bundles "use node" modules as ESM; `require()` left in them (of Node built-ins and
+// of external packages) goes through esbuild's shim to a global `require`, which Convex's
+// Node runtime provides resolving from the modules' directory (node_modules next to them).
+globalThis.require = createRequire(path.join(modulesDir, "package.json"));
 
 const loaded = new Map();
 async function loadModule(mod) {

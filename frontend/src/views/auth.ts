@@ -2,7 +2,7 @@
 
 import { ApiError, type NewToken, post, session } from "../api";
 import { field, formValues, h } from "../dom";
-import { href, navigate } from "../router";
+import { currentQuery, href, navigate } from "../router";
 import { onSubmit, page, statusLine } from "../ui";
 
 export function signUpView(): Node {
@@ -29,9 +29,25 @@ export function signUpView(): Node {
   );
 }
 
-export function verifyView(): Node {
+async function verify(token: string): Promise<void> {
+  await post("auth/verify_email", { token: token.trim() });
+  sessionStorage.setItem("strata.flash", "Email verified. Log in to continue.");
+  navigate("/login");
+}
+
+export async function verifyView(): Promise<Node> {
   const status = statusLine();
   const email = sessionStorage.getItem("strata.pendingEmail") ?? "";
+  const linked = currentQuery().get("token");
+  if (linked) {
+    // The link in the email: verify at once, fall back to the form if the token is refused.
+    try {
+      await verify(linked);
+      return page("Verify your email", h("p", {}, "Email verified."));
+    } catch (err) {
+      status.fail(err);
+    }
+  }
   const form = onSubmit(
     h("form", { class: "card narrow" },
       field("Verification token", { name: "token", required: true, autocomplete: "one-time-code" }, "Paste the token from the email we sent you."),
@@ -39,11 +55,7 @@ export function verifyView(): Node {
       status.el,
     ),
     status,
-    async (f) => {
-      await post("auth/verify_email", { token: (formValues(f).token ?? "").trim() });
-      sessionStorage.setItem("strata.flash", "Email verified. Log in to continue.");
-      navigate("/login");
-    },
+    async (f) => verify(formValues(f).token ?? ""),
   );
   return page("Verify your email",
     h("p", {}, email ? `We sent a verification token to ${email}.` : "Enter the token from your verification email."),
@@ -55,7 +67,9 @@ async function logIn(email: string, password: string): Promise<void> {
   const token = await post<NewToken>("auth/login", { email, password, tokenName: "console" });
   session.set(token.accessToken, email);
   sessionStorage.removeItem("strata.pendingEmail");
-  navigate("/");
+  const back = sessionStorage.getItem("strata.returnTo");
+  sessionStorage.removeItem("strata.returnTo");
+  navigate(back ?? "/");
 }
 
 export function loginView(): Node {
@@ -112,7 +126,7 @@ export function resetView(): Node {
   const reset = onSubmit(
     h("form", { class: "card narrow", "aria-labelledby": "reset-set" },
       h("h2", { id: "reset-set" }, "2. Choose a new password"),
-      field("Reset token", { name: "token", required: true }),
+      field("Reset token", { name: "token", required: true, value: currentQuery().get("token") ?? "" }),
       field("New password", { name: "password", type: "password", required: true, minlength: 10, autocomplete: "new-password" }),
       h("button", { type: "submit" }, "Set password"),
       resetStatus.el,

@@ -32,6 +32,12 @@ export interface AdminSession {
 /** A deploy key with all actions, minted once per browser session and deployment. */
 export async function adminSession(name: string): Promise<AdminSession> {
   const deployment = await get<Deployment>(`deployments/${name}`);
+  if (deployment.status === "deleted") {
+    throw new Error(`Deployment ${name} is deleted: its data is no longer served.`);
+  }
+  if (deployment.status === "paused" || deployment.status === "failed") {
+    throw new Error(`Deployment ${name} is ${deployment.status}: resume it in Settings to see its data.`);
+  }
   const storageKey = `strata.adminKey.${name}`;
   let adminKey = sessionStorage.getItem(storageKey);
   if (!adminKey) {

@@ -15,10 +15,10 @@ interface Metric {
 function metrics(u: Usage): Metric[] {
   const n = (x: number): string => x.toLocaleString();
   return [
-    { key: "function_calls", label: "Function calls", value: u.function_calls, format: n },
-    { key: "db_io_bytes", label: "Database I/O", value: u.db_bytes_read + u.db_bytes_written, format: fmtBytes },
-    { key: "storage_bytes", label: "Database storage", value: u.storage_bytes, format: fmtBytes },
-    { key: "action_gb_hours", label: "Action compute (GB-hours)", value: u.action_gb_hours, format: (x) => x.toFixed(4) },
+    { key: "function_calls", label: "Function calls", value: u.functionCalls, format: n },
+    { key: "db_io_bytes", label: "Database I/O", value: u.dbBytesRead + u.dbBytesWritten, format: fmtBytes },
+    { key: "storage_bytes", label: "Database storage", value: u.storageBytes, format: fmtBytes },
+    { key: "action_gb_hours", label: "Action compute (GB-hours)", value: u.actionGbHours, format: (x) => x.toFixed(4) },
   ];
 }
 
@@ -26,7 +26,7 @@ function metrics(u: Usage): Metric[] {
 export function usageBars(u: Usage, limits: Record<string, number | null> | null | undefined): HTMLElement {
   const rows = metrics(u);
   const ns = "http://www.w3.org/2000/svg";
-  const list = h("ul", { class: "usage", "aria-label": `Usage since ${u.period_start}` });
+  const list = h("ul", { class: "usage", "aria-label": `Usage since ${u.periodStart}` });
   for (const m of rows) {
     const limit = limits?.[m.key] ?? null;
     const fraction = limit ? Math.min(1, m.value / limit) : m.value > 0 ? 1 : 0;
