@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -121,7 +120,7 @@ def test_activity_counts_requests_and_sockets_not_probes(running: Running) -> No
         time.sleep(0.05)
 
 
-def test_graceful_stop_lets_requests_in_flight_finish(running: Running, tmp_path: Path) -> None:
+def test_graceful_stop_lets_requests_in_flight_finish(running: Running) -> None:
     thread, out = in_background(running, "env:sleepy", ms=2000)
     deadline = time.monotonic() + 30
     while running.activity().inflight_requests < 1:
