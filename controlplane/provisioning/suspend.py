@@ -66,7 +66,7 @@ class Suspender:
         self.idle_after_s = idle_after_s
         self.check_s = check_s
         self.wake_timeout_s = wake_timeout_s
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a done future's callback may run while it is held
         self._entries: dict[str, _Entry] = {}
         self._wakers = ThreadPoolExecutor(8, thread_name_prefix="strata-wake")
         self._stop = threading.Event()
@@ -87,6 +87,8 @@ class Suspender:
             with self._lock:
                 entry = self._entry(name)
                 waking = entry.waking
+                if waking is not None and waking.done():
+                    waking = None  # woken a moment ago (its callback has not run yet)
                 if waking is None and entry.suspending is None:
                     upstream = self.driver.upstream(name)
                     if upstream is not None:
