@@ -227,12 +227,33 @@ class DeploymentOut(serializers.Serializer):
     hostUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     purgeAfter = serializers.DateTimeField(source="purge_after", allow_null=True)
+    suspendedAt = serializers.DateTimeField(
+        source="suspended_at", allow_null=True, help_text="Set while status is 'suspended'."
+    )
+    wakeAt = serializers.DateTimeField(
+        source="wake_at",
+        allow_null=True,
+        help_text="When a suspended deployment is woken for its next scheduled function.",
+    )
+    suspendAfterSeconds = serializers.IntegerField(
+        source="suspend_after_s",
+        allow_null=True,
+        help_text="Idle seconds before it is suspended; null: the platform's default; 0: never.",
+    )
 
     def get_deploymentUrl(self, obj: Deployment) -> str:
         return deployment_url(obj)
 
     def get_hostUrl(self, obj: Deployment) -> str:
         return host_url(obj)
+
+
+class UpdateDeploymentIn(serializers.Serializer):
+    suspendAfterSeconds = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        help_text="Idle seconds before it is suspended; null: the platform's default; 0: never.",
+    )
 
 
 class CreateDeployKeyIn(serializers.Serializer):

@@ -47,6 +47,7 @@ urlpatterns = [
     path("projects/<int:project_id>/list_deployments", d.ProjectDeploymentsView.as_view()),
     path("deployments/<str:name>", d.DeploymentView.as_view()),
     path("deployments/<str:name>/delete", d.DeleteDeploymentView.as_view()),
+    path("deployments/<str:name>/update", d.UpdateDeploymentView.as_view()),
     path("deployments/<str:name>/pause", d.PauseDeploymentView.as_view()),
     path("deployments/<str:name>/unpause", d.UnpauseDeploymentView.as_view()),
     path("deployments/<str:name>/create_deploy_key", d.CreateDeployKeyView.as_view()),

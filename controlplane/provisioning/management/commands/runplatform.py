@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from controlplane.provisioning.drivers import get_driver
 from controlplane.provisioning.gateway import GATEWAY_WEBSOCKET_ARGS
 from controlplane.provisioning.reconcile import restart_live_deployments, start_purge_loop
+from controlplane.provisioning.suspend import get_suspender
 
 
 class Command(BaseCommand):
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         _serve_urls_on(options["port"])
         driver = get_driver()
         purge = start_purge_loop() if settings.CELERY_TASK_ALWAYS_EAGER else None
+        suspender = get_suspender()  # scale to zero, when STRATA_SUSPEND_AFTER_S is set
+        if suspender is not None:
+            suspender.start()
         threading.Thread(target=restart_live_deployments, name="reconcile", daemon=True).start()
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
@@ -50,6 +54,8 @@ class Command(BaseCommand):
         finally:
             if purge is not None:
                 purge.set()
+            if suspender is not None:
+                suspender.stop()
             driver.shutdown()
 
 
