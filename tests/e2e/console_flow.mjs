@@ -365,11 +365,49 @@ async function editDataInBrowser(page, dep, other) {
   await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
   const stripped = (await pollQuery(other, "tasks:list", {}, (r) => r.some((t) => t._id === added._id && !("done" in t)), "the removed field via the API"))
     .find((t) => t._id === added._id);
+  const browse = await browseWithFiltersAndLinks(page, docs, added._id);
   await page.getByRole("button", { name: `Delete ${added._id}` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await docs.locator(`tr[data-id="${added._id}"]`).waitFor({ state: "detached", timeout: TIMEOUT });
   const after = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t._id === added._id), "the delete via the API");
-  return { addedId: added._id, edited, stripped, remaining: after.map((t) => t.text) };
+  return { addedId: added._id, edited, stripped, remaining: after.map((t) => t.text), browse };
+}
+
+/** Filters, sort by an index, typed cells and an id cell that opens its document. */
+async function browseWithFiltersAndLinks(page, docs, taskId) {
+  const form = page.getByRole("form", { name: "Add a document" });
+  await form.getByLabel("Table").fill("reminders");
+  await form.getByLabel("Document (JSON object)").fill(JSON.stringify({ note: "about a task", task: taskId }));
+  await form.getByRole("button", { name: "Add document" }).click();
+  await page.getByRole("button", { name: "reminders", exact: true }).click();
+  await docs.getByText("about a task", { exact: true }).waitFor({ timeout: TIMEOUT }); // no quotes
+  const created = await docs.locator("time").first().getAttribute("datetime");
+  await docs.getByRole("button", { name: taskId }).click(); // the id cell links to its document
+  await page.getByRole("heading", { name: "Table tasks" }).waitFor({ timeout: TIMEOUT });
+  await waitFor(async () => (await docs.locator("tbody tr").count()) === 1, "the linked document alone");
+  const linkedRow = await docs.locator("tbody tr").first().getAttribute("data-id");
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  await waitFor(async () => (await docs.locator("tbody tr").count()) >= 2, "all tasks again");
+  // A field filter typed in the form.
+  await page.getByRole("button", { name: "Add a filter" }).click();
+  await page.getByLabel("Field", { exact: true }).fill("text");
+  await page.getByLabel("Value", { exact: true }).fill("seeded by another client");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await waitFor(async () => (await docs.locator("tbody tr").count()) === 1, "the text filter");
+  const filteredText = await docs.locator("tbody tr").first().textContent();
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  // Sort by the schema's by_text index, ascending.
+  await page.getByLabel("Sort by index").selectOption("by_text");
+  await page.getByLabel("Order", { exact: true }).selectOption("asc");
+  let texts = [];
+  await waitFor(async () => {
+    texts = await docs.locator("tbody tr td:nth-child(3)").allTextContents();
+    return texts.length >= 2 && texts.every((t, i) => i === 0 || texts[i - 1] <= t);
+  }, "tasks sorted by text");
+  await shot(page, "data-sorted-by-index");
+  await page.getByLabel("Sort by index").selectOption("by_creation_time");
+  await page.getByLabel("Order", { exact: true }).selectOption("desc");
+  return { created, linkedRow, filteredText, sortedTexts: texts };
 }
 
 /** Schedules tab: the pending job and the deployed cron; cancel the job from the UI. */
@@ -402,6 +440,7 @@ async function uploadAndDownloadFile(page, dep) {
   const downloaded = await r.text();
   await shot(page, "files");
   const fileRows = await files.locator("tbody tr").count();
+  const fileRowText = await files.locator("tbody tr").first().textContent();
   // Delete it from the UI: the row goes and the URL stops serving.
   const label = await link.getAttribute("aria-label");
   const storageId = label.replace(/^Download /, "");
@@ -409,7 +448,7 @@ async function uploadAndDownloadFile(page, dep) {
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await page.getByRole("link", { name: `Download ${storageId}` }).waitFor({ state: "detached", timeout: TIMEOUT });
   const afterDelete = (await fetch(href)).status;
-  return { fileRows, downloadedMatches: downloaded === content, fileType: r.headers.get("content-type"), afterDeleteStatus: afterDelete };
+  return { fileRows, fileRowText, downloadedMatches: downloaded === content, fileType: r.headers.get("content-type"), afterDeleteStatus: afterDelete };
 }
 
 async function readSchema(page, dep) {

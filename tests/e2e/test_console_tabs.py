@@ -45,6 +45,11 @@ def test_dashboard_tabs_against_a_real_deployment(
     assert "added in the console" not in r["remaining"]
     assert "edited in the console" not in r["remaining"]
     assert "seeded by another client" in r["remaining"]
+    browse = r["browse"]
+    assert browse["created"] and browse["created"].endswith("Z")  # _creationTime as a date
+    assert browse["linkedRow"] == r["addedId"]  # the reminder's task id opened that task
+    assert "seeded by another client" in browse["filteredText"]
+    assert browse["sortedTexts"] == sorted(browse["sortedTexts"])
     # Schedules: the pending job (by its id), the deployed cron, canceling the job.
     assert r["scheduledId"] in r["jobsText"]
     assert "tasks:remind" in r["jobsText"] and "pending" in r["jobsText"]
@@ -52,6 +57,7 @@ def test_dashboard_tabs_against_a_real_deployment(
     assert r["canceledState"] == "canceled"  # canceled from the UI, seen through the API
     # Files: listed, downloadable byte for byte, deletable.
     assert r["fileRows"] >= 1
+    assert "text/plain" in r["fileRowText"] and " B" in r["fileRowText"]  # type and size
     assert r["downloadedMatches"] is True
     assert r["fileType"].startswith("text/plain")
     assert r["afterDeleteStatus"] == 404  # deleted from the Files tab

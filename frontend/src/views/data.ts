@@ -5,6 +5,7 @@ import type { FunctionReference } from "convex/server";
 import { announce, h, newId, replace } from "../dom";
 import { confirmDialog, errorText, page, statusLine } from "../ui";
 import { type AdminSession, adminSession, cleanups, dashboardTabs, liveClient } from "./dashboard";
+import { idTableNumber } from "./ids";
 
 type Doc = Record<string, unknown> & { _id: string; _creationTime?: number };
 interface PageResult {
@@ -24,7 +25,38 @@ export const SYSTEM = {
   add: ref<"mutation">("_system/frontend/addDocument"),
   patch: ref<"mutation">("_system/frontend/patchDocumentsFields"),
   remove: ref<"mutation">("_system/frontend/deleteDocuments"),
+  schemas: ref<"query">("_system/frontend/getSchemas"),
 };
+
+interface FilterClause {
+  field: string;
+  op: string;
+  value: unknown;
+}
+
+const OPS: Array<[string, string]> = [
+  ["eq", "="], ["neq", "≠"], ["gt", ">"], ["gte", "≥"], ["lt", "<"], ["lte", "≤"], ["type", "is of type"], ["notype", "is not of type"],
+];
+
+/** A value typed in a filter: JSON when it parses (5, true, null, "x"), else the text itself. */
+function filterValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Index names per table from the deployed schema (creation time always). */
+function indexesOf(schemaJson: string | null, table: string): string[] {
+  if (!schemaJson) return [];
+  try {
+    const schema = JSON.parse(schemaJson) as { tables?: Array<{ tableName: string; indexes?: Array<{ indexDescriptor: string }> }> };
+    return (schema.tables ?? []).find((t) => t.tableName === table)?.indexes?.map((i) => i.indexDescriptor) ?? [];
+  } catch {
+    return [];
+  }
+}
 
 export function showValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -33,8 +65,34 @@ export function showValue(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)) ?? "undefined";
 }
 
+/** Where an id cell leads: the table it names (when known) and the id. */
+export type IdLink = (id: string) => { table: string; open(): void } | null;
+
+/** One cell, typed: strings as text, `_creationTime` as a date, ids as links to their
+ * document, null/bigint/bytes marked, objects and arrays as compact JSON. */
+function cell(column: string, value: unknown, idLink?: IdLink): Node | string {
+  if (value === undefined) return "";
+  if (column === "_creationTime" && typeof value === "number") {
+    const when = new Date(value);
+    return h("time", { datetime: when.toISOString(), title: String(value) }, when.toLocaleString());
+  }
+  if (typeof value === "string") {
+    const link = idLink?.(value);
+    if (link && column !== "_id") {
+      return h("button", { type: "button", class: "link id-link", title: `Open ${value} in ${link.table}`, onclick: link.open }, value);
+    }
+    return value;
+  }
+  if (value === null) return h("span", { class: "muted" }, "null");
+  if (typeof value === "bigint") return h("span", { title: "int64" }, `${value}n`);
+  if (typeof value === "boolean" || typeof value === "number") return String(value);
+  if (value instanceof ArrayBuffer) return h("span", { class: "muted" }, `<${value.byteLength} bytes>`);
+  const text = showValue(value);
+  return h("code", { title: text.length > 120 ? text : null }, text.length > 120 ? `${text.slice(0, 117)}…` : text);
+}
+
 /** A table of documents; columns are the union of fields, system fields first. */
-export function documentsTable(caption: string, docs: Doc[], actions?: (doc: Doc) => Node[]): HTMLElement {
+export function documentsTable(caption: string, docs: Doc[], actions?: (doc: Doc) => Node[], idLink?: IdLink): HTMLElement {
   if (docs.length === 0) return h("p", { class: "muted", "data-testid": "no-documents" }, "No documents.");
   const cols = new Set<string>(["_id"]);
   for (const d of docs) for (const k of Object.keys(d)) cols.add(k);
@@ -44,7 +102,7 @@ export function documentsTable(caption: string, docs: Doc[], actions?: (doc: Doc
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)), actions ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null)),
       h("tbody", {}, docs.map((d) => h("tr", { "data-id": d._id },
-        columns.map((c) => h("td", {}, h("code", {}, c in d ? showValue(d[c]) : ""))),
+        columns.map((c) => h("td", {}, cell(c, d[c], idLink))),
         actions ? h("td", { class: "row-actions" }, actions(d)) : null,
       ))),
     ),
@@ -79,25 +137,82 @@ export async function dataView(p: { name: string }): Promise<Node> {
   const heading = h("h2", { id: "table-title" }, "Documents");
   let selected = "";
   let unsubscribeDocs: (() => void) | null = null;
-  const limit = 100;
+  let schemaJson: string | null = null;
+  const tableByNumber = new Map<string, string>();
+  // What the page shows: sort index and order, field filters, and the page (a cursor stack).
+  const view = { index: "by_creation_time", order: "desc", filters: [] as FilterClause[], pageSize: 100, cursors: [null] as Array<string | null>, next: "" };
 
   const addForm = addDocumentForm(session, scope, status);
-  const openTable = (name: string): void => {
-    selected = name;
-    addForm.setTable(name);
-    heading.textContent = scope.path ? `Table ${name} (component ${scope.path})` : `Table ${name}`;
-    for (const b of tableList.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.table === name));
+  const sortSelect = h("select", { id: newId("sort") });
+  const orderSelect = h("select", { id: newId("order") }, h("option", { value: "desc" }, "Descending"), h("option", { value: "asc" }, "Ascending"));
+  const sizeSelect = h("select", { id: newId("size") }, [25, 100, 500].map((n) => h("option", { value: String(n), selected: n === 100 }, String(n))));
+  const filterRows = h("div", { class: "filter-rows" });
+  const prev = h("button", { type: "button", class: "secondary small" }, "← Previous page");
+  const next = h("button", { type: "button", class: "secondary small" }, "Next page →");
+  const pageLabel = h("span", { class: "muted", "data-testid": "page-label" }, "");
+  const idLink: IdLink = (id) => {
+    const num = idTableNumber(id);
+    const table = num === null ? undefined : tableByNumber.get(String(num));
+    return table ? { table, open: () => openTable(table, [{ field: "_id", op: "eq", value: id }]) } : null;
+  };
+  const addFilterRow = (clause?: FilterClause): void => {
+    const fieldId = newId("ff");
+    const row = h("div", { class: "row filter-row" },
+      h("div", { class: "field" }, h("label", { for: fieldId }, "Field"), h("input", { id: fieldId, name: "field", value: clause?.field ?? "", placeholder: "author", autocomplete: "off" })),
+      h("div", { class: "field" }, h("label", { for: `${fieldId}-op` }, "Operator"), h("select", { id: `${fieldId}-op`, name: "op" }, OPS.map(([v, t]) => h("option", { value: v, selected: v === (clause?.op ?? "eq") }, t)))),
+      h("div", { class: "field" }, h("label", { for: `${fieldId}-v` }, "Value"), h("input", { id: `${fieldId}-v`, name: "value", value: clause === undefined ? "" : typeof clause.value === "string" ? clause.value : JSON.stringify(clause.value), placeholder: "\"text\", 5, true", autocomplete: "off" })),
+      h("button", { type: "button", class: "secondary small", "aria-label": "Remove this filter", onclick: () => row.remove() }, "Remove"),
+    );
+    filterRows.append(row);
+  };
+  const readFilters = (): FilterClause[] =>
+    [...filterRows.querySelectorAll<HTMLElement>(".filter-row")].flatMap((row) => {
+      const field = row.querySelector<HTMLInputElement>("input[name=field]")?.value.trim() ?? "";
+      const op = row.querySelector<HTMLSelectElement>("select[name=op]")?.value ?? "eq";
+      const raw = row.querySelector<HTMLInputElement>("input[name=value]")?.value ?? "";
+      return field ? [{ field, op, value: op === "type" || op === "notype" ? raw.trim() : filterValue(raw) }] : [];
+    });
+  const controls = h("form", { class: "card browse-controls", "aria-label": "Sort and filter documents" },
+    h("div", { class: "row" },
+      h("div", { class: "field" }, h("label", { for: sortSelect.id }, "Sort by index"), sortSelect),
+      h("div", { class: "field" }, h("label", { for: orderSelect.id }, "Order"), orderSelect),
+      h("div", { class: "field" }, h("label", { for: sizeSelect.id }, "Page size"), sizeSelect)),
+    h("fieldset", {}, h("legend", {}, "Filters (all must match)"), filterRows,
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "secondary small", onclick: () => addFilterRow() }, "Add a filter"),
+        h("button", { type: "submit" }, "Apply"),
+        h("button", { type: "button", class: "secondary small", onclick: () => { filterRows.replaceChildren(); view.filters = []; restart(); } }, "Clear filters"))),
+  );
+  controls.addEventListener("submit", (e) => {
+    e.preventDefault();
+    view.filters = readFilters();
+    restart();
+  });
+  for (const el of [sortSelect, orderSelect, sizeSelect]) el.addEventListener("change", () => {
+    view.index = sortSelect.value || "by_creation_time";
+    view.order = orderSelect.value;
+    view.pageSize = Number(sizeSelect.value);
+    restart();
+  });
+  prev.addEventListener("click", () => { if (view.cursors.length > 1) { view.cursors.pop(); subscribePage(); } });
+  next.addEventListener("click", () => { if (view.next) { view.cursors.push(view.next); subscribePage(); } });
+
+  const subscribePage = (): void => {
+    const name = selected;
     unsubscribeDocs?.();
     docsRegion.setAttribute("aria-busy", "true");
+    const cursor = view.cursors[view.cursors.length - 1] ?? null;
+    const filtered = view.filters.length > 0;
     unsubscribeDocs = client.onUpdate(
       SYSTEM.documents,
-      { ...inScope(scope), table: name, filters: null, paginationOpts: { numItems: limit, cursor: null } },
+      { ...inScope(scope), table: name, filters: filtered ? view.filters : null, index: view.index, order: view.order, paginationOpts: { numItems: view.pageSize, cursor } },
       (result: PageResult) => {
         docsRegion.setAttribute("aria-busy", "false");
-        replace(docsRegion,
-          documentsTable(`Documents in ${name}`, result.page, (doc) => docActions(session, scope, name, doc, status)),
-          result.isDone ? null : h("p", { class: "muted" }, `Showing the first ${limit} documents.`),
-        );
+        view.next = result.isDone ? "" : result.continueCursor;
+        prev.disabled = view.cursors.length <= 1;
+        next.disabled = result.isDone;
+        pageLabel.textContent = `Page ${view.cursors.length}: ${result.page.length} document${result.page.length === 1 ? "" : "s"}${filtered ? " matching the filters" : ""}.`;
+        replace(docsRegion, documentsTable(`Documents in ${name}`, result.page, (doc) => docActions(session, scope, name, doc, status), idLink));
       },
       (err: Error) => {
         docsRegion.setAttribute("aria-busy", "false");
@@ -105,12 +220,38 @@ export async function dataView(p: { name: string }): Promise<Node> {
       },
     );
   };
+  const restart = (): void => {
+    view.cursors = [null];
+    view.next = "";
+    if (selected) subscribePage();
+  };
+  const openTable = (name: string, filters: FilterClause[] = []): void => {
+    selected = name;
+    addForm.setTable(name);
+    heading.textContent = scope.path ? `Table ${name} (component ${scope.path})` : `Table ${name}`;
+    for (const b of tableList.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.table === name));
+    replace(sortSelect, h("option", { value: "by_creation_time" }, "Creation time"), indexesOf(schemaJson, name).map((i) => h("option", { value: i }, i)));
+    view.index = "by_creation_time";
+    filterRows.replaceChildren();
+    for (const f of filters) addFilterRow(f);
+    view.filters = filters;
+    restart();
+  };
 
   cleanups.push(() => unsubscribeDocs?.());
   let unsubscribeTables: (() => void) | null = null;
   const watchTables = (): void => {
     unsubscribeTables?.();
+    schemaJson = null;
+    client.query(SYSTEM.schemas, inScope(scope)).then((r: { active: string | null }) => {
+      schemaJson = r.active;
+      if (selected && sortSelect.options.length <= 1) {
+        sortSelect.append(...indexesOf(schemaJson, selected).map((i) => h("option", { value: i }, i)));
+      }
+    }, () => undefined);
     unsubscribeTables = client.onUpdate(SYSTEM.tables, inScope(scope), (mapping: Record<string, string>) => {
+      tableByNumber.clear();
+      for (const [num, name] of Object.entries(mapping)) tableByNumber.set(num, name);
       const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
       replace(tableList, names.length === 0 ? h("li", { class: "muted" }, "No tables yet. Deploy an app or add a document.") :
         names.map((n) => h("li", {}, h("button", { type: "button", class: "link", "data-table": n, "aria-pressed": String(n === selected), onclick: () => openTable(n) }, n))));
@@ -145,7 +286,7 @@ export async function dataView(p: { name: string }): Promise<Node> {
   return page(`${p.name}: data`, dashboardTabs(p.name, `/deployments/${p.name}/data`),
     h("div", { class: "split" },
       h("nav", { class: "sidebar", "aria-label": "Tables" }, componentField, h("h2", {}, "Tables"), tableList),
-      h("div", { class: "main-col" }, heading, status.el, docsRegion, addForm.form),
+      h("div", { class: "main-col" }, heading, status.el, controls, h("div", { class: "row" }, prev, pageLabel, next), docsRegion, addForm.form),
     ),
   );
 }

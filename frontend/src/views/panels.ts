@@ -5,7 +5,7 @@ import { announce, field, fmtBytes, fmtDate, formValues, h, newId, replace } fro
 import { confirmDialog, errorText, onSubmit, page, statusLine, table } from "../ui";
 import { type AdminSession, adminSession, cleanups, dashboardTabs, deploymentFetch, httpClient, liveClient } from "./dashboard";
 import { type ArgsForm, type ValidatorJson, argsForm, parseValidator } from "./argsform";
-import { SYSTEM, documentsTable, ref, showValue } from "./data";
+import { SYSTEM, ref, showValue } from "./data";
 
 /** One entry of `_system/cli/modules:apiSpec` (what `npx convex function-spec` prints). */
 interface FunctionSpec {
@@ -18,16 +18,6 @@ interface FunctionSpec {
 }
 
 type Row = Record<string, unknown> & { _id: string };
-
-function subscribeTable(s: AdminSession, tableName: string, region: HTMLElement, caption: string, actions?: (doc: Row) => Node[]): void {
-  const unsubscribe = liveClient(s).onUpdate(
-    SYSTEM.documents,
-    { table: tableName, filters: null, paginationOpts: { numItems: 100, cursor: null } },
-    (r: { page: Row[] }) => replace(region, documentsTable(caption, r.page, actions)),
-    (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load ${caption}: ${err.message}`)),
-  );
-  cleanups.push(unsubscribe);
-}
 
 /** "messages.js:list" -> "messages:list", the form clients call. */
 function callablePath(identifier: string): string {
@@ -290,14 +280,40 @@ function describeSchedule(spec: Record<string, unknown> | undefined): string {
   return showValue(spec);
 }
 
-function liveRows<T extends Row>(s: AdminSession, tableName: string, region: HTMLElement, render: (docs: T[]) => Node): void {
-  const unsubscribe = liveClient(s).onUpdate(
-    SYSTEM.documents,
-    { table: tableName, filters: null, paginationOpts: { numItems: 100, cursor: null } },
-    (r: { page: T[] }) => replace(region, render(r.page)),
-    (err: Error) => replace(region, h("p", { class: "status error", role: "alert" }, `Could not load ${tableName}: ${err.message}`)),
-  );
-  cleanups.push(unsubscribe);
+const PAGE_SIZE = 50;
+
+/** A live page of a (system) table, newest first, with Previous/Next: each page stays a
+ * subscription, so rows appear and change while the user reads. */
+function liveRows<T extends Row>(s: AdminSession, tableName: string, region: HTMLElement, render: (docs: T[]) => Node, label = tableName): void {
+  const cursors: Array<string | null> = [null];
+  let next = "";
+  let unsubscribe: (() => void) | null = null;
+  const body = h("div", {});
+  const prev = h("button", { type: "button", class: "secondary small", "aria-label": `Previous page of ${label}` }, "← Previous");
+  const more = h("button", { type: "button", class: "secondary small", "aria-label": `Next page of ${label}` }, "Next →");
+  const where = h("span", { class: "muted" }, "");
+  const pager = h("div", { class: "row pager" }, prev, where, more);
+  const load = (): void => {
+    unsubscribe?.();
+    unsubscribe = liveClient(s).onUpdate(
+      SYSTEM.documents,
+      { table: tableName, filters: null, paginationOpts: { numItems: PAGE_SIZE, cursor: cursors[cursors.length - 1] ?? null } },
+      (r: { page: T[]; isDone: boolean; continueCursor: string }) => {
+        next = r.isDone ? "" : r.continueCursor;
+        prev.disabled = cursors.length <= 1;
+        more.disabled = r.isDone;
+        pager.hidden = cursors.length <= 1 && r.isDone;
+        where.textContent = `Page ${cursors.length}`;
+        replace(body, render(r.page));
+      },
+      (err: Error) => replace(body, h("p", { class: "status error", role: "alert" }, `Could not load ${label}: ${err.message}`)),
+    );
+  };
+  prev.addEventListener("click", () => { if (cursors.length > 1) { cursors.pop(); load(); } });
+  more.addEventListener("click", () => { if (next) { cursors.push(next); load(); } });
+  replace(region, body, pager);
+  load();
+  cleanups.push(() => unsubscribe?.());
 }
 
 export async function schedulesView(p: { name: string }): Promise<Node> {
@@ -329,7 +345,7 @@ export async function filesView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
   const files = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const status = statusLine();
-  subscribeTable(s, "_storage", files, "Stored files", (doc) => [
+  const actions = (doc: Row): Node[] => [
     // A cross-origin link: browsers ignore `download`, so open it beside the console.
     h("a", { href: `${s.url}/api/storage/${encodeURIComponent(doc._id)}`, target: "_blank", rel: "noopener", "aria-label": `Download ${doc._id}` }, "Download"),
     document.createTextNode(" "),
@@ -340,7 +356,11 @@ export async function filesView(p: { name: string }): Promise<Node> {
         announce("File deleted");
       } catch (err) { status.fail(err); }
     } }, "Delete"),
-  ]);
+  ];
+  liveRows<StoredFile>(s, "_storage", files, (docs) => table("Stored files", ["Id", "Uploaded", "Size", "Type", "SHA-256", "Actions"],
+    docs.map((f) => [h("code", {}, f._id), fmtDate(new Date(f._creationTime ?? 0).toISOString()), fmtBytes(Number(f.size ?? 0)), f.contentType ?? h("span", { class: "muted" }, "unknown"),
+      h("code", { title: f.sha256 ?? "" }, (f.sha256 ?? "").slice(0, 12)), actions(f)]),
+    "No files stored yet."), "stored files");
   const progress = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Upload progress" });
   const form = onSubmit(
     h("form", { class: "card inline-form", "aria-label": "Upload a file" },
@@ -359,6 +379,13 @@ export async function filesView(p: { name: string }): Promise<Node> {
     },
   );
   return page(`${p.name}: files`, dashboardTabs(p.name, `/deployments/${p.name}/files`), h("h2", {}, "Stored files"), files, h("h2", {}, "Upload"), form);
+}
+
+interface StoredFile extends Row {
+  _creationTime?: number;
+  size?: number | bigint;
+  contentType?: string | null;
+  sha256?: string;
 }
 
 /** XHR rather than fetch: it reports upload progress. Resolves with the response text. */

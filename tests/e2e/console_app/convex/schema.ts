@@ -3,5 +3,5 @@ import { v } from "convex/values";
 
 export default defineSchema({
   tasks: defineTable({ text: v.string(), done: v.optional(v.boolean()) }).index("by_text", ["text"]),
-  reminders: defineTable({ note: v.string() }),
+  reminders: defineTable({ note: v.string(), task: v.optional(v.id("tasks")) }),
 });
