@@ -331,5 +331,19 @@ class TeamUsageOut(serializers.Serializer):
     overQuota = serializers.ListField(child=serializers.CharField())
 
 
+class UsageReportIn(serializers.Serializer):
+    """What a data plane signs and pushes (contract/usage.py); the signature header is the auth."""
+
+    deployment = serializers.CharField()
+    report_id = serializers.CharField()
+    period_start = serializers.FloatField()
+    period_end = serializers.FloatField()
+    function_calls = serializers.IntegerField(min_value=0)
+    db_bytes_read = serializers.IntegerField(min_value=0)
+    db_bytes_written = serializers.IntegerField(min_value=0)
+    storage_bytes = serializers.IntegerField(min_value=0)
+    action_compute_mb_ms = serializers.IntegerField(min_value=0)
+
+
 class UsageReportOut(serializers.Serializer):
     counted = serializers.BooleanField()

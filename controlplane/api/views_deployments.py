@@ -221,7 +221,7 @@ class UsageReportView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list[object] = []
 
-    @op(request=s.Empty, response=s.UsageReportOut, tags=["usage"])
+    @op(request=s.UsageReportIn, response=s.UsageReportOut, tags=["usage"])
     def post(self, request: Request) -> Response:
         _report, counted = ingest_report(request.body, request.headers.get(SIGNATURE_HEADER, ""))
         return Response({"counted": counted})
