@@ -1,0 +1,269 @@
+"""Backup writes: take, restore, delete, schedule and prune; each records its audit event.
+
+The slow parts (export, upload, import) run as Celery tasks queued on commit, so the rows a
+task reads are committed; without a broker they run in-process before the request returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from controlplane.audit.actions import SYSTEM, Actor, record
+from controlplane.deployments.actions import deployment_url
+from controlplane.deployments.models import Deployment, Status
+from controlplane.errors import ActionError, Conflict
+
+from .models import Backup, BackupSchedule, BackupStatus, Kind, Restore
+from .snapshots import SnapshotClient, SnapshotError
+from .store import BackupMissing, get_store
+
+log = logging.getLogger(__name__)
+MAX_INTERVAL_HOURS = 24 * 366
+MAX_RETAIN = 1000
+
+
+def _require_running(deployment: Deployment) -> None:
+    if deployment.status != Status.RUNNING:
+        raise Conflict(
+            f"Deployment {deployment.name!r} is {deployment.status}, not running",
+            code="DeploymentNotRunning",
+        )
+
+
+def _queue(task_name: str, object_id: int) -> None:
+    from . import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(object_id))
+
+
+def _client(deployment: Deployment) -> SnapshotClient:
+    return SnapshotClient(
+        deployment_url(deployment),
+        deployment.name,
+        deployment.instance_secret,
+        timeout=settings.STRATA_BACKUP_TIMEOUT_SECONDS,
+    )
+
+
+def _scratch() -> Path:
+    """A private temp directory next to the local store (same filesystem: moves are renames)."""
+    root = Path(settings.STRATA_BACKUP_DIR)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+
+
+@transaction.atomic
+def create_backup(actor: Actor, deployment: Deployment, kind: str = Kind.MANUAL) -> Backup:
+    _require_running(deployment)
+    backup = Backup.objects.create(deployment=deployment, kind=kind, creator=actor.user)
+    record(actor, deployment.project.team, "backup.create", backup, deployment=deployment.name)
+    _queue("run_backup", backup.pk)
+    return backup
+
+
+def _finish(row: Backup | Restore, status: str, error: str = "", **fields: object) -> None:
+    row.status = status
+    row.error = error[:500]
+    row.completed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+
+
+def run_backup(backup_id: int) -> str:
+    """Export the deployment into the store; a scheduled backup then prunes its schedule."""
+    backup = Backup.objects.select_related("deployment").get(pk=backup_id)
+    if backup.status != BackupStatus.PENDING:
+        return backup.status
+    deployment = backup.deployment
+    scratch = _scratch()
+    try:
+        zip_path = scratch / "snapshot.zip"
+        got = _client(deployment).export_to(zip_path)
+        key = f"{deployment.name}/{backup.pk}.zip"
+        get_store().put_file(key, zip_path)
+    except (SnapshotError, OSError) as exc:
+        log.warning("backup %s of %s failed: %s", backup.pk, deployment.name, exc)
+        _finish(backup, BackupStatus.FAILED, str(exc))
+        return backup.status
+    except Exception as exc:  # the store (boto3) or HTTP: record, never leave it pending
+        log.exception("backup %s of %s failed", backup.pk, deployment.name)
+        _finish(backup, BackupStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return backup.status
+    finally:
+        for leftover in scratch.iterdir():
+            leftover.unlink(missing_ok=True)
+        scratch.rmdir()
+    _finish(backup, BackupStatus.COMPLETED, storage_key=key, size=got.size, sha256=got.sha256)
+    if backup.kind == Kind.SCHEDULED:
+        schedule = BackupSchedule.objects.filter(deployment=deployment).first()
+        if schedule is not None:
+            prune(deployment, schedule.retain)
+    return backup.status
+
+
+@transaction.atomic
+def restore_backup(actor: Actor, backup: Backup, target: Deployment) -> Restore:
+    """Replace every table of `target` with the backup's (Convex's import --replace-all)."""
+    if backup.status != BackupStatus.COMPLETED:
+        raise Conflict(f"Backup {backup.pk} is {backup.status}", code="BackupNotCompleted")
+    if backup.deployment.project.team_id != target.project.team_id:
+        raise ActionError("A backup restores only into deployments of its own team")
+    _require_running(target)
+    restore = Restore.objects.create(backup=backup, target=target)
+    record(
+        actor,
+        target.project.team,
+        "backup.restore",
+        backup,
+        source_deployment=backup.deployment.name,
+        target_deployment=target.name,
+        restore=restore.pk,
+    )
+    _queue("run_restore", restore.pk)
+    return restore
+
+
+def _download(backup: Backup, target: Path) -> None:
+    """Copy the stored ZIP to `target`, refusing it if its digest is not the recorded one."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        for chunk in get_store().open(backup.storage_key):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != backup.sha256:
+        raise SnapshotError(f"Backup {backup.pk} is damaged: its SHA-256 does not match")
+
+
+def run_restore(restore_id: int) -> str:
+    restore = Restore.objects.select_related("backup", "target").get(pk=restore_id)
+    if restore.status != BackupStatus.PENDING:
+        return restore.status
+    if restore.backup is None:
+        _finish(restore, BackupStatus.FAILED, "The backup was deleted")
+        return restore.status
+    scratch = _scratch()
+    try:
+        zip_path = scratch / "restore.zip"
+        _download(restore.backup, zip_path)
+        written = _client(restore.target).import_replacing_all(zip_path)
+    except (SnapshotError, BackupMissing, OSError) as exc:
+        message = f"The backup file is missing: {exc}" if isinstance(exc, BackupMissing) else exc
+        log.warning("restore %s into %s failed: %s", restore.pk, restore.target.name, message)
+        _finish(restore, BackupStatus.FAILED, str(message))
+        return restore.status
+    except Exception as exc:
+        log.exception("restore %s into %s failed", restore.pk, restore.target.name)
+        _finish(restore, BackupStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return restore.status
+    finally:
+        for leftover in scratch.iterdir():
+            leftover.unlink(missing_ok=True)
+        scratch.rmdir()
+    _finish(restore, BackupStatus.COMPLETED, documents=written)
+    return restore.status
+
+
+def _delete(actor: Actor, backup: Backup, **metadata: object) -> None:
+    key = backup.storage_key
+    record(
+        actor,
+        backup.deployment.project.team,
+        "backup.delete",
+        backup,
+        deployment=backup.deployment.name,
+        **metadata,
+    )
+    backup.delete()
+    if key:
+        transaction.on_commit(lambda: get_store().delete(key))
+
+
+@transaction.atomic
+def delete_backup(actor: Actor, backup: Backup) -> None:
+    if backup.status == BackupStatus.PENDING:
+        raise Conflict("The backup is still being taken", code="BackupPending")
+    _delete(actor, backup)
+
+
+@transaction.atomic
+def prune(deployment: Deployment, retain: int) -> list[int]:
+    """Delete the deployment's completed scheduled backups beyond the newest `retain`."""
+    doomed = list(
+        Backup.objects.filter(
+            deployment=deployment, kind=Kind.SCHEDULED, status=BackupStatus.COMPLETED
+        ).order_by("-created_at", "-pk")[retain:]
+    )
+    for backup in doomed:
+        _delete(SYSTEM, backup, reason="retention")
+    return [b.pk for b in doomed]
+
+
+@transaction.atomic
+def set_schedule(
+    actor: Actor, deployment: Deployment, interval_hours: int, retain: int
+) -> BackupSchedule:
+    """Back up every `interval_hours` (the first one interval from now), keeping `retain`."""
+    if deployment.status == Status.DELETED:
+        raise ActionError("The deployment is deleted", code="DeploymentDeleted")
+    if not (1 <= interval_hours <= MAX_INTERVAL_HOURS) or not (1 <= retain <= MAX_RETAIN):
+        raise ActionError(
+            f"intervalHours must be 1..{MAX_INTERVAL_HOURS} and retain 1..{MAX_RETAIN}"
+        )
+    schedule, _ = BackupSchedule.objects.select_for_update().get_or_create(
+        deployment=deployment,
+        defaults={
+            "interval_hours": interval_hours,
+            "retain": retain,
+            "next_due_at": timezone.now() + timedelta(hours=interval_hours),
+        },
+    )
+    if schedule.interval_hours != interval_hours:
+        schedule.next_due_at = timezone.now() + timedelta(hours=interval_hours)
+    schedule.interval_hours = interval_hours
+    schedule.retain = retain
+    schedule.save()
+    record(
+        actor,
+        deployment.project.team,
+        "backup.schedule",
+        deployment,
+        interval_hours=interval_hours,
+        retain=retain,
+    )
+    prune(deployment, retain)
+    return schedule
+
+
+@transaction.atomic
+def delete_schedule(actor: Actor, deployment: Deployment) -> None:
+    deleted, _ = BackupSchedule.objects.filter(deployment=deployment).delete()
+    if deleted:
+        record(actor, deployment.project.team, "backup.unschedule", deployment)
+
+
+def take_due_backups(now: datetime | None = None) -> list[int]:
+    """Start a scheduled backup of every running deployment whose schedule is due."""
+    now = now or timezone.now()
+    started = []
+    due = BackupSchedule.objects.filter(next_due_at__lte=now).select_related("deployment")
+    for schedule in due:
+        with transaction.atomic():
+            locked = BackupSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
+            if locked is None or locked.next_due_at > now:
+                continue  # another worker took it
+            locked.next_due_at = now + timedelta(hours=locked.interval_hours)
+            locked.save(update_fields=["next_due_at"])
+            if schedule.deployment.status == Status.RUNNING:
+                started.append(create_backup(SYSTEM, schedule.deployment, Kind.SCHEDULED).pk)
+    return started
