@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,23 +17,13 @@ from controlplane.teams.models import Role, role_at_least
 
 from . import serializers as s
 from . import serializers_backups as b
-from .docs import op
+from .docs import ERRORS, op
 from .idempotency import idempotent
 from .pagination import page_serializer, paginate
 from .scoping import TeamScopedView
 from .views_auth import _body
 
 TEAM = "deployment__project__team"
-
-
-class ZipRenderer(BaseRenderer):
-    """Documents the download's media type; the ZIP itself is streamed, never rendered."""
-
-    media_type = "application/zip"
-    format = "zip"
-
-    def render(self, data: object, *args: object, **kwargs: object) -> bytes:
-        return data if isinstance(data, bytes) else b""
 
 
 class BackupView(TeamScopedView):
@@ -91,10 +80,11 @@ class DeleteBackupView(BackupView):
 
 
 class DownloadBackupView(BackupView):
-    renderer_classes = [JSONRenderer, ZipRenderer]
-
-    @op(
-        response=OpenApiResponse(OpenApiTypes.BINARY, description="the snapshot ZIP"),
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "the snapshot ZIP"),
+            **{(code, "application/json"): error for code, error in ERRORS.items()},
+        },
         tags=["backups"],
     )
     def get(self, request: Request, backup_id: int) -> StreamingHttpResponse:

@@ -182,6 +182,29 @@ def test_other_teams_see_nothing_and_roles_are_enforced(
     assert viewer.post(f"backups/{bid}/delete").status_code == 403
 
 
+def test_a_damaged_backup_is_not_restored(
+    team_owner: tuple[Caller, int],
+    create_project: CreateProject,
+    django_capture_on_commit_callbacks: Any,
+    _backup_dir: Path,
+) -> None:
+    caller, _ = team_owner
+    capture = django_capture_on_commit_callbacks
+    name, _url = create_project("fragile", "dev")
+    data = DataPlane(name)
+    data.add("rows", {"n": 1})
+    backup = backup_now(caller, name, capture)
+    data.add("rows", {"n": 2})
+    stored = next(_backup_dir.rglob("*.zip"))
+    stored.write_bytes(stored.read_bytes().replace(b"rows", b"ROWS"))
+    with capture(execute=True):
+        r = caller.post(f"deployments/{name}/restore_backup", {"backupId": backup["id"]})
+    done = caller.get(f"restores/{r.json()['id']}").json()
+    assert done["status"] == "failed"
+    assert "SHA-256" in done["error"]
+    assert sorted(d["n"] for d in data.documents("rows")) == [1, 2]
+
+
 def test_schedule_takes_due_backups_and_prunes_beyond_retention(
     team_owner: tuple[Caller, int],
     create_project: CreateProject,
