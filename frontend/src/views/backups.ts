@@ -82,7 +82,8 @@ function backupActions(dep: Deployment, b: Backup, status: ReturnType<typeof sta
         const started = await post<Restore>(`deployments/${target}/restore_backup`, { backupId: b.id });
         const done = await waitUntilSettled(() => get<Restore>(`restores/${started.id}`));
         if (done.status === "failed") throw new ApiError(`The restore failed: ${done.error}`, "RestoreFailed", 0);
-        status.ok(`Restored ${done.documentsWritten ?? 0} documents into ${target}.`);
+        const n = done.documentsWritten ?? 0;
+        status.ok(`Restored ${n} document${n === 1 ? "" : "s"} into ${target}.`);
         announce(`Restored into ${target}`);
       } catch (err) { status.fail(err); }
     } }, "Restore…"),
