@@ -263,3 +263,53 @@ def _stored(backup: Backup) -> list[bytes]:
     from controlplane.backups.store import get_store
 
     return list(get_store().open(backup.storage_key))
+
+
+def test_production_data_is_restored_downloaded_and_deleted_by_admins_only(
+    team_owner: tuple[Caller, int],
+    create_project: CreateProject,
+    make_user: Callable[[str], Caller],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    owner, team_id = team_owner
+    capture = django_capture_on_commit_callbacks
+    prod, _url = create_project("live", "prod")
+    dev = second_deployment(owner, prod, capture, reference="staging")
+    DataPlane(prod).add("accounts", {"balance": 10})
+    backup = backup_now(owner, prod, capture)["id"]
+
+    developer = make_user("dev@alpha.test")
+    invite = owner.post(
+        f"teams/{team_id}/invite_team_member", {"email": developer.email, "role": "developer"}
+    )
+    assert invite.status_code == 201, invite.content
+    from django.core import mail
+
+    from tests.controlplane.conftest import linked_token
+
+    token = linked_token(mail.outbox[-1].body, "/invites/accept")
+    assert developer.post("invites/accept", {"token": token}).status_code == 200
+
+    # A developer may take a production backup, but not read its data out or replace any.
+    with capture(execute=True):
+        assert developer.post(f"deployments/{prod}/create_backup").status_code == 201
+    download = developer.client.get(
+        f"/v1/backups/{backup}/download", HTTP_AUTHORIZATION=f"Bearer {developer.token}"
+    )
+    assert download.status_code == 403
+    for target in (prod, dev):  # into production, or production data into a dev deployment
+        r = developer.post(f"deployments/{target}/restore_backup", {"backupId": backup})
+        assert r.status_code == 403, r.content
+    assert developer.post(f"backups/{backup}/delete").status_code == 403
+    r = developer.client.put(
+        f"/v1/deployments/{prod}/backup_schedule",
+        {"intervalHours": 1, "retain": 1},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {developer.token}",
+    )
+    assert r.status_code == 403
+    assert DataPlane(dev).documents("accounts") == []
+
+    # The owner (an admin) may.
+    restore(owner, dev, backup, capture)
+    assert [d["balance"] for d in DataPlane(dev).documents("accounts")] == [10]
