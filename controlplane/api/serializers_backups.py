@@ -40,7 +40,16 @@ class RestoreOut(serializers.Serializer):
 
 
 class BackupScheduleIn(serializers.Serializer):
-    intervalHours = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_HOURS)
+    intervalHours = serializers.IntegerField(
+        min_value=1, max_value=MAX_INTERVAL_HOURS, required=False, allow_null=True
+    )
+    cron = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="5-field cron expression in UTC, e.g. '0 3 * * *'; instead of intervalHours",
+    )
     retain = serializers.IntegerField(
         min_value=1, max_value=MAX_RETAIN, help_text="scheduled backups kept; older are deleted"
     )
@@ -48,6 +57,7 @@ class BackupScheduleIn(serializers.Serializer):
 
 class BackupScheduleOut(serializers.Serializer):
     deploymentName = serializers.CharField(source="deployment.name")
-    intervalHours = serializers.IntegerField(source="interval_hours")
+    intervalHours = serializers.IntegerField(source="interval_hours", allow_null=True)
+    cron = serializers.CharField(help_text="empty when the schedule is an interval")
     retain = serializers.IntegerField()
     nextDueAt = serializers.DateTimeField(source="next_due_at")

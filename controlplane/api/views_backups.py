@@ -141,7 +141,11 @@ class BackupScheduleView(BackupView):
         self.require_prod_admin_for(deployment, "Scheduling backups")
         body = _body(b.BackupScheduleIn, request)
         schedule = backups.set_schedule(
-            self.actor, deployment, body["intervalHours"], body["retain"]
+            self.actor,
+            deployment,
+            interval_hours=body.get("intervalHours"),
+            cron=body["cron"],
+            retain=body["retain"],
         )
         return Response(b.BackupScheduleOut(schedule).data)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from croniter import croniter
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -209,28 +210,52 @@ def prune(deployment: Deployment, retain: int) -> list[int]:
     return [b.pk for b in doomed]
 
 
+def next_due(interval_hours: int | None, cron: str, after: datetime) -> datetime:
+    """When a schedule fires next after `after`: one interval later, or cron's next time (UTC)."""
+    if cron:
+        nxt: datetime = croniter(cron, after.astimezone(UTC)).get_next(datetime)
+        return nxt
+    assert interval_hours is not None
+    return after + timedelta(hours=interval_hours)
+
+
+def _check_schedule(interval_hours: int | None, cron: str, retain: int) -> None:
+    if (interval_hours is None) == (not cron):
+        raise ActionError("Give either intervalHours or cron", code="InvalidSchedule")
+    if interval_hours is not None and not 1 <= interval_hours <= MAX_INTERVAL_HOURS:
+        raise ActionError(f"intervalHours must be 1..{MAX_INTERVAL_HOURS}", code="InvalidSchedule")
+    if cron and (len(cron.split()) != 5 or not croniter.is_valid(cron)):
+        raise ActionError(
+            f"{cron!r} is not a 5-field cron expression (minute hour day month weekday, UTC)",
+            code="InvalidSchedule",
+        )
+    if not 1 <= retain <= MAX_RETAIN:
+        raise ActionError(f"retain must be 1..{MAX_RETAIN}", code="InvalidSchedule")
+
+
 @transaction.atomic
 def set_schedule(
-    actor: Actor, deployment: Deployment, interval_hours: int, retain: int
+    actor: Actor,
+    deployment: Deployment,
+    *,
+    interval_hours: int | None = None,
+    cron: str = "",
+    retain: int,
 ) -> BackupSchedule:
-    """Back up every `interval_hours` (the first one interval from now), keeping `retain`."""
+    """Back up every `interval_hours` (first one interval from now) or on `cron`, keeping
+    the newest `retain` scheduled backups."""
+    cron = cron.strip()
     if deployment.status == Status.DELETED:
         raise ActionError("The deployment is deleted", code="DeploymentDeleted")
-    if not (1 <= interval_hours <= MAX_INTERVAL_HOURS) or not (1 <= retain <= MAX_RETAIN):
-        raise ActionError(
-            f"intervalHours must be 1..{MAX_INTERVAL_HOURS} and retain 1..{MAX_RETAIN}"
-        )
-    schedule, _ = BackupSchedule.objects.select_for_update().get_or_create(
-        deployment=deployment,
-        defaults={
-            "interval_hours": interval_hours,
-            "retain": retain,
-            "next_due_at": timezone.now() + timedelta(hours=interval_hours),
-        },
-    )
-    if schedule.interval_hours != interval_hours:
-        schedule.next_due_at = timezone.now() + timedelta(hours=interval_hours)
+    _check_schedule(interval_hours, cron, retain)
+    now = timezone.now()
+    schedule = BackupSchedule.objects.select_for_update().filter(deployment=deployment).first()
+    if schedule is None:
+        schedule = BackupSchedule(deployment=deployment)
+    if schedule.pk is None or (schedule.interval_hours, schedule.cron) != (interval_hours, cron):
+        schedule.next_due_at = next_due(interval_hours, cron, now)
     schedule.interval_hours = interval_hours
+    schedule.cron = cron
     schedule.retain = retain
     schedule.save()
     record(
@@ -239,6 +264,7 @@ def set_schedule(
         "backup.schedule",
         deployment,
         interval_hours=interval_hours,
+        cron=cron,
         retain=retain,
     )
     prune(deployment, retain)
@@ -262,7 +288,7 @@ def take_due_backups(now: datetime | None = None) -> list[int]:
             locked = BackupSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
             if locked is None or locked.next_due_at > now:
                 continue  # another worker took it
-            locked.next_due_at = now + timedelta(hours=locked.interval_hours)
+            locked.next_due_at = next_due(locked.interval_hours, locked.cron, now)
             locked.save(update_fields=["next_due_at"])
             if schedule.deployment.status == Status.RUNNING:
                 started.append(create_backup(SYSTEM, schedule.deployment, Kind.SCHEDULED).pk)

@@ -54,12 +54,14 @@ class Restore(models.Model):
 
 
 class BackupSchedule(models.Model):
-    """Every `interval_hours` a scheduled backup; scheduled backups beyond `retain` are pruned."""
+    """A scheduled backup every `interval_hours` or at each time of `cron` (5 fields, UTC);
+    scheduled backups beyond the newest `retain` are pruned."""
 
     deployment = models.OneToOneField(
         Deployment, on_delete=models.CASCADE, related_name="backup_schedule"
     )
-    interval_hours = models.PositiveIntegerField()
+    interval_hours = models.PositiveIntegerField(null=True, blank=True)
+    cron = models.CharField(max_length=100, blank=True, default="")
     retain = models.PositiveIntegerField()
     next_due_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)

@@ -81,7 +81,8 @@ export interface Restore {
 }
 export interface BackupSchedule {
   deploymentName: string;
-  intervalHours: number;
+  intervalHours: number | null;
+  cron: string;
   retain: number;
   nextDueAt: string;
 }

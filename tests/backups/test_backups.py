@@ -7,7 +7,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +249,35 @@ def test_schedule_takes_due_backups_and_prunes_beyond_retention(
     newest = Backup.objects.get(pk=taken[2])
     with zipfile.ZipFile(io.BytesIO(b"".join(_stored(newest)))) as zf:
         assert len(zf.read("ticks/documents.jsonl").splitlines()) == 3
+
+    # A cron schedule (UTC) fires at its times, and each run moves it to the next one.
+    def put(body: dict[str, Any]) -> Any:
+        return caller.client.put(
+            f"/v1/deployments/{name}/backup_schedule",
+            body,
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {caller.token}",
+        )
+
+    for bad in (
+        {"retain": 2},
+        {"intervalHours": 6, "cron": "0 3 * * *", "retain": 2},
+        {"cron": "every night", "retain": 2},
+        {"cron": "0 3 * * * *", "retain": 2},
+    ):
+        assert put(bad).status_code == 400, bad
+    r = put({"cron": "30 3 * * *", "retain": 2})
+    assert r.status_code == 200, r.content
+    assert r.json()["intervalHours"] is None and r.json()["cron"] == "30 3 * * *"
+    next_due = datetime.fromisoformat(r.json()["nextDueAt"])
+    assert (next_due.hour, next_due.minute) == (3, 30)
+    assert timezone.now() < next_due <= timezone.now() + timedelta(days=1)
+    with capture(execute=True):
+        assert len(take_due_backups(now=next_due)) == 1
+    following = datetime.fromisoformat(
+        caller.get(f"deployments/{name}/backup_schedule").json()["nextDueAt"]
+    )
+    assert following == next_due + timedelta(days=1)
 
     r = caller.client.delete(
         f"/v1/deployments/{name}/backup_schedule", HTTP_AUTHORIZATION=f"Bearer {caller.token}"

@@ -478,6 +478,10 @@ async function backUpAndRestore(page, dep, other) {
   await form.getByRole("button", { name: "Save schedule" }).click();
   const schedule = page.getByTestId("backup-schedule");
   await schedule.getByText("Every 12 h, keeping 3").waitFor({ timeout: TIMEOUT });
+  const intervalText = (await schedule.textContent()).trim();
+  await form.getByLabel("Or at cron times (UTC)").fill("0 3 * * *");
+  await form.getByRole("button", { name: "Save schedule" }).click();
+  await schedule.getByText('On cron "0 3 * * *" (UTC), keeping 3').waitFor({ timeout: TIMEOUT });
   await shot(page, "backups");
   return {
     copy,
@@ -487,6 +491,7 @@ async function backUpAndRestore(page, dep, other) {
     intoCopy,
     intoSelf,
     tasksAfterRestore: tasks.map((t) => t.text),
+    intervalText,
     scheduleText: (await schedule.textContent()).trim(),
   };
 }

@@ -34,7 +34,8 @@ def test_back_up_and_restore_into_another_deployment(
     assert r["intoSelf"]["picked"] == r["deployment"]["name"]
     assert "saved in the backup" in r["tasksAfterRestore"]
     assert "added after the backup" not in r["tasksAfterRestore"]
-    assert r["scheduleText"].startswith("Every 12 h, keeping 3")
+    assert r["intervalText"].startswith("Every 12 h, keeping 3")
+    assert r["scheduleText"].startswith('On cron "0 3 * * *" (UTC), keeping 3')
 
     # The second deployment holds the backup's tasks: read with a deploy key made through /v1.
     api = httpx.Client(

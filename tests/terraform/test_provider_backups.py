@@ -20,7 +20,7 @@ resource "strata_deployment" "prod" {
 
 resource "strata_backup_schedule" "prod" {
   deployment_name = strata_deployment.prod.name
-  interval_hours  = %(interval)d
+  %(when)s
   retain          = %(retain)d
 }
 """
@@ -28,7 +28,7 @@ resource "strata_backup_schedule" "prod" {
 
 
 def test_backup_schedule_lifecycle(terraform: Terraform, control_plane: ControlPlane) -> None:
-    terraform.write(MODULE % {"interval": 24, "retain": 7})
+    terraform.write(MODULE % {"when": "interval_hours = 24", "retain": 7})
     rc, out = terraform.plan_exit()
     assert rc == 2 and "3 to add, 0 to change, 0 to destroy" in out, out
     terraform.apply()
@@ -42,17 +42,33 @@ def test_backup_schedule_lifecycle(terraform: Terraform, control_plane: ControlP
     assert terraform.plan_exit()[0] == 0
 
     # In place: a new retention, then a new interval (whose next due time is recomputed).
-    terraform.write(MODULE % {"interval": 24, "retain": 3})
+    terraform.write(MODULE % {"when": "interval_hours = 24", "retain": 3})
     rc, out = terraform.plan_exit()
     assert rc == 2 and "0 to add, 1 to change, 0 to destroy" in out, out
     terraform.apply()
     assert control_plane.get(f"deployments/{name}/backup_schedule").json()["retain"] == 3
-    terraform.write(MODULE % {"interval": 6, "retain": 3})
+    terraform.write(MODULE % {"when": "interval_hours = 6", "retain": 3})
     terraform.apply()
     shown = control_plane.get(f"deployments/{name}/backup_schedule").json()
     assert shown["intervalHours"] == 6
     assert terraform.state()["strata_backup_schedule.prod"]["next_due_at"] == shown["nextDueAt"]
     assert terraform.plan_exit()[0] == 0
+
+    # From an interval to a cron expression (UTC), in place.
+    terraform.write(MODULE % {"when": 'cron = "15 4 * * *"', "retain": 3})
+    rc, out = terraform.plan_exit()
+    assert rc == 2 and "0 to add, 1 to change, 0 to destroy" in out, out
+    terraform.apply()
+    shown = control_plane.get(f"deployments/{name}/backup_schedule").json()
+    assert (shown["intervalHours"], shown["cron"]) == (None, "15 4 * * *")
+    assert "T04:15:00" in shown["nextDueAt"]
+    assert terraform.plan_exit()[0] == 0
+
+    # Exactly one of interval_hours and cron: both is a plan-time error naming them.
+    terraform.write(MODULE % {"when": 'interval_hours = 2\n  cron = "0 * * * *"', "retain": 3})
+    r = terraform.run("plan", "-no-color", "-input=false", check=False)
+    assert r.returncode == 1 and "exactly one of interval_hours and cron" in r.stdout + r.stderr
+    terraform.write(MODULE % {"when": 'cron = "15 4 * * *"', "retain": 3})
 
     # Drift: removed behind terraform's back, the schedule is planned back in.
     r = control_plane.http.delete(f"/v1/deployments/{name}/backup_schedule")
@@ -62,7 +78,7 @@ def test_backup_schedule_lifecycle(terraform: Terraform, control_plane: ControlP
 
     # Import adopts the existing schedule instead.
     r = control_plane.http.put(
-        f"/v1/deployments/{name}/backup_schedule", json={"intervalHours": 6, "retain": 3}
+        f"/v1/deployments/{name}/backup_schedule", json={"cron": "15 4 * * *", "retain": 3}
     )
     assert r.status_code == 200, r.text
     terraform.run("state", "rm", "strata_backup_schedule.prod")

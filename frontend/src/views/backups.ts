@@ -138,8 +138,9 @@ function scheduleForm(dep: Deployment): HTMLElement {
   const status = statusLine();
   const current = h("p", { "data-testid": "backup-schedule" });
   const show = (s: BackupSchedule | null): void => {
+    const when = s?.cron ? `On cron "${s.cron}" (UTC)` : `Every ${s?.intervalHours} h`;
     current.textContent = s
-      ? `Every ${s.intervalHours} h, keeping ${s.retain}; next backup ${fmtDate(s.nextDueAt)}.`
+      ? `${when}, keeping ${s.retain}; next backup ${fmtDate(s.nextDueAt)}.`
       : "No scheduled backups.";
     remove.hidden = s === null;
   };
@@ -156,7 +157,8 @@ function scheduleForm(dep: Deployment): HTMLElement {
   });
   const form = onSubmit(
     h("form", { class: "card inline-form", "aria-label": "Backup schedule" },
-      field("Every (hours)", { name: "intervalHours", type: "number", min: 1, max: 8784, value: 24, required: true }),
+      field("Every (hours)", { name: "intervalHours", type: "number", min: 1, max: 8784, value: 24 }),
+      field("Or at cron times (UTC)", { name: "cron", maxlength: 100, autocomplete: "off", placeholder: "0 3 * * *" }, "Five fields: minute hour day month weekday. When set, it is used instead of the interval."),
       field("Backups kept", { name: "retain", type: "number", min: 1, max: 1000, value: 7, required: true }, "Older scheduled backups are deleted; backups taken by hand are kept."),
       h("button", { type: "submit" }, "Save schedule"),
       status.el,
@@ -164,7 +166,9 @@ function scheduleForm(dep: Deployment): HTMLElement {
     status,
     async (f) => {
       const v = formValues(f);
-      const saved = await put<BackupSchedule>(`deployments/${dep.name}/backup_schedule`, { intervalHours: Number(v.intervalHours), retain: Number(v.retain) });
+      const cron = (v.cron ?? "").trim();
+      const when = cron ? { cron } : { intervalHours: Number(v.intervalHours) };
+      const saved = await put<BackupSchedule>(`deployments/${dep.name}/backup_schedule`, { ...when, retain: Number(v.retain) });
       show(saved);
       status.ok("Schedule saved.");
     },

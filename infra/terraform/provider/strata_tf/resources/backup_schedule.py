@@ -35,15 +35,24 @@ class BackupScheduleResource(ApiBacked, Resource):
                 schema.Attribute(
                     "deployment_name", types.String(), required=True, requires_replace=True
                 ),
-                schema.Attribute("interval_hours", types.Number(), required=True),
+                schema.Attribute("interval_hours", types.Number(), optional=True),
+                schema.Attribute("cron", types.String(), optional=True),
                 schema.Attribute("retain", types.Number(), required=True),
                 schema.Attribute("next_due_at", types.String(), computed=True),
             ],
         )
 
+    def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
+        super().validate(diags, type_name, config)
+        interval, cron = config.get("interval_hours"), config.get("cron")
+        if interval is Unknown or cron is Unknown:
+            return
+        if (interval is None) == (cron is None):
+            diags.add_error("Invalid backup schedule", "Set exactly one of interval_hours and cron")
+
     def plan(self, ctx: PlanContext, current: State | None, planned: State) -> State:
-        """A new interval moves the next backup to one interval from the change."""
-        if current is not None and "interval_hours" in ctx.changed_fields:
+        """A new interval or cron moves the next backup, so its time is unknown until applied."""
+        if current is not None and {"interval_hours", "cron"} & set(ctx.changed_fields):
             planned["next_due_at"] = Unknown
         return planned
 
@@ -56,6 +65,7 @@ class BackupScheduleResource(ApiBacked, Resource):
             "id": found["deploymentName"],
             "deployment_name": found["deploymentName"],
             "interval_hours": found["intervalHours"],
+            "cron": found["cron"] or None,
             "retain": found["retain"],
             "next_due_at": found["nextDueAt"],
         }
@@ -65,7 +75,12 @@ class BackupScheduleResource(ApiBacked, Resource):
         return None if found is None else self._state(found)
 
     def _put(self, planned: State) -> State:
-        body = {"intervalHours": int(planned["interval_hours"]), "retain": int(planned["retain"])}
+        interval = planned.get("interval_hours")
+        body = {
+            "intervalHours": None if interval is None else int(interval),
+            "cron": planned.get("cron") or "",
+            "retain": int(planned["retain"]),
+        }
         return self._state(self.api.put(self._path(planned["deployment_name"]), body))
 
     def create(self, ctx: CreateContext, planned: State) -> State | None:
