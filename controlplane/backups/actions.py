@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -219,14 +219,26 @@ def next_due(interval_hours: int | None, cron: str, after: datetime) -> datetime
     return after + timedelta(hours=interval_hours)
 
 
+def _fires(cron: str) -> bool:
+    """A valid 5-field expression with a next time (croniter gives up on "0 0 31 2 *")."""
+    if len(cron.split()) != 5 or not croniter.is_valid(cron):
+        return False
+    try:
+        next_due(None, cron, timezone.now())
+    except (CroniterError, ValueError):
+        return False
+    return True
+
+
 def _check_schedule(interval_hours: int | None, cron: str, retain: int) -> None:
     if (interval_hours is None) == (not cron):
         raise ActionError("Give either intervalHours or cron", code="InvalidSchedule")
     if interval_hours is not None and not 1 <= interval_hours <= MAX_INTERVAL_HOURS:
         raise ActionError(f"intervalHours must be 1..{MAX_INTERVAL_HOURS}", code="InvalidSchedule")
-    if cron and (len(cron.split()) != 5 or not croniter.is_valid(cron)):
+    if cron and not _fires(cron):
         raise ActionError(
-            f"{cron!r} is not a 5-field cron expression (minute hour day month weekday, UTC)",
+            f"{cron!r} is not a 5-field cron expression (minute hour day month weekday, UTC) "
+            "that ever fires",
             code="InvalidSchedule",
         )
     if not 1 <= retain <= MAX_RETAIN:

@@ -264,6 +264,7 @@ def test_schedule_takes_due_backups_and_prunes_beyond_retention(
         {"intervalHours": 6, "cron": "0 3 * * *", "retain": 2},
         {"cron": "every night", "retain": 2},
         {"cron": "0 3 * * * *", "retain": 2},
+        {"cron": "0 0 31 2 *", "retain": 2},  # February 31st never comes
     ):
         assert put(bad).status_code == 400, bad
     r = put({"cron": "30 3 * * *", "retain": 2})
