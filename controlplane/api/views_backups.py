@@ -106,6 +106,7 @@ class DownloadBackupView(BackupView):
 
 class RestoreBackupView(BackupView):
     @op(request=b.RestoreIn, response=b.RestoreOut, tags=["backups"])
+    @idempotent
     def post(self, request: Request, name: str) -> Response:
         target = self.deployment(name, Role.DEVELOPER)
         backup = self.backup(_body(b.RestoreIn, request)["backupId"], Role.DEVELOPER)

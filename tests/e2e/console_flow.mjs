@@ -483,7 +483,13 @@ async function backUpAndRestore(page, dep, other) {
   await form.getByRole("button", { name: "Save schedule" }).click();
   await schedule.getByText('On cron "0 3 * * *" (UTC), keeping 3').waitFor({ timeout: TIMEOUT });
   await shot(page, "backups");
+  // At phone width the page (with the backup list) stays within the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  const phoneOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await shot(page, "backups-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
   return {
+    phoneOverflow,
     copy,
     backupRow,
     zipPath,

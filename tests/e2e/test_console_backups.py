@@ -34,6 +34,7 @@ def test_back_up_and_restore_into_another_deployment(
     assert r["intoSelf"]["picked"] == r["deployment"]["name"]
     assert "saved in the backup" in r["tasksAfterRestore"]
     assert "added after the backup" not in r["tasksAfterRestore"]
+    assert r["phoneOverflow"] <= 0, r["phoneOverflow"]
     assert r["intervalText"].startswith("Every 12 h, keeping 3")
     assert r["scheduleText"].startswith('On cron "0 3 * * *" (UTC), keeping 3')
 
