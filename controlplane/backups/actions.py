@@ -187,7 +187,15 @@ def _delete(actor: Actor, backup: Backup, **metadata: object) -> None:
     )
     backup.delete()
     if key:
-        transaction.on_commit(lambda: get_store().delete(key))
+        transaction.on_commit(lambda: _delete_file(key))
+
+
+def _delete_file(key: str) -> None:
+    """After the row is gone; a file the store fails to delete is logged, not an API error."""
+    try:
+        get_store().delete(key)
+    except Exception:
+        log.exception("could not delete backup file %s", key)
 
 
 @transaction.atomic
@@ -290,9 +298,20 @@ def delete_schedule(actor: Actor, deployment: Deployment) -> None:
         record(actor, deployment.project.team, "backup.unschedule", deployment)
 
 
+def fail_interrupted(now: datetime) -> int:
+    """Backups and restores pending for twice the time limit were lost with their worker."""
+    cutoff = now - timedelta(seconds=2 * settings.STRATA_BACKUP_TIMEOUT_SECONDS)
+    fields = {"status": BackupStatus.FAILED, "error": "Interrupted", "completed_at": now}
+    lost = Backup.objects.filter(status=BackupStatus.PENDING, created_at__lt=cutoff)
+    lost_restores = Restore.objects.filter(status=BackupStatus.PENDING, created_at__lt=cutoff)
+    return lost.update(**fields) + lost_restores.update(**fields)
+
+
 def take_due_backups(now: datetime | None = None) -> list[int]:
-    """Start a scheduled backup of every running deployment whose schedule is due."""
+    """Start a scheduled backup of every running deployment whose schedule is due (and mark
+    the ones a lost worker left pending as failed)."""
     now = now or timezone.now()
+    fail_interrupted(now)
     started = []
     due = BackupSchedule.objects.filter(next_due_at__lte=now).select_related("deployment")
     for schedule in due:

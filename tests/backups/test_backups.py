@@ -288,6 +288,15 @@ def test_schedule_takes_due_backups_and_prunes_beyond_retention(
     with capture(execute=True):
         assert take_due_backups(now=due_at + timedelta(days=30)) == []
 
+    # A backup whose worker died stays pending only until the periodic job sees it is stale.
+    stuck = Backup.objects.create(deployment=newest.deployment)
+    take_due_backups(now=timezone.now())
+    stuck.refresh_from_db()
+    assert stuck.status == "pending"
+    take_due_backups(now=timezone.now() + timedelta(hours=3))  # twice the 120 s limit is past
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error) == ("failed", "Interrupted")
+
 
 def _stored(backup: Backup) -> list[bytes]:
     from controlplane.backups.store import get_store
