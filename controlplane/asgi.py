@@ -16,6 +16,7 @@ from django.conf import settings  # noqa: E402
 
 from controlplane.provisioning.drivers import get_driver  # noqa: E402
 from controlplane.provisioning.gateway import HostGateway  # noqa: E402
+from controlplane.provisioning.suspend import get_suspender  # noqa: E402
 
 
 async def _control_plane(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -30,4 +31,6 @@ def _resolve(name: str) -> str | None:
     return get_driver().upstream(name)
 
 
-application = HostGateway(_control_plane, base_domain=settings.BASE_DOMAIN, resolve=_resolve)
+application = HostGateway(
+    _control_plane, base_domain=settings.BASE_DOMAIN, resolve=_resolve, waker=get_suspender()
+)

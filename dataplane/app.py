@@ -13,11 +13,11 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import structlog
 
 from contract.keys import mint_key
 
+from .activity import Activity
 from .auth import FETCH_TIMEOUT_S, Authenticator, JwksCache, fetch_json_via
 from .config import DeploymentConfig
 from .dashboard import DashboardServices, SystemFunctions
@@ -34,9 +34,9 @@ from .replication.forwarder import HttpForwarder
 from .runtime import FunctionRunner, egress
 from .runtime.jwt_signing import JwtSigner
 from .runtime.logs import FunctionLogStream
+from .runtime.metrics import FunctionMetrics
 from .scheduler.service import Scheduler
 from .search import SearchService
-from .sync.bus import CommitBus
 from .sync.runtime_backend import RuntimeBackend
 from .sync.service import SyncService
 from .transactions import CommitRecord, Database, open_database
@@ -49,6 +49,8 @@ def blob_store(config: DeploymentConfig) -> BlobStore:
     """S3 for `s3://bucket/prefix` (credentials from the usual AWS_* variables), else the
     deployment's data dir."""
     if config.blob_store.startswith("s3://"):
+        import boto3  # loaded only for S3: it costs a start ~0.15 s
+
         bucket, _, prefix = config.blob_store[5:].partition("/")
         client = boto3.client("s3", endpoint_url=config.s3_endpoint_url or None)
         return S3BlobStore(bucket, client, prefix)
@@ -60,6 +62,7 @@ class DeploymentApp:
 
     def __init__(self, config: DeploymentConfig) -> None:
         self.config = config
+        self.activity = Activity()  # requests and sockets, counted by asgi.py
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.db: Database = open_database(
             config.database_url,
@@ -85,6 +88,8 @@ class DeploymentApp:
         )
         self.logs = FunctionLogStream()  # `npx convex logs`; fed before any call runs
         self.runner.add_log_listener(self.logs.on_function_log)
+        self.metrics = FunctionMetrics()  # the console's Health charts
+        self.runner.add_log_listener(self.metrics.on_function_log)
         self.node_packages = NodePackages(
             config.node_packages_dir,
             npm_binary=config.npm_binary,
@@ -99,6 +104,7 @@ class DeploymentApp:
             public_url=config.public_url,
             site_url=config.site_url,
             packages=self.node_packages,
+            cache_dir=config.data_dir,
         )
         self.system = SystemFunctions(DashboardServices(self.db, self.code, self.files))
         self.runner.system = self.system
@@ -180,6 +186,8 @@ class DeploymentApp:
     def _announce_commits(self) -> None:
         """Publish this process's commits on Redis; other processes' wake our subscriptions
         (and, on a replica, read the log right away)."""
+        from .sync.bus import CommitBus  # redis loads only when a Redis URL is set
+
         db, manager = self.db, self.sync.manager
 
         def on_remote(record: CommitRecord) -> None:
@@ -225,6 +233,7 @@ class DeploymentApp:
             self.usage.stop()
         self.scheduler.stop()
         self.exports.wait(timeout=5.0)
+        self.streaming.close()
         self.sync.close()
         self.runner.close()
         self.search.close()

@@ -17,6 +17,7 @@ from django.core.asgi import get_asgi_application
 
 _http = get_asgi_application()
 
+from contract.activity import PROBE_PATHS  # noqa: E402
 from dataplane.http.web import SCOPE_KEY as APP_KEY  # noqa: E402  (needs Django set up)
 from dataplane.sync import wsaccel  # noqa: E402
 from dataplane.sync.routing import websocket_urlpatterns  # noqa: E402
@@ -33,9 +34,26 @@ _router = ProtocolTypeRouter({"http": _http, "websocket": URLRouter(websocket_ur
 
 
 def application_for(app: DeploymentApp) -> ASGIApp:
-    """The ASGI callable serving `app` over HTTP and WebSocket."""
+    """The ASGI callable serving `app` over HTTP and WebSocket; every request and socket
+    but the probes' is counted in `app.activity` (what scale to zero and a drain look at)."""
+    activity = app.activity
 
     async def application(scope: Scope, receive: Any, send: Any) -> None:
-        await _router({**scope, APP_KEY: app, SYNC_KEY: app.sync}, receive, send)
+        kind = scope.get("type")
+        routed = {**scope, APP_KEY: app, SYNC_KEY: app.sync}
+        if kind == "websocket":
+            activity.socket_opened()
+            try:
+                await _router(routed, receive, send)
+            finally:
+                activity.socket_closed()
+        elif kind == "http" and scope.get("path") not in PROBE_PATHS:
+            activity.request_started()
+            try:
+                await _router(routed, receive, send)
+            finally:
+                activity.request_finished()
+        else:
+            await _router(routed, receive, send)
 
     return application

@@ -44,6 +44,10 @@ MAX_SYNC_MESSAGE_BYTES = MAX_BODY_BYTES
 STREAMED_PATHS = (b"/api/storage/upload", b"/api/import")
 #: How much of a body one ASGI `http.request` message carries.
 BODY_CHUNK = 256 << 10
+#: On SIGTERM (pause, suspend, shutdown) requests in flight get this long to finish before
+#: they are cancelled; under the control plane's STRATA_DP_STOP_TIMEOUT (10 s), after which
+#: it kills the process.
+DRAIN_S = 8.0
 
 
 class _Discard:
@@ -180,6 +184,29 @@ def build_server(app: DeploymentApp) -> Server:
     requests = request_class(config.max_upload_bytes)
 
     class DeploymentServer(Server):
+        ports: list[Any]
+
+        def listen_success(self, port: Any) -> None:
+            self.ports = [*getattr(self, "ports", []), port]
+            super().listen_success(port)
+
+        def kill_all_applications(self) -> Any:
+            """A graceful stop: accept nothing new, let requests in flight finish (up to
+            DRAIN_S), then cancel what is left as Daphne does."""
+            from twisted.internet import defer
+
+            for port in getattr(self, "ports", []):
+                port.stopListening()
+
+            async def drain() -> None:
+                deadline = time.monotonic() + DRAIN_S
+                while app.activity.inflight_requests and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
+
+            drained = defer.Deferred.fromFuture(asyncio.ensure_future(drain()))
+            drained.addBoth(lambda _: Server.kill_all_applications(self))
+            return drained
+
         def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
             if scope.get("type") != "http":
                 return super().create_application(protocol, scope)

@@ -157,10 +157,25 @@ class AuditEventOut(serializers.Serializer):
     action = serializers.CharField()
     actorId = serializers.IntegerField(source="actor_id", allow_null=True)
     actorToken = serializers.CharField(source="actor_token")
+    actorEmail = serializers.SerializerMethodField()
     targetType = serializers.CharField(source="target_type")
     targetId = serializers.CharField(source="target_id")
     metadata = serializers.DictField()
     createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_actorEmail(self, obj: Any) -> str | None:
+        return obj.actor.email if obj.actor is not None else None
+
+
+class AuditFilterIn(serializers.Serializer):
+    """Query parameters of the audit log: all optional, combined with AND."""
+
+    action = serializers.CharField(
+        max_length=64, required=False, help_text="An action, or a prefix ending in '.'"
+    )
+    actor = serializers.EmailField(required=False, help_text="The acting user's email")
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
 
 
 # ---- projects and deployments --------------------------------------------------------------
@@ -212,12 +227,33 @@ class DeploymentOut(serializers.Serializer):
     hostUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     purgeAfter = serializers.DateTimeField(source="purge_after", allow_null=True)
+    suspendedAt = serializers.DateTimeField(
+        source="suspended_at", allow_null=True, help_text="Set while status is 'suspended'."
+    )
+    wakeAt = serializers.DateTimeField(
+        source="wake_at",
+        allow_null=True,
+        help_text="When a suspended deployment is woken for its next scheduled function.",
+    )
+    suspendAfterSeconds = serializers.IntegerField(
+        source="suspend_after_s",
+        allow_null=True,
+        help_text="Idle seconds before it is suspended; null: the platform's default; 0: never.",
+    )
 
     def get_deploymentUrl(self, obj: Deployment) -> str:
         return deployment_url(obj)
 
     def get_hostUrl(self, obj: Deployment) -> str:
         return host_url(obj)
+
+
+class UpdateDeploymentIn(serializers.Serializer):
+    suspendAfterSeconds = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        help_text="Idle seconds before it is suspended; null: the platform's default; 0: never.",
+    )
 
 
 class CreateDeployKeyIn(serializers.Serializer):
@@ -274,6 +310,19 @@ class UsageOut(serializers.Serializer):
     storageBytes = serializers.IntegerField()
     actionComputeMbMs = serializers.IntegerField()
     actionGbHours = serializers.FloatField()
+
+
+class DailyUsageOut(serializers.Serializer):
+    day = serializers.DateField()
+    functionCalls = serializers.IntegerField()
+    dbBytesRead = serializers.IntegerField()
+    dbBytesWritten = serializers.IntegerField()
+    storageBytes = serializers.IntegerField()
+    actionGbHours = serializers.FloatField()
+
+
+class TeamDailyUsageOut(serializers.Serializer):
+    items = DailyUsageOut(many=True)
 
 
 class TeamUsageOut(serializers.Serializer):

@@ -127,6 +127,18 @@ class DeleteDeploymentView(TeamScopedView):
         return Response(s.DeploymentOut(deployments.delete_deployment(self.actor, deployment)).data)
 
 
+class UpdateDeploymentView(TeamScopedView):
+    @op(request=s.UpdateDeploymentIn, response=s.DeploymentOut, tags=["deployments"])
+    def post(self, request: Request, name: str) -> Response:
+        deployment = self.deployment(name, Role.DEVELOPER)
+        self.require_prod_admin(deployment)
+        body = s.UpdateDeploymentIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        seconds = body.validated_data["suspendAfterSeconds"]
+        updated = deployments.set_suspend_after(self.actor, deployment, seconds)
+        return Response(s.DeploymentOut(updated).data)
+
+
 class PauseDeploymentView(TeamScopedView):
     @op(request=s.Empty, response=s.DeploymentOut, tags=["deployments"])
     def post(self, request: Request, name: str) -> Response:

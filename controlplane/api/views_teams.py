@@ -14,7 +14,7 @@ from controlplane.keys import actions as keys
 from controlplane.keys.models import AccessToken, TokenKind
 from controlplane.teams import actions as teams
 from controlplane.teams.models import Invitation, Membership, Role, Team
-from controlplane.usage.aggregation import team_month_usage
+from controlplane.usage.aggregation import team_daily_usage, team_month_usage
 from controlplane.usage.quotas import exceeded, plan_for
 
 from . import serializers as s
@@ -152,10 +152,39 @@ class DeleteTeamTokenView(TeamScopedView):
 
 
 class AuditLogView(TeamScopedView):
-    @op(response=page_serializer(s.AuditEventOut, "AuditEventPage"), tags=["teams"])
+    @op(
+        response=page_serializer(s.AuditEventOut, "AuditEventPage"),
+        tags=["teams"],
+        parameters=[s.AuditFilterIn],
+    )
     def get(self, request: Request, team_id: int) -> Response:
         team = self.team(team_id, Role.ADMIN)
-        return Response(paginate(request, AuditEvent.objects.filter(team=team), s.AuditEventOut))
+        params = s.AuditFilterIn(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        f = params.validated_data
+        events = AuditEvent.objects.filter(team=team).select_related("actor")
+        if "action" in f:
+            action = f["action"]
+            events = (
+                events.filter(action__startswith=action)
+                if action.endswith(".")
+                else events.filter(action=action)
+            )
+        if "actor" in f:
+            events = events.filter(actor__email__iexact=f["actor"])
+        if "since" in f:
+            events = events.filter(created_at__gte=f["since"])
+        if "until" in f:
+            events = events.filter(created_at__lt=f["until"])
+        return Response(paginate(request, events, s.AuditEventOut))
+
+
+class TeamDailyUsageView(TeamScopedView):
+    @op(response=s.TeamDailyUsageOut, tags=["usage"])
+    def get(self, request: Request, team_id: int) -> Response:
+        """This month's usage per day: what the console charts against the plan's limits."""
+        team = self.team(team_id)
+        return Response({"items": team_daily_usage(team)})
 
 
 class TeamUsageView(TeamScopedView):

@@ -1,4 +1,4 @@
-"""Deployment writes: create, pause, unpause, delete, purge, environment variables.
+"""Deployment writes: create, pause, unpause, suspend, resume, delete, purge, env variables.
 
 Provisioning runs as Celery tasks queued with `transaction.on_commit`, so a task never sees
 a deployment row that is not committed yet.
@@ -7,7 +7,7 @@ a deployment row that is not committed yet.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -147,7 +147,8 @@ def pause_deployment(actor: Actor, deployment: Deployment, reason: str = "") -> 
     if deployment.status != Status.PAUSED:
         deployment.status = Status.PAUSED
         deployment.status_reason = reason
-        deployment.save(update_fields=["status", "status_reason"])
+        deployment.suspended_at = deployment.wake_at = None  # paused wins over suspended
+        deployment.save(update_fields=["status", "status_reason", "suspended_at", "wake_at"])
         record(actor, deployment.project.team, "deployment.pause", deployment, reason=reason)
         _queue("stop_deployment", deployment.pk)
     return deployment
@@ -171,6 +172,84 @@ def unpause_deployment(actor: Actor, deployment: Deployment) -> Deployment:
 
 
 @transaction.atomic
+def set_suspend_after(actor: Actor, deployment: Deployment, seconds: int | None) -> Deployment:
+    """How long this deployment may sit idle before it is suspended: None = the platform's
+    default, 0 = never (e.g. a production deployment that must answer at once)."""
+    deployment = _lock(deployment)
+    if deployment.status == Status.DELETED:
+        raise ActionError("The deployment is deleted", code="DeploymentDeleted")
+    if seconds is not None and seconds < 0:
+        raise ActionError("suspendAfterSeconds must be 0 (never) or more", code="InvalidValue")
+    if seconds and not settings.STRATA_SUSPEND_AFTER_S:
+        raise ActionError(
+            "Scale to zero is off on this platform (the operator sets STRATA_SUSPEND_AFTER_S)",
+            code="SuspendUnavailable",
+        )
+    if deployment.suspend_after_s != seconds:
+        deployment.suspend_after_s = seconds
+        deployment.save(update_fields=["suspend_after_s"])
+        record(
+            actor,
+            deployment.project.team,
+            "deployment.update",
+            deployment,
+            suspend_after_seconds=seconds,
+        )
+    return deployment
+
+
+@transaction.atomic
+def suspend_deployment(
+    name: str, *, idle_seconds: float, wake_at: datetime | None
+) -> Deployment | None:
+    """Record that a running deployment's processes were stopped for idleness (the
+    suspender has stopped them); None if it is no longer running (paused, deleted...)."""
+    deployment = Deployment.objects.select_for_update().filter(name=name).first()
+    if deployment is None or deployment.status != Status.RUNNING:
+        return None
+    deployment.status = Status.SUSPENDED
+    deployment.suspended_at = timezone.now()
+    deployment.wake_at = wake_at
+    deployment.save(update_fields=["status", "suspended_at", "wake_at"])
+    record(
+        SYSTEM,
+        deployment.project.team,
+        "deployment.suspend",
+        deployment,
+        idle_seconds=round(idle_seconds, 1),
+        wake_at=wake_at.isoformat() if wake_at else None,
+    )
+    return deployment
+
+
+@transaction.atomic
+def resume_deployment(name: str, *, reason: str) -> Deployment | None:
+    """Mark a suspended deployment running again before its processes start (`reason`:
+    what woke it: "http", "websocket" or "schedule"); None if it is not suspended."""
+    deployment = Deployment.objects.select_for_update().filter(name=name).first()
+    if deployment is None or deployment.status != Status.SUSPENDED:
+        return None
+    asleep = (
+        (timezone.now() - deployment.suspended_at).total_seconds()
+        if (deployment.suspended_at)
+        else 0.0
+    )
+    deployment.status = Status.RUNNING
+    deployment.suspended_at = None
+    deployment.wake_at = None
+    deployment.save(update_fields=["status", "suspended_at", "wake_at"])
+    record(
+        SYSTEM,
+        deployment.project.team,
+        "deployment.resume",
+        deployment,
+        reason=reason,
+        suspended_seconds=round(asleep, 1),
+    )
+    return deployment
+
+
+@transaction.atomic
 def delete_deployment(actor: Actor, deployment: Deployment) -> Deployment:
     """Stop now; the data is purged after STRATA_DELETE_GRACE_SECONDS."""
     deployment = _lock(deployment)
@@ -180,7 +259,10 @@ def delete_deployment(actor: Actor, deployment: Deployment) -> Deployment:
     deployment.status = Status.DELETED
     deployment.deleted_at = now
     deployment.purge_after = now + timedelta(seconds=settings.STRATA_DELETE_GRACE_SECONDS)
-    deployment.save(update_fields=["status", "deleted_at", "purge_after"])
+    deployment.suspended_at = deployment.wake_at = None
+    deployment.save(
+        update_fields=["status", "deleted_at", "purge_after", "suspended_at", "wake_at"]
+    )
     deployment.keys.filter(revoked_at=None).update(revoked_at=now)
     record(actor, deployment.project.team, "deployment.delete", deployment, name=deployment.name)
     _queue("stop_deployment", deployment.pk)

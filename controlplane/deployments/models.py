@@ -17,6 +17,7 @@ class DeploymentType(models.TextChoices):
 class Status(models.TextChoices):
     PROVISIONING = "provisioning"
     RUNNING = "running"
+    SUSPENDED = "suspended"  # idle: processes stopped, woken by the next request or due job
     PAUSED = "paused"
     DELETED = "deleted"
     FAILED = "failed"
@@ -45,6 +46,12 @@ class Deployment(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     purge_after = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # When a suspended deployment's next scheduled function or cron is due (it is woken then).
+    wake_at = models.DateTimeField(null=True, blank=True)
+    # Idle seconds before this deployment is suspended: None = the platform's
+    # STRATA_SUSPEND_AFTER_S, 0 = never.
+    suspend_after_s = models.IntegerField(null=True, blank=True)
 
     @property
     def team_id(self) -> int:

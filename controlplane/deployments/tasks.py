@@ -28,6 +28,10 @@ def provision_deployment(deployment_id: int) -> str:
         return deployment.status
     driver = get_driver()
     spec = spec_for(deployment)
+    # The console shows this step while it waits (provisioning takes seconds, never silently).
+    Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
+        status_reason=f"creating {deployment.storage} storage and starting the process"
+    )
     try:
         driver.provision(spec)
         driver.publish_revoked_keys(spec, _revoked_ids(deployment))
@@ -40,7 +44,7 @@ def provision_deployment(deployment_id: int) -> str:
         return Status.FAILED
     with transaction.atomic():
         changed = Deployment.objects.filter(pk=deployment.pk, status=Status.PROVISIONING).update(
-            status=Status.RUNNING
+            status=Status.RUNNING, status_reason=""
         )
     if not changed:  # paused or deleted meanwhile: honour the newer request
         driver.stop(deployment.name)
@@ -65,12 +69,30 @@ def publish_revocations(deployment_id: int) -> None:
         get_driver().publish_revoked_keys(spec_for(deployment), _revoked_ids(deployment))
 
 
+def _wake(deployment: Deployment, reason: str) -> Deployment:
+    """The deployment after waking it, if it is suspended and suspension is on."""
+    from django.conf import settings
+
+    from controlplane.provisioning.suspend import get_suspender
+
+    suspender = get_suspender()
+    if suspender is not None:
+        try:
+            suspender.wake(deployment.name, reason).result(4 * settings.STRATA_WAKE_TIMEOUT_S)
+        except Exception as exc:
+            log.error("waking %s for %s failed: %s", deployment.name, reason, exc)
+    return Deployment.objects.get(pk=deployment.pk)
+
+
 @shared_task
 def push_environment_variables(
     deployment_id: int, changes: list[dict[str, str | None]] | None = None
 ) -> bool:
-    """Send `changes` (default: every variable) to the running data plane."""
+    """Send `changes` (default: every variable) to the running data plane; a suspended one
+    is woken for them (it reads its variables from its own database when it starts)."""
     deployment = Deployment.objects.get(pk=deployment_id)
+    if deployment.status == Status.SUSPENDED:
+        deployment = _wake(deployment, "environment")
     if deployment.status != Status.RUNNING:
         return False
     if changes is None:

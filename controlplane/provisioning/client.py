@@ -6,6 +6,7 @@ import logging
 
 import httpx
 
+from contract.activity import ACTIVITY_PATH, ActivityReport, ActivityReportError
 from contract.keys import mint_key
 
 log = logging.getLogger(__name__)
@@ -63,3 +64,17 @@ class DataPlaneClient:
             )
             return False
         return True
+
+    def activity(self) -> ActivityReport | None:
+        """How idle the data plane is (contract/activity.py); None if it does not answer."""
+        try:
+            response = httpx.get(
+                f"{self.url}{ACTIVITY_PATH}",
+                headers={"Authorization": f"Convex {self._key}"},
+                timeout=5,
+            )
+            response.raise_for_status()
+            return ActivityReport.from_json(response.json())
+        except (httpx.HTTPError, ValueError, ActivityReportError) as exc:
+            log.warning("activity of %s unknown: %s", self.url, exc)
+            return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import connect as ws_connect
@@ -52,6 +52,26 @@ WS_SKIP = HOP_BY_HOP | {
 }
 
 
+class WakeTimeout(Exception):
+    """A suspended deployment did not start in time; the client should retry later."""
+
+    def __init__(self, name: str, retry_after: int) -> None:
+        super().__init__(f"deployment {name} is starting")
+        self.retry_after = retry_after
+
+
+class Waker(Protocol):
+    """Scale to zero (suspend.py): the upstream of a deployment, woken first if suspended.
+
+    `acquire` returns None for no such (running or suspended) deployment and raises
+    WakeTimeout when it cannot start in time; each upstream it returns is held (the
+    deployment is not suspended under it) until the matching `release`."""
+
+    async def acquire(self, name: str, via: str) -> str | None: ...
+
+    def release(self, name: str) -> None: ...
+
+
 class _ClientGone(Exception):
     """The client disconnected while its request body was being forwarded."""
 
@@ -90,21 +110,57 @@ def _forward_headers(scope: Scope, skip: set[str]) -> list[tuple[str, str]]:
 
 
 class HostGateway:
-    def __init__(self, app: ASGIApp, *, base_domain: str, resolve: Resolver) -> None:
+    def __init__(
+        self, app: ASGIApp, *, base_domain: str, resolve: Resolver, waker: Waker | None = None
+    ) -> None:
         self.app, self.base_domain, self.resolve = app, base_domain, resolve
+        self.waker = waker
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             name = deployment_from_host(_header(scope, b"host"), self.base_domain)
             if name is not None:
-                upstream = self.resolve(name)
-                if scope["type"] == "http":
-                    await self._proxy_http(scope, receive, send, name, upstream)
+                if self.waker is None:
+                    await self._proxy(scope, receive, send, name, self.resolve(name))
                 else:
-                    await self._proxy_ws(scope, receive, send, upstream)
+                    await self._proxy_waking(scope, receive, send, name, self.waker)
                 return
         await self.app(scope, receive, send)
+
+    async def _proxy(
+        self, scope: Scope, receive: Receive, send: Send, name: str, upstream: str | None
+    ) -> None:
+        if scope["type"] == "http":
+            await self._proxy_http(scope, receive, send, name, upstream)
+        else:
+            await self._proxy_ws(scope, receive, send, upstream)
+
+    async def _proxy_waking(
+        self, scope: Scope, receive: Receive, send: Send, name: str, waker: Waker
+    ) -> None:
+        """Hold the request while a suspended deployment starts, then proxy it; 503 with
+        Retry-After (HTTP) or close code 1013 "try again later" (WebSocket) if it is slow."""
+        try:
+            upstream = await waker.acquire(name, scope["type"])
+        except WakeTimeout as exc:
+            if scope["type"] == "http":
+                await _json_response(
+                    send,
+                    503,
+                    f'{{"code":"DeploymentStarting","message":"Deployment {name} is starting; '
+                    'retry shortly"}',
+                    [(b"retry-after", str(exc.retry_after).encode())],
+                )
+            else:
+                await receive()
+                await send({"type": "websocket.close", "code": 1013})
+            return
+        try:
+            await self._proxy(scope, receive, send, name, upstream)
+        finally:
+            if upstream is not None:
+                waker.release(name)
 
     def _target(self, scope: Scope, upstream: str, ws: bool = False) -> str:
         path = scope.get("raw_path") or scope["path"].encode()
@@ -236,12 +292,14 @@ class HostGateway:
             await upstream_ws.close()
 
 
-async def _json_response(send: Send, status: int, body: str) -> None:
+async def _json_response(
+    send: Send, status: int, body: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
         }
     )
     await send({"type": "http.response.body", "body": body.encode()})

@@ -1,5 +1,7 @@
 """Provisioning: which driver runs deployments, where their data lives, how they are reached."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import DATA_DIR, egress_services, env, integer, networks, port_range
 
 STRATA_DRIVER = env.str("STRATA_DRIVER", default="local")  # local | kubernetes
@@ -24,6 +26,25 @@ STRATA_DELETE_GRACE_SECONDS = env.int("STRATA_DELETE_GRACE_SECONDS", default=7 *
 # "port": deployment URLs are http://<host>:<port>; "host": http://<name>.<base domain>[:port].
 STRATA_ROUTING = env.str("STRATA_ROUTING", default="port")
 STRATA_GATEWAY_PORT = env.int("STRATA_GATEWAY_PORT", default=8000)
+# Scale to zero: a deployment with no request, no open socket and no scheduled work due for
+# this many seconds is suspended (its processes stop) and woken through the gateway by its next
+# request, or when its next scheduled function is due; 0 = never.
+STRATA_SUSPEND_AFTER_S = integer("STRATA_SUSPEND_AFTER_S", 0)
+# How often idle deployments are looked for (and due ones woken).
+STRATA_SUSPEND_CHECK_S = integer("STRATA_SUSPEND_CHECK_S", 5, minimum=1)
+# How long the gateway holds a request for a suspended deployment while it starts; past it the
+# answer is 503 with Retry-After (the deployment keeps starting).
+STRATA_WAKE_TIMEOUT_S = integer("STRATA_WAKE_TIMEOUT_S", 30, minimum=1)
+if STRATA_SUSPEND_AFTER_S and STRATA_DRIVER != "local":
+    raise ImproperlyConfigured(
+        "STRATA_SUSPEND_AFTER_S works with the local driver only: on Kubernetes traffic reaches "
+        "deployments through their Ingress, which cannot wake a deployment scaled to zero"
+    )
+if STRATA_SUSPEND_AFTER_S and STRATA_ROUTING != "host":
+    raise ImproperlyConfigured(
+        "STRATA_SUSPEND_AFTER_S needs STRATA_ROUTING=host: only the gateway can wake a "
+        "suspended deployment, and clients given a port URL would bypass it"
+    )
 # Where users and data planes reach the control plane (emails, usage reports, hostUrl).
 STRATA_CONTROL_PLANE_URL = env.str(
     "STRATA_CONTROL_PLANE_URL", default=f"http://127.0.0.1:{STRATA_GATEWAY_PORT}"

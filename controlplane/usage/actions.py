@@ -56,7 +56,7 @@ def enforce_quota(team: Team) -> list[str]:
     if problems:
         reason = "quota exceeded: " + "; ".join(problems)
         running = Deployment.objects.filter(
-            project__team=team, status__in=[Status.RUNNING, Status.PROVISIONING]
+            project__team=team, status__in=[Status.RUNNING, Status.PROVISIONING, Status.SUSPENDED]
         )
         for deployment in running:
             log.warning("pausing %s: %s", deployment.name, reason)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Sum
@@ -73,3 +73,39 @@ def deployment_month_usage(deployment: Deployment) -> UsageTotals:
 def team_month_usage(team: Team) -> UsageTotals:
     start = month_start()
     return _totals(DailyUsage.objects.filter(deployment__project__team=team), start)
+
+
+def team_daily_usage(team: Team, today: date | None = None) -> list[dict[str, Any]]:
+    """This month's usage per day (UTC), every day up to today, for the console's charts.
+
+    Storage is a gauge: per day, the sum over deployments of the latest size reported so far."""
+    today = today or timezone.now().date()
+    start = month_start(today)
+    rows = DailyUsage.objects.filter(deployment__project__team=team, day__gte=start, day__lte=today)
+    per_day: dict[date, dict[str, int]] = {}
+    storage_at: dict[date, dict[int, int]] = {}
+    for r in rows.order_by("day"):
+        d = per_day.setdefault(r.day, {"calls": 0, "read": 0, "written": 0, "mbms": 0})
+        d["calls"] += r.function_calls
+        d["read"] += r.db_bytes_read
+        d["written"] += r.db_bytes_written
+        d["mbms"] += r.action_compute_mb_ms
+        storage_at.setdefault(r.day, {})[r.deployment_id] = r.storage_bytes
+    out: list[dict[str, Any]] = []
+    latest: dict[int, int] = {}
+    day = start
+    while day <= today:
+        d = per_day.get(day, {"calls": 0, "read": 0, "written": 0, "mbms": 0})
+        latest.update(storage_at.get(day, {}))
+        out.append(
+            {
+                "day": day.isoformat(),
+                "functionCalls": d["calls"],
+                "dbBytesRead": d["read"],
+                "dbBytesWritten": d["written"],
+                "storageBytes": sum(latest.values()),
+                "actionGbHours": d["mbms"] / MB_MS_PER_GB_HOUR,
+            }
+        )
+        day += timedelta(days=1)
+    return out

@@ -16,9 +16,8 @@ from ..deploy.errors import DeployError
 from ..exports import state
 from ..exports.importer import SchemaCheck
 from ..transactions import BY_CREATION_TIME
-from ..transactions.catalog import validate_table_name
-from ..transactions.errors import SchemaError
 from ..values import UNDEFINED, ConvexValueError
+from .components import component_schema, own_tables, scoped_table
 from .services import DashboardServices
 
 if TYPE_CHECKING:
@@ -37,25 +36,19 @@ def table_mapping(svc: DashboardServices, txn: Transaction, args: dict[str, Any]
     catalog = svc.db.catalog
     for index_id in range(catalog.next_index_id, catalog.next_index_id + NEW_TABLE_WATCH):
         txn.read_set.add_interval(index_id, b"", None)
-    return {str(meta.number): name for name, meta in sorted(catalog.by_name.items())}
+    return {str(number): name for name, number in sorted(own_tables(svc).items())}
 
 
-def _table_arg(args: dict[str, Any], key: str = "table") -> str:
-    table = args.get(key)
-    if not isinstance(table, str):
-        raise DeployError(f"Expected `{key}` to be a table name")
-    try:
-        validate_table_name(table)
-    except SchemaError as exc:
-        raise DeployError(str(exc)) from None
-    return table
+def _table_arg(svc: DashboardServices, args: dict[str, Any], key: str = "table") -> str:
+    """The stored name of the table argument `key`, inside the call's component."""
+    return scoped_table(svc, args.get(key), key)
 
 
 def cli_tables(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """`npx convex data`: the user tables as one page of `{name}` (system tables left out),
     in the `{page, isDone, continueCursor}` shape the CLI pages through."""
     table_mapping(svc, txn, args)  # the same read set: a new table re-runs the query
-    names = sorted(name for name in svc.db.catalog.by_name if not name.startswith("_"))
+    names = sorted(name for name in own_tables(svc) if not name.startswith("_"))
     return {"page": [{"name": name} for name in names], "isDone": True, "continueCursor": ""}
 
 
@@ -80,7 +73,7 @@ def paginated_documents(
     """A page of a table by creation time (newest first unless `order`):
     {page, isDone, continueCursor} (hex index-key cursor). `clamp` caps an oversized
     numItems at MAX_PAGE instead of refusing it."""
-    table = _table_arg(args)
+    table = _table_arg(svc, args)
     opts = args.get("paginationOpts")
     if not isinstance(opts, dict):
         raise DeployError("Expected `paginationOpts: {numItems, cursor}`")
@@ -115,7 +108,7 @@ def schemas(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> A
         txn.read_set.add_missing_table(store.CONFIG_TABLE)
         return {"active": None, "inProgress": None}
     config = store.load_config(txn)
-    schema = None if config is None else config.schema
+    schema = None if config is None else component_schema(config.schema, svc.component)
     return {"active": None if schema is None else orjson.dumps(schema).decode(), "inProgress": None}
 
 
@@ -135,14 +128,14 @@ def list_imports(svc: DashboardServices, txn: Transaction, args: dict[str, Any])
 
 
 def _user_table(table: str) -> str:
-    if table.startswith("_"):
+    if table.rpartition("/")[2].startswith("_"):
         raise DeployError(f"System table {table} cannot be edited from the dashboard")
     return table
 
 
 def add_documents(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """Insert `documents` into `table`, validated against the schema; returns their ids."""
-    table = _user_table(_table_arg(args))
+    table = _user_table(_table_arg(svc, args))
     docs = args.get("documents")
     if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
         raise DeployError("Expected `documents` to be a list of objects")
@@ -170,7 +163,7 @@ def patch_documents(svc: DashboardServices, txn: Transaction, args: dict[str, An
     Clients drop `undefined` from arguments, so the console names fields to delete in the
     optional `removeFields: [name, ...]` (a Strata extension).
     """
-    table = _user_table(_table_arg(args))
+    table = _user_table(_table_arg(svc, args))
     ids, fields = args.get("ids"), args.get("fields")
     if not isinstance(ids, list) or not isinstance(fields, dict):
         raise DeployError("Expected {table, ids: [...], fields: {...}}")
@@ -196,6 +189,6 @@ def delete_documents(svc: DashboardServices, txn: Transaction, args: dict[str, A
     for item in items:
         if not isinstance(item, dict):
             raise DeployError("Expected `toDelete: [{id, tableName}]`")
-        table = _user_table(_table_arg(item, "tableName"))
+        table = _user_table(_table_arg(svc, item, "tableName"))
         txn.delete(_own_id(txn, table, item.get("id")))
     return None

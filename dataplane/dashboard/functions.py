@@ -9,14 +9,18 @@ Only admins may call them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..deploy import store
 from ..deploy.analysis import UDF_TYPES
 from ..deploy.errors import DeployError
 from ..deploy.paths import display_path, is_system, parse_udf_path
+from ..files import STORAGE_TABLE
+from ..runtime.components import instance_of, internal_table, module_prefix
 from ..transactions import DatabaseError
 from ..values import ConvexValueError, to_json
+from . import components
 from . import data as dashboard
 from .services import DashboardServices
 
@@ -32,7 +36,7 @@ SystemQuery = Callable[["DashboardServices", "Transaction", dict[str, Any]], Any
 
 
 def _env_list(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
-    if store.ENV_TABLE not in svc.db.table_names():
+    if svc.component or store.ENV_TABLE not in svc.db.table_names():  # components have none
         return []
     env = store.load_env(txn)
     return [{"name": k, "value": env[k]} for k in sorted(env)]
@@ -42,43 +46,42 @@ def _env_get(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> 
     name = args.get("name")
     if not isinstance(name, str):
         raise DeployError("queryEnvironmentVariables:get expects {name: string}")
-    if store.ENV_TABLE not in svc.db.table_names():
+    if svc.component or store.ENV_TABLE not in svc.db.table_names():
         return None
     value = store.load_env(txn).get(name)
     return None if value is None else {"name": name, "value": value}
 
 
 def _api_spec(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
+    """The functions of the call's component, named as that component's code names them."""
     active = svc.code.current()
     if active is None:
         return []
+    prefix = module_prefix(svc.component)
     out: list[dict[str, Any]] = []
     for f in active.app.functions:
-        if f.kind in UDF_TYPES:
+        if f.kind in UDF_TYPES and instance_of(f.module) == svc.component:
             out.append(
                 {
                     "functionType": UDF_TYPES[f.kind],
-                    "identifier": f"{f.module}:{f.name}",
+                    "identifier": f"{f.module.removeprefix(prefix)}:{f.name}",
                     "visibility": {"kind": f.visibility},
                     "args": f.args,
                     "returns": f.returns,
                 }
             )
-    for r in active.app.routes:
+    for r in active.app.routes if not svc.component else ():
         out.append({"functionType": "HttpAction", "method": r.method, "path": r.path})
     return out
 
 
 def _table_size(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
-    table = args.get("tableName")
-    if not isinstance(table, str):
-        raise DeployError("tableSize expects {tableName: string}")
-    return float(txn.count(table))
+    return float(txn.count(components.scoped_table(svc, args.get("tableName"), "tableName")))
 
 
 def _generate_upload_url(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
     """The dashboard's Files tab uploads through the same signed URL `ctx.storage` hands out."""
-    return svc.files.generate_upload_url()
+    return svc.files.generate_upload_url(_storage_table(svc))
 
 
 def _delete_files(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) -> Any:
@@ -90,7 +93,7 @@ def _delete_files(svc: DashboardServices, txn: Transaction, args: dict[str, Any]
         raise DeployError("Expected `storageIds: [id, ...]`")
     try:
         for storage_id in ids:
-            svc.files.delete(txn, storage_id)
+            svc.files.delete(txn, storage_id, _storage_table(svc))
     except FileStorageError as exc:
         raise DeployError(str(exc)) from None
     return None
@@ -105,6 +108,10 @@ def _cancel_job(svc: DashboardServices, txn: Transaction, args: dict[str, Any]) 
     except jobs.ScheduleError as exc:
         raise DeployError(str(exc)) from None
     return None
+
+
+def _storage_table(svc: DashboardServices) -> str:
+    return internal_table(svc.component, STORAGE_TABLE)
 
 
 # (module, export) -> (implementation, the key action it needs; see contract/scopes.py)
@@ -125,6 +132,7 @@ SYSTEM_QUERIES: dict[tuple[str, str], tuple[SystemQuery, str]] = {
         "data",
     ),
     ("_system/frontend/getSchemas.js", "default"): (dashboard.schemas, "deploy"),
+    ("_system/frontend/components.js", "list"): (components.list_components, "data"),
 }
 
 # Mutations: same signature, run in a committed transaction (retried on OCC conflicts).
@@ -163,6 +171,7 @@ def run_system_mutation(
     name: str,
     args: dict[str, Any],
     claims: KeyClaims | None = None,
+    component: str | None = None,
 ) -> tuple[Any, int]:
     """Run a built-in system mutation and commit it; returns (value, commit ts)."""
     fn = _entry(SYSTEM_MUTATIONS, module, name, claims)
@@ -172,7 +181,8 @@ def run_system_mutation(
             code="NotFound",
             status=404,
         )
-    return svc.db.run_mutation(lambda txn: fn(svc, txn, args))
+    scoped = replace(svc, component=components.resolve(svc, args, component))
+    return svc.db.run_mutation(lambda txn: fn(scoped, txn, args))
 
 
 def run_system_query(
@@ -182,19 +192,21 @@ def run_system_query(
     name: str,
     args: dict[str, Any],
     claims: KeyClaims | None = None,
+    component: str | None = None,
 ) -> Any:
-    """Run a built-in system query; DeployError if there is no such function (404) or the
+    """Run a built-in system query in `component` (the request's componentPath; else the
+    `componentId` argument's); DeployError if there is no such function (404) or the
     caller's key (`claims`, None = full admin) lacks the scope it needs (403)."""
     fn = _entry(SYSTEM_QUERIES, module, name, claims)
     if fn is None:
         if (module, name) in SYSTEM_MUTATIONS:  # /api/function runs any kind
-            return run_system_mutation(svc, module, name, args, claims)[0]
+            return run_system_mutation(svc, module, name, args, claims, component)[0]
         raise DeployError(
             f"Could not find function for '{display_path(module, name)}'",
             code="NotFound",
             status=404,
         )
-    return fn(svc, txn, args)
+    return fn(replace(svc, component=components.resolve(svc, args, component)), txn, args)
 
 
 def system_query_outcome(
@@ -274,10 +286,16 @@ class SystemFunctions:
         name: str,
         args: dict[str, Any],
         claims: KeyClaims | None = None,
+        component: str | None = None,
     ) -> Any:
-        return run_system_query(self.services, txn, module, name, args, claims)
+        return run_system_query(self.services, txn, module, name, args, claims, component)
 
     def run_mutation(
-        self, module: str, name: str, args: dict[str, Any], claims: KeyClaims | None = None
+        self,
+        module: str,
+        name: str,
+        args: dict[str, Any],
+        claims: KeyClaims | None = None,
+        component: str | None = None,
     ) -> tuple[Any, int]:
-        return run_system_mutation(self.services, module, name, args, claims)
+        return run_system_mutation(self.services, module, name, args, claims, component)

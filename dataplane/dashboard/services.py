@@ -1,4 +1,5 @@
-"""What the `_system/` functions reach: the database, the live code and file storage."""
+"""What the `_system/` functions reach: the database, the live code and file storage, and
+which component the call looks at (components.py)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,4 @@ class DashboardServices:
     db: Database
     code: ActiveCode
     files: FileService
+    component: str = ""  # the component path a call runs in ("" = the root app)

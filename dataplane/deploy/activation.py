@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ..runtime.components import MODULE_ROOT, scoped_analysis
-from . import store
-from .analysis import analyze
+from . import component_env, store
+from .analysis import analyze, module_sources
 from .envvars import builtin_env
 from .node_packages import NodePackages, parse_dependencies
+from .restore_cache import RestoreCache
 
 if TYPE_CHECKING:
     from ..files import FileService
@@ -53,9 +55,11 @@ class ActiveCode:
         public_url: str,
         site_url: str,
         packages: NodePackages,
+        cache_dir: Path | None = None,
     ) -> None:
         self.name = name
         self.packages = packages
+        self.cache = RestoreCache(cache_dir)  # what restore() built last, for the next start
         self.db = db
         self.runner = runner
         self.search = search
@@ -81,7 +85,10 @@ class ActiveCode:
             # Vector/text indexes follow the schema (kept ones are untouched, new ones built).
             self.search.set_schema(config.schema)
             self.files.ensure_table()  # so db.system.query("_storage") works before any upload
-            self.runner.activate(bundle, app, self.function_env(env))
+            components = component_env.resolve(config.component_env, env, self.builtin_env)
+            self.runner.activate(
+                bundle, app, self.function_env(env), components, config.http_routing or None
+            )
             self._active, self._loaded = active, True
         log.info("activated code", deployment=self.name, push=config.push_id)
         return active
@@ -108,9 +115,15 @@ class ActiveCode:
             env = store.load_env(txn)
             # A new process (or replica) with an empty cache installs the packages again.
             deps = parse_dependencies(config.node_dependencies)
-            bundle, app, _ = analyze(
-                modules, self.function_env(env), self.runner.limits, self.packages.ensure(deps)
-            )
+            packages = self.packages.ensure(deps)
+            function_env = self.function_env(env)
+            sources = module_sources(modules)
+            cached = self.cache.load(sources, function_env, packages)
+            if cached is not None:
+                bundle, app = cached
+            else:
+                bundle, app, _ = analyze(modules, function_env, self.runner.limits, packages)
+                self.cache.save(sources, function_env, bundle, app)
             return self.activate(bundle, app, config, env)
 
     def env_changed(self, env: dict[str, str]) -> None:

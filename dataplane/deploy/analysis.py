@@ -20,7 +20,7 @@ import orjson
 from .errors import DeployError
 
 if TYPE_CHECKING:
-    from ..runtime import Bundle, RuntimeLimits
+    from ..runtime import Bundle, ModuleSource, RuntimeLimits
     from ..runtime.analysis import AppAnalysis
     from .schema import Schema
     from .store import DeployedConfig, StoredModule
@@ -69,19 +69,26 @@ def analyze(
     """Bundle the modules and run them once to learn what they export, plus the validated
     auth providers; DeployError (shown by the CLI) on any failure. `node_packages` holds the
     installed external packages the "use node" modules import."""
-    from ..runtime import BundleError, ModuleSource, build_bundle
+    from ..runtime import BundleError, build_bundle
     from ..runtime.analysis import AnalyzeError, analyze_bundle
 
-    sources = [
-        ModuleSource(m.path, m.source, m.source_map, m.environment)  # type: ignore[arg-type]
-        for m in modules
-    ]
+    sources = module_sources(modules)
     try:
         bundle = dataclasses.replace(build_bundle(sources), node_packages=node_packages)
         app = analyze_bundle(bundle, env, limits)
     except (BundleError, AnalyzeError) as e:
         raise DeployError(str(e)) from e
     return bundle, app, parse_auth_config(app.auth_config)
+
+
+def module_sources(modules: list[StoredModule]) -> list[ModuleSource]:
+    """Stored modules as the bundler takes them."""
+    from ..runtime import ModuleSource
+
+    return [
+        ModuleSource(m.path, m.source, m.source_map, m.environment)  # type: ignore[arg-type]
+        for m in modules
+    ]
 
 
 # ----- StartPushResponse parts ----------------------------------------------------------
@@ -178,16 +185,19 @@ def component_analysis(
 
 
 def checked_app(
-    app: AppAnalysis, children: dict[str, dict[str, Any]] | None = None
+    app: AppAnalysis,
+    children: dict[str, dict[str, Any]] | None = None,
+    mounts: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The root CheckedComponent (`app`) with its component instances as `children`."""
+    """The root CheckedComponent (`app`) with its component instances as `children` and
+    the path prefixes it mounts them at (`mounts`)."""
     routes = [{"method": r.method, "path": r.path} for r in app.routes]
     return {
         "definitionPath": "",
         "componentPath": "",
         "args": {},
         "childComponents": children or {},
-        "httpRoutes": {"httpModuleRoutes": routes or None, "mounts": []},
+        "httpRoutes": {"httpModuleRoutes": routes or None, "mounts": mounts or []},
         "exports": {},
     }
 

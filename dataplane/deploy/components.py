@@ -6,7 +6,7 @@ module gives its metadata (`export()`: child components, HTTP mounts, env vars).
 app's children down, every instance (component path `a/b`) gets its own copy of its
 definition's modules under `_components/a.b/` and its tables under `a/b/` (runtime/components.py
 explains the namespaces). Features of a definition not supported yet are deploy errors that
-name the definition's file and the feature.
+name the definition's file and the feature. Env vars of instances: component_env.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..runtime.components import module_prefix
+from ..runtime.components import CHILD_REFERENCE, NamespaceError, module_prefix, resolve_name
 from . import analysis as app_analysis
+from . import component_env
 from .errors import DeployError
 from .schema import parse_schema
 from .store import StoredModule
@@ -47,6 +48,7 @@ class ComponentTree:
     definitions: dict[str, Definition] = field(default_factory=dict)
     instances: dict[str, str] = field(default_factory=dict)  # component path -> definition
     app_metadata: dict[str, Any] = field(default_factory=dict)  # the app's convex.config.js
+    env: dict[str, dict[str, Any]] = field(default_factory=dict)  # instance -> env bindings
 
     def modules(self) -> list[StoredModule]:
         """Every instance's modules, relocated into its own module directory."""
@@ -57,6 +59,53 @@ class ComponentTree:
                 source_map = _relocated_map(m.source_map, prefix.count("/"))
                 out.append(StoredModule(prefix + m.path, m.source, source_map, m.environment))
         return out
+
+    def crons(self) -> dict[str, dict[str, Any]]:
+        """Each instance's crons (its definition's crons.js), functions named by their
+        deployment-wide paths so they run inside the instance."""
+        out: dict[str, dict[str, Any]] = {}
+        for instance, definition in sorted(self.instances.items()):
+            jobs = self.definitions[definition].analysis.crons
+            if not jobs:
+                continue
+            scoped = {}
+            for name, job in jobs.items():
+                if isinstance(job, dict) and isinstance(job.get("name"), str):
+                    try:
+                        job = {**job, "name": resolve_name(instance, job["name"])}
+                    except NamespaceError as e:
+                        raise DeployError(f"{definition}/crons.js: {e}") from None
+                scoped[name] = job
+            out[instance] = scoped
+        return out
+
+    def app_mounts(self) -> list[str]:
+        """The path prefixes the app mounts components' HTTP routes at."""
+        return sorted(_mounts(self.app_metadata))
+
+    def http_routing(self, app: AppAnalysis, app_has_http: bool) -> dict[str, Any]:
+        """The table runtime/http_mounts.py routes requests with; empty when no component
+        mounts routes and the app has no `httpPrefix` (then http.js alone serves them)."""
+        mounted = any(_mounts(d.metadata) for d in self.definitions.values())
+        prefix = self.app_metadata.get("httpPrefix")
+        if not mounted and not _mounts(self.app_metadata) and not prefix:
+            return {}
+        table: dict[str, Any] = {
+            "": {
+                "routes": [[r.path, r.method] for r in app.routes],
+                "mounts": _mounts(self.app_metadata),
+                "hasHttp": app_has_http,
+                "prefix": prefix if isinstance(prefix, str) else None,
+            }
+        }
+        for instance, name in self.instances.items():
+            d = self.definitions[name]
+            table[instance] = {
+                "routes": [[r.path, r.method] for r in d.analysis.routes],
+                "mounts": _mounts(d.metadata),
+                "hasHttp": any(m.path.rsplit(".", 1)[0] == "http" for m in d.modules),
+            }
+        return table
 
     def merged_schema(self, app_schema: dict[str, Any] | None) -> dict[str, Any] | None:
         """The app's schema plus each instance's tables under its component path."""
@@ -93,7 +142,14 @@ class ComponentTree:
                 "componentPath": path,
                 "args": {},
                 "childComponents": self.checked(path),
-                "httpRoutes": {"httpModuleRoutes": None, "mounts": []},
+                "httpRoutes": {
+                    "httpModuleRoutes": [
+                        {"method": r.method, "path": r.path}
+                        for r in self.definitions[definition].analysis.routes
+                    ]
+                    or None,
+                    "mounts": sorted(_mounts(self.definitions[definition].metadata)),
+                },
                 "exports": {},
             }
         return out
@@ -107,12 +163,22 @@ class ComponentTree:
                 "path": path,
                 "definitionType": d.metadata.get("definitionType"),
                 "childComponents": d.metadata.get("childComponents") or [],
-                "httpMounts": {},
+                "httpMounts": d.metadata.get("httpMounts") or {},
                 "exports": _exports(d.analysis),
-                "envVars": None,
+                "envVars": d.metadata.get("envVars"),
             }
             out[path] = app_analysis.component_analysis(d.analysis, schema, version, meta)
         return out
+
+
+def _mounts(metadata: dict[str, Any]) -> dict[str, str]:
+    """A definition's HTTP mounts: path prefix -> the name of the child mounted there."""
+    out = {}
+    for prefix, reference in (metadata.get("httpMounts") or {}).items():
+        if not isinstance(reference, str) or not reference.startswith(CHILD_REFERENCE):
+            raise DeployError(f"Invalid HTTP mount {prefix!r}: {reference!r}")
+        out[str(prefix)] = reference[len(CHILD_REFERENCE) :]
+    return out
 
 
 def _relocated_map(source_map: str | None, depth: int) -> str | None:
@@ -191,20 +257,6 @@ def _unsupported(where: str, feature: str) -> DeployError:
     return DeployError(f"{where}: {feature} are not supported in components by this deployment yet")
 
 
-def _check_definition(where: str, metadata: dict[str, Any]) -> None:
-    if metadata.get("envVars"):
-        raise _unsupported(where, "component environment variables (defineComponent env)")
-    if metadata.get("httpMounts"):
-        raise _unsupported(where, "HTTP routes mounted from components (httpPrefix)")
-    if metadata.get("definitionType", {}).get("httpPrefix"):
-        raise _unsupported(where, "HTTP prefixes")
-    for child in metadata.get("childComponents") or []:
-        if child.get("env"):
-            raise _unsupported(
-                where, f"environment variables passed to component {child.get('name')!r}"
-            )
-
-
 def _module(obj: Any, where: str) -> StoredModule:
     from .push import _module_from_json
 
@@ -223,6 +275,7 @@ def build_tree(
             )
         return tree
     raws: dict[str, dict[str, Any]] = {}
+    where_of: dict[str, str] = {}
     for raw in definitions:
         if not isinstance(raw, dict) or not isinstance(raw.get("definitionPath"), str):
             raise DeployError("Invalid push request: bad componentDefinitions entry")
@@ -236,6 +289,7 @@ def build_tree(
             raise DeployError(f"Component definitions use each other in a cycle: {path}")
         raw = raws[path] if path else app_def
         where = f"{path}/convex.config.ts" if path else "convex/convex.config.ts"
+        where_of[path] = where
         names = {}
         for dep in raw.get("dependencies") or []:
             if dep not in raws:
@@ -243,7 +297,6 @@ def build_tree(
             names[dep] = str(evaluate(dep, (*seen, path)).get("name") or dep.split("/")[-1])
         module = _module(raw.get("definition"), where)
         metadata = evaluate_definition(module, where, names, limits)
-        _check_definition(where, metadata)
         metadata_of[path] = metadata
         return metadata
 
@@ -254,24 +307,19 @@ def build_tree(
         for m in modules:
             if m.environment == "node":
                 raise _unsupported(f"{path}/{m.path}", '"use node" actions')
-            base = m.path.rsplit(".", 1)[0]
-            if base == "crons":
-                raise _unsupported(f"{path}/{m.path}", "cron jobs")
-            if base == "http":
-                raise _unsupported(f"{path}/{m.path}", "HTTP actions")
         schema_module = raw.get("schema")
         all_modules = list(modules)
         if schema_module is not None:
             all_modules.append(_module(schema_module, f"{path} schema"))
         _, analysed, _ = app_analysis.analyze(all_modules, None, limits)
-        if any(f.kind == "httpAction" for f in analysed.functions):
-            raise _unsupported(path, "HTTP actions")
         schema = analysed.schema
         if schema is not None:
             parse_schema(schema)  # reports an invalid component schema at deploy time
         tree.definitions[path] = Definition(path, metadata, modules, analysed, schema)
 
     def instantiate(parent: str, metadata: dict[str, Any], depth: int) -> None:
+        parent_vars = set(component_env.declared(metadata)) if parent else None
+        where = where_of[tree.instances[parent]] if parent else where_of[""]
         if depth > MAX_DEPTH:
             raise DeployError(f"Components are nested deeper than {MAX_DEPTH} levels")
         for child in metadata.get("childComponents") or []:
@@ -284,6 +332,8 @@ def build_tree(
             if instance in tree.instances:
                 raise DeployError(f"Component {instance!r} is used twice")
             tree.instances[instance] = definition
+            wanted = component_env.declared(tree.definitions[definition].metadata)
+            tree.env[instance] = component_env.bindings(where, child, wanted, parent_vars)
             if len(tree.instances) > MAX_INSTANCES:
                 raise DeployError(f"More than {MAX_INSTANCES} component instances")
             instantiate(instance, tree.definitions[definition].metadata, depth + 1)

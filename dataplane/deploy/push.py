@@ -57,6 +57,7 @@ class PendingPush:
     analysis: Any
     response: dict[str, Any]
     dry_run: bool
+    component_crons: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
     status: SchemaStatus = field(default_factory=SchemaStatus)
     worker: threading.Thread | None = None
@@ -111,6 +112,12 @@ class PushManager:
             check_crons(analysed.crons)
         except CronError as e:
             raise DeployError(f"Invalid cron job in crons.js: {e}") from None
+        component_crons = tree.crons()
+        for instance, jobs in component_crons.items():
+            try:
+                check_crons(jobs)
+            except CronError as e:
+                raise DeployError(f"Invalid cron job in crons.js of {instance!r}: {e}") from None
         app_schema = None
         if analysed.schema is not None:
             app_schema = parse_schema(analysed.schema)
@@ -125,9 +132,9 @@ class PushManager:
                 "path": "",
                 "definitionType": {"type": "app"},
                 "childComponents": tree.app_metadata.get("childComponents") or [],
-                "httpMounts": {},
+                "httpMounts": tree.app_metadata.get("httpMounts") or {},
                 "exports": tree.app_metadata.get("exports") or {"type": "branch", "branch": []},
-                "envVars": None,
+                "envVars": tree.app_metadata.get("envVars"),
             }
         config = store.DeployedConfig(
             functions=str(request.get("functions") or "convex/"),
@@ -137,6 +144,8 @@ class PushManager:
             auth_info=auth,
             analysis=app_analysis.component_analysis(analysed, app_schema, version, app_definition),
             push_id=push_id,
+            component_env=tree.env,
+            http_routing=tree.http_routing(analysed, any(m.path == "http.js" for m in modules)),
             node_dependencies=[d.to_json() for d in node_deps],
         )
         response = {
@@ -145,7 +154,7 @@ class PushManager:
             "componentDefinitionPackages": {},
             "appAuth": auth,
             "analysis": {"": config.analysis, **tree.analysis(version)},
-            "app": app_analysis.checked_app(analysed, tree.checked("")),
+            "app": app_analysis.checked_app(analysed, tree.checked(""), tree.app_mounts()),
             "schemaChange": {
                 "allocatedComponentIds": {"": push_id},
                 "schemaIds": {"": push_id},
@@ -162,6 +171,7 @@ class PushManager:
             analysis=analysed,
             response=response,
             dry_run=bool(request.get("dryRun")),
+            component_crons=component_crons,
         )
         pending.status.indexes_total = len(diff["added_indexes"])
         if park:
@@ -385,7 +395,9 @@ class PushManager:
                 def write(txn: Any) -> tuple[list[str], list[str]]:
                     result = store.replace_modules(txn, pending.modules)
                     store.save_config(txn, pending.config)
-                    register_crons(txn, pending.analysis.crons)  # same commit as the code
+                    register_crons(
+                        txn, pending.analysis.crons, pending.component_crons
+                    )  # same commit as the code
                     return result
 
                 (added, removed), _ = db.run_mutation(write)

@@ -52,6 +52,11 @@ class DeployedConfig:
     analysis: dict[str, Any] = field(default_factory=dict)
     push_id: str = ""
     pushed_at_ms: float = 0.0
+    # component path -> {env var: binding}: what each instance's parent passes it (see
+    # component_env.resolve); every instance has an entry, bound or not.
+    component_env: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # which instance's http.js serves a path (runtime/http_mounts.py); {} = convex/http.js only
+    http_routing: dict[str, Any] = field(default_factory=dict)
     # The push's nodeDependencies ([{name, version}]): external packages of "use node" actions.
     node_dependencies: list[dict[str, str]] = field(default_factory=list)
 
@@ -65,6 +70,8 @@ class DeployedConfig:
             "analysisJson": orjson.dumps(self.analysis).decode(),
             "pushId": self.push_id,
             "pushedAtMs": self.pushed_at_ms,
+            "componentEnvJson": orjson.dumps(self.component_env).decode(),
+            "httpRoutingJson": orjson.dumps(self.http_routing).decode(),
             "nodeDependenciesJson": orjson.dumps(self.node_dependencies).decode(),
         }
 
@@ -80,6 +87,8 @@ class DeployedConfig:
             analysis=orjson.loads(doc.get("analysisJson") or "{}"),
             push_id=str(doc.get("pushId") or ""),
             pushed_at_ms=float(doc.get("pushedAtMs") or 0.0),
+            component_env=orjson.loads(doc.get("componentEnvJson") or "{}"),
+            http_routing=orjson.loads(doc.get("httpRoutingJson") or "{}"),
             node_dependencies=orjson.loads(doc.get("nodeDependenciesJson") or "[]"),
         )
 

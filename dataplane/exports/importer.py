@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..files import STORAGE_TABLE, FileService
+from ..files import FileService, is_storage_table
 from ..ids import MAX_ID_LEN, MIN_ID_LEN, decode_id, encode_id, new_internal_id
+from ..runtime.components import table_instance, user_table
 from ..transactions import Database, OccConflict, Transaction
 from ..transactions.catalog import TableMeta, validate_table_name
 from ..transactions.errors import SchemaError
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, validate_document
+from .paths import ComponentPathError, check_component, table_dir
 from .reader import ImportFormatError, Source, open_zip, sources, storage_blob_names
 from .writer import user_tables
 
@@ -42,8 +44,13 @@ class ImportRequest:
     fmt: str
     mode: str
     table: str | None
+    component: str = ""  # `npx convex import --component`: the file goes into that component
 
     def check(self) -> None:
+        try:
+            check_component(self.component)
+        except ComponentPathError as exc:
+            raise ImportFormatError(str(exc)) from None
         if self.mode not in MODES:
             raise ImportFormatError(
                 f"Unknown import mode {self.mode!r}: use one of {', '.join(MODES)}"
@@ -65,7 +72,7 @@ def plan(db: Database, req: ImportRequest) -> str:
     """Read the whole file once (validating it) and describe the change to confirm."""
     req.check()
     rows = []
-    for src in sources(req.path, req.fmt, req.table):
+    for src in sources(req.path, req.fmt, req.table, req.component):
         existing = _live_count(db, src.table)
         if req.mode == "requireEmpty" and existing:
             raise ImportFormatError(_not_empty(src.table, existing))
@@ -128,21 +135,31 @@ def clear_table(db: Database, table: str) -> int:
 
 
 class SchemaCheck:
-    """The active schema's document validators (a no-op without schema validation)."""
+    """The active schema's document validators, per component (a no-op for a component
+    without a schema or with schema validation off)."""
 
     def __init__(self, schema: dict[str, Any] | None) -> None:
-        self.enabled = bool(schema) and bool(schema.get("schemaValidation", True))  # type: ignore[union-attr]
+        self.validated: dict[str, bool] = {}  # component path -> validation on
         self.tables: dict[str, Any] = {}
-        if schema:
-            for t in schema.get("tables") or []:
-                if isinstance(t, dict) and isinstance(t.get("tableName"), str):
-                    self.tables[t["tableName"]] = t.get("documentType")
+        self.declaring: set[str] = set()  # components whose schema names any table
+        if not schema:
+            return
+        by_component = schema.get("componentValidation")
+        if isinstance(by_component, dict):
+            self.validated = {str(k): bool(v) for k, v in by_component.items()}
+        else:
+            self.validated = {"": bool(schema.get("schemaValidation", True))}
+        for t in schema.get("tables") or []:
+            if isinstance(t, dict) and isinstance(t.get("tableName"), str):
+                self.tables[t["tableName"]] = t.get("documentType")
+        self.declaring = {table_instance(name) for name in self.tables}
 
     def __call__(self, table: str, doc: dict[str, Any]) -> None:
-        if not self.enabled or table.startswith("_"):
+        component = table_instance(table)
+        if user_table(table).startswith("_") or not self.validated.get(component):
             return
         if table not in self.tables:
-            if self.tables:
+            if component in self.declaring:  # a schema without tables declares nothing
                 raise ConvexValueError(f"Table {table} is not declared in the schema")
             return
         try:
@@ -244,19 +261,35 @@ def insert_documents(
     return written
 
 
-def import_storage(db: Database, files: FileService, req: ImportRequest, src: Source) -> int:
-    """Import `_storage` documents with their bytes from `_storage/<id>` ZIP entries."""
+class BlobNames:
+    """The ZIP's file entries by (component path, storage id), read on first use."""
+
+    def __init__(self, path: Path, component: str) -> None:
+        self.path = path
+        self.component = component
+        self._names: dict[tuple[str, str], str] | None = None
+
+    def get(self, component: str, storage_id: str) -> str | None:
+        if self._names is None:
+            self._names = storage_blob_names(self.path, self.component)
+        return self._names.get((component, storage_id))
+
+
+def import_storage(
+    db: Database, files: FileService, meta: TableMeta, src: Source, blob_names: BlobNames
+) -> int:
+    """Import a (component's) `_storage` documents with their bytes from the ZIP's
+    `<component dir>/_storage/<id>` entries."""
     blobs = files.blobs
-    meta = db.ensure_table(STORAGE_TABLE)
-    names = storage_blob_names(req.path)
     count = 0
-    with open_zip(req.path) as zf:
+    with open_zip(blob_names.path) as zf:
         for n, doc in src.open_docs():
             old_id = str(doc.get("_id"))
-            entry = names.get(old_id)
+            entry = blob_names.get(src.component, old_id)
             if entry is None:
                 raise ImportFormatError(
-                    f"_storage/documents.jsonl line {n}: the file {old_id} is not in the ZIP"
+                    f"{table_dir(src.table)}/documents.jsonl line {n}: the file {old_id} "
+                    "is not in the ZIP"
                 )
             txn = db.begin()
             internal = _identity(db, txn, old_id)
@@ -303,7 +336,7 @@ def perform(
     """Run the import into `db` (validated against the active `schema`); returns the number
     of documents written."""
     req.check()
-    srcs = sources(req.path, req.fmt, req.table)
+    srcs = sources(req.path, req.fmt, req.table, req.component)
     if req.mode == "requireEmpty":
         for src in srcs:
             if n := _live_count(db, src.table):
@@ -315,26 +348,31 @@ def perform(
         for table in sorted(doomed):
             progress(f"Clearing {table}", None)
             clear_table(db, table)
-        if STORAGE_TABLE in doomed and STORAGE_TABLE in db.catalog.by_name:
+        if any(is_storage_table(t) for t in doomed):
             files.flush()  # old blobs are gone before ids are reused
     check = SchemaCheck(schema)
     metas: dict[str, TableMeta] = {}
-    moves: dict[int, int] = {}  # exported table number -> number here, where they differ
-    for src in srcs:
+    # Per component: exported table number -> number here, where they differ. (Convex numbers
+    # each component's tables on their own; ids only name tables of their own component.)
+    moves: dict[str, dict[int, int]] = {}
+    # The app's tables claim their exported numbers first, then components from the top down.
+    for src in sorted(srcs, key=lambda s: (bool(s.component), s.component.count("/"))):
         old = exported_number(src)
-        if src.table == STORAGE_TABLE:
-            metas[src.table] = db.ensure_table(STORAGE_TABLE)
-        else:
-            metas[src.table] = db.ensure_table(src.table, number=old)
+        metas[src.table] = db.ensure_table(src.table, number=old)
         if old is not None and old != metas[src.table].number:
-            moves[old] = metas[src.table].number
+            moves.setdefault(src.component, {})[old] = metas[src.table].number
+    blob_names = BlobNames(req.path, req.component) if req.fmt == "zip" else None
     written = 0
     for src in srcs:
         progress(f'Importing "{src.table}"', None)
-        if src.table == STORAGE_TABLE:
-            n = import_storage(db, files, req, src)
+        if is_storage_table(src.table):
+            if blob_names is None:
+                raise ImportFormatError("Files can only be imported from a ZIP snapshot")
+            n = import_storage(db, files, metas[src.table], src, blob_names)
         else:
-            n = insert_documents(db, metas[src.table], src, check, progress, moves)
+            n = insert_documents(
+                db, metas[src.table], src, check, progress, moves.get(src.component, {})
+            )
         written += n
         progress(f'Imported "{src.table}"', f'Imported "{src.table}" ({n} documents)')
     return written

@@ -183,14 +183,15 @@ class Jobs:
 
     # ----- imports ------------------------------------------------------------------
 
-    def create_import(self, path: Path, fmt: str, mode: str, table: str | None) -> str:
+    def create_import(self, req: ImportRequest) -> str:
         """Record an uploaded import and start checking it (-> waiting_for_confirmation)."""
         self._ensure_storage_first()
-        fields: dict[str, Any] = {"format": fmt, "mode": mode, "upload": path.name}
-        if table is not None:
-            fields["tableName"] = table
+        fields: dict[str, Any] = {"format": req.fmt, "mode": req.mode, "upload": req.path.name}
+        if req.table is not None:
+            fields["tableName"] = req.table
+        if req.component:
+            fields["componentPath"] = req.component
         import_id = state.create_import(self.db, fields)
-        req = ImportRequest(path, fmt, mode, table)
         self._spawn("strata-import-plan", lambda: self._plan(import_id, req))
         return import_id
 
@@ -242,7 +243,11 @@ class Jobs:
 
         doc, _ = db.run_mutation(claim)
         req = ImportRequest(
-            self.import_dir / str(doc["upload"]), doc["format"], doc["mode"], doc.get("tableName")
+            self.import_dir / str(doc["upload"]),
+            doc["format"],
+            doc["mode"],
+            doc.get("tableName"),
+            doc.get("componentPath") or "",
         )
         self._spawn("strata-import", lambda: self._perform(doc["_id"], req))
 

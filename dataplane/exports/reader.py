@@ -21,6 +21,7 @@ import orjson
 from ..files import STORAGE_TABLE
 from ..values import ConvexValueError, from_json
 from .cleanjson import INFER, Context, context_from_json, from_clean
+from .paths import ComponentPathError, join, storage_file, table_file
 from .shapes import Shape, ShapeParseError, parse_shape
 
 FORMATS = ("zip", "jsonLines", "jsonArray", "csv")
@@ -36,9 +37,10 @@ class ImportFormatError(ValueError):
 class Source:
     """One table's worth of documents in the file (decoded Python values)."""
 
-    table: str
+    table: str  # the stored name: `<component path>/<table>` inside a component
     number: int | None
     open_docs: Callable[[], Iterator[tuple[int, dict[str, Any]]]]  # (line number, document)
+    component: str = ""
 
 
 def _json_object(raw: bytes, where: str) -> Any:
@@ -64,19 +66,20 @@ def _jsonl(stream: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
             yield n, _json_object(line, f"{name} line {n}")
 
 
-def sources(path: Path, fmt: str, table: str | None) -> list[Source]:
-    """The tables in the file; ImportFormatError for a malformed file or wrong arguments."""
+def sources(path: Path, fmt: str, table: str | None, component: str = "") -> list[Source]:
+    """The tables in the file, placed in component `component` (its children's below it);
+    ImportFormatError for a malformed file or wrong arguments."""
     if fmt not in FORMATS:
         raise ImportFormatError(f"Unknown import format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "zip":
         if table is not None:
             raise ImportFormatError("A table name cannot be given when importing a ZIP snapshot")
-        return zip_sources(path)
+        return zip_sources(path, component)
     if not table:
         raise ImportFormatError(f"Importing {fmt} needs a table name")
     openers = {"jsonLines": _jsonl_docs, "jsonArray": _array_docs, "csv": _csv_docs}
     opener = openers[fmt]
-    return [Source(table, None, lambda: opener(path))]
+    return [Source(join(component, table), None, lambda: opener(path), component)]
 
 
 def _jsonl_docs(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -128,37 +131,48 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise ImportFormatError(f"The file is not a valid ZIP archive: {exc}") from None
 
 
-def zip_sources(path: Path) -> list[Source]:
-    """User tables of a snapshot ZIP (plus `_storage` documents, blobs read separately)."""
-    with open_zip(path) as zf:
-        names = zf.namelist()
-        numbers: dict[str, int] = {}
-        if "_tables/documents.jsonl" in names:
-            with zf.open("_tables/documents.jsonl") as f:
-                for n, row in _jsonl(f, "_tables/documents.jsonl"):
-                    name, number = (
-                        (row.get("name"), row.get("id")) if isinstance(row, dict) else (None, None)
-                    )
-                    if not isinstance(name, str) or not isinstance(number, int):
-                        raise ImportFormatError(
-                            f"_tables/documents.jsonl line {n}: expected {{name, id}}"
-                        )
-                    numbers[name] = number
+def _table_numbers(zf: zipfile.ZipFile, entry: str) -> dict[str, int]:
+    """`{name: number}` from one component's `_tables/documents.jsonl`."""
+    numbers: dict[str, int] = {}
+    with zf.open(entry) as f:
+        for n, row in _jsonl(f, entry):
+            name, number = (
+                (row.get("name"), row.get("id")) if isinstance(row, dict) else (None, None)
+            )
+            if not isinstance(name, str) or not isinstance(number, int):
+                raise ImportFormatError(f"{entry} line {n}: expected {{name, id}}")
+            numbers[name] = number
+    return numbers
+
+
+def zip_sources(path: Path, component: str = "") -> list[Source]:
+    """User tables of a snapshot ZIP, its components' included (plus each one's `_storage`
+    documents, blobs read separately), placed below the component path `component`."""
+    try:
+        with open_zip(path) as zf:
+            order = zf.namelist()
+            names = set(order)
+            files = [(name, f) for name in order if (f := table_file(name, component))]
+            numbers: dict[tuple[str, str], int] = {}
+            for name, f in files:
+                if f.name == "_tables" and f.kind == "documents":
+                    for table, number in _table_numbers(zf, name).items():
+                        numbers[(f.component, table)] = number
+    except ComponentPathError as exc:
+        raise ImportFormatError(str(exc)) from None
     out: list[Source] = []
-    for name in names:
-        parts = name.split("/")
-        if parts[0] == "_components":
-            raise ImportFormatError("Snapshots with components cannot be imported here")
-        if len(parts) != 2 or parts[1] != "documents.jsonl" or parts[0] == "_tables":
+    for name, f in files:
+        if f.kind != "documents" or f.name == "_tables":
             continue
-        table = parts[0]
-        if table.startswith("_") and table != STORAGE_TABLE:
-            continue  # other system tables are not part of a restorable snapshot
+        if f.name.startswith("_") and f.name != STORAGE_TABLE:
+            continue  # other system tables are not part of a restorable snapshot (Convex's rule)
+        schema = name.removesuffix("documents.jsonl") + "generated_schema.jsonl"
         out.append(
             Source(
-                table,
-                numbers.get(table),
-                _zip_opener(path, table, f"{table}/generated_schema.jsonl" in names),
+                f.table,
+                numbers.get((f.component, f.name)),
+                _zip_opener(path, name, schema if schema in names else None),
+                f.component,
             )
         )
     if not out and not numbers:
@@ -168,8 +182,7 @@ def zip_sources(path: Path) -> list[Source]:
     return out
 
 
-def _load_hints(zf: zipfile.ZipFile, table: str) -> tuple[Shape, dict[str, Context]]:
-    where = f"{table}/generated_schema.jsonl"
+def _load_hints(zf: zipfile.ZipFile, where: str) -> tuple[Shape, dict[str, Context]]:
     hints: dict[str, Context] = {}
     shape: Shape | None = None
     with zf.open(where) as f:
@@ -195,12 +208,11 @@ def _load_hints(zf: zipfile.ZipFile, table: str) -> tuple[Shape, dict[str, Conte
 
 
 def _zip_opener(
-    path: Path, table: str, has_schema: bool
+    path: Path, where: str, schema: str | None
 ) -> Callable[[], Iterator[tuple[int, dict[str, Any]]]]:
     def docs() -> Iterator[tuple[int, dict[str, Any]]]:
-        where = f"{table}/documents.jsonl"
         with open_zip(path) as zf:
-            hints = _load_hints(zf, table) if has_schema else None
+            hints = _load_hints(zf, schema) if schema is not None else None
             try:
                 with zf.open(where) as f:
                     for n, obj in _jsonl(f, where):
@@ -220,12 +232,15 @@ def _zip_opener(
     return docs
 
 
-def storage_blob_names(path: Path) -> dict[str, str]:
-    """`_storage/<id>[.ext]` entries by storage id."""
+def storage_blob_names(path: Path, component: str = "") -> dict[tuple[str, str], str]:
+    """`<dir>/_storage/<id>[.ext]` entries by (component path, storage id)."""
     with open_zip(path) as zf:
-        out: dict[str, str] = {}
+        out: dict[tuple[str, str], str] = {}
         for name in zf.namelist():
-            parts = name.split("/")
-            if len(parts) == 2 and parts[0] == STORAGE_TABLE and parts[1] != "documents.jsonl":
-                out[parts[1].split(".", 1)[0]] = name
+            try:
+                found = storage_file(name, component)
+            except ComponentPathError as exc:
+                raise ImportFormatError(str(exc)) from None
+            if found is not None:
+                out[found] = name
         return out

@@ -5,6 +5,11 @@ every table at one timestamp, a page at a time; then every document change commi
 cursor, in commit order, whole commits at a time, deletes included. A pipeline takes the
 snapshot, then follows the changes from the snapshot's timestamp: nothing is missed or seen
 twice. Pages are bounded in rows and bytes, so a table of any size streams in flat memory.
+
+Components' tables are exported too, as Convex does: every value carries `_component` (the
+component path, "" for the app) and `_table` (the table's name in its component); a request
+selects one table (`tableName`, of the app unless `component` is given), one component's
+tables (`component` alone) or everything.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..runtime.components import table_instance, user_table
 from ..transactions import Database, DatabaseError
+from .schema_cache import InferredSchemas
 
 SchemaSource = Callable[[], dict[str, Any] | None]
 #: Documents fetched from storage per round trip while filling a snapshot page: the first
@@ -77,30 +84,54 @@ class StreamingExport:
         self.schema = schema
         self.page_rows = page_rows
         self.delta_rows = delta_rows
+        self.inferred = InferredSchemas(db, self._inferred)
 
-    def user_tables(self) -> list[str]:
-        """User tables in table-number order (the snapshot walks them in this order)."""
-        metas = [m for m in self.db.catalog.by_name.values() if not m.name.startswith("_")]
+    def close(self) -> None:
+        self.inferred.close()
+
+    def user_tables(self, component: str | None = None) -> list[str]:
+        """Stored names of the user tables (of `component` only, if given), in table-number
+        order (the snapshot walks them in this order)."""
+        metas = [
+            m
+            for m in self.db.catalog.by_name.values()
+            if not user_table(m.name).startswith("_")
+            and (component is None or table_instance(m.name) == component)
+        ]
         return [m.name for m in sorted(metas, key=lambda m: m.number)]
 
-    def _table(self, name: str | None) -> str | None:
-        if name is not None and (name.startswith("_") or name not in self.db.catalog.by_name):
-            raise StreamingError(f"Table {name!r} does not exist", "TableNotFound")
-        return name
+    def _tables(self, name: str | None, component: str | None) -> list[str]:
+        """The selection's stored table names: one table, one component's, or all.
+
+        A table another component has but the selected one lacks selects nothing, as on
+        Convex: `json_schemas` lists every component's tables by name and connectors then ask
+        for each name without a component. A name no component has is an error."""
+        if name is None:
+            return self.user_tables(component)
+        stored = f"{component}/{name}" if component else name
+        if stored in self.db.catalog.by_name and "/" not in name and not name.startswith("_"):
+            return [stored]
+        if any(user_table(t) == name for t in self.user_tables()):
+            return []
+        where = f" in component {component!r}" if component else ""
+        raise StreamingError(f"Table {name!r} does not exist{where}", "TableNotFound")
 
     # ----- snapshot ------------------------------------------------------------------
 
     def list_snapshot(
-        self, snapshot: int | None, cursor: str | None, table: str | None
+        self,
+        snapshot: int | None,
+        cursor: str | None,
+        table: str | None,
+        component: str | None = None,
     ) -> SnapshotPage:
         """One page of the snapshot at `snapshot` (default: now) after `cursor`.
 
-        With `table`, only that table; otherwise every user table, one after the other. The
-        cursor is "<table number>:<hex of the last by_id key>" (opaque to clients).
+        With `table`, only that table; otherwise every selected table, one after the other.
+        The cursor is "<table number>:<hex of the last by_id key>" (opaque to clients).
         """
-        table = self._table(table)
+        tables = self._tables(table, component)
         ts = self.db.latest_ts() if snapshot is None else snapshot
-        tables = [table] if table is not None else self.user_tables()
         numbers = {name: self.db.catalog.by_name[name].number for name in tables}
         position, after = self._parse_cursor(cursor, tables, numbers)
         if position >= len(tables):
@@ -115,7 +146,7 @@ class StreamingExport:
             docs, exhausted = self.db.snapshot_page(name, ts, after, limit)
             for key, version_ts, doc in docs:
                 doc["_ts"] = version_ts
-                doc["_table"] = name
+                _label(doc, name)
                 size += _size(doc)
                 values.append(doc)
                 after = key
@@ -158,44 +189,61 @@ class StreamingExport:
 
     # ----- deltas --------------------------------------------------------------------
 
-    def document_deltas(self, cursor: int, table: str | None) -> DeltaPage:
-        """Changes committed after `cursor`; pass the returned cursor to continue."""
-        table = self._table(table)
-        changes, next_cursor, has_more = self.db.document_changes(cursor, table, self.delta_rows)
+    def document_deltas(
+        self, cursor: int, table: str | None, component: str | None = None
+    ) -> DeltaPage:
+        """Changes committed after `cursor` to the selected tables; pass the returned cursor
+        to continue. (A one-component selection reads every change and keeps that
+        component's, so its pages may hold fewer values; the cursor still advances.)"""
+        only = None
+        if table is not None:
+            # A selected table this component lacks: the engine finds no changes for it.
+            only = next(iter(self._tables(table, component)), f"{component}/{table}")
+        changes, next_cursor, has_more = self.db.document_changes(cursor, only, self.delta_rows)
         values: list[dict[str, Any]] = []
         for ts, name, doc_id, doc in changes:
+            if component is not None and table_instance(name) != component:
+                continue
             if doc is None:
-                values.append({"_id": doc_id, "_ts": ts, "_table": name, "_deleted": True})
+                doc = {"_id": doc_id, "_ts": ts, "_deleted": True}
             else:
                 doc["_ts"] = ts
-                doc["_table"] = name
-                values.append(doc)
+            values.append(_label(doc, name))
         return DeltaPage(values, next_cursor, has_more)
 
     # ----- JSON Schemas --------------------------------------------------------------
 
-    def json_schemas(self, delta: bool) -> dict[str, dict[str, Any]]:
+    def json_schemas(self, delta: bool, by_component: bool = False) -> dict[str, Any]:
         """Per user table, the JSON Schema of its documents as the `json` format encodes them.
 
         From the pushed schema's validator when the table has one; otherwise inferred from the
-        table's current documents (streamed, so flat memory)."""
+        table's current documents (streamed, so flat memory; kept until the table is written,
+        schema_cache.py). Keyed by table name, components' tables included (on a name clash
+        the app's table wins); `by_component`: `{component path: {table: schema}}`."""
         raw = self.schema() or {}
         validators = {
             t.get("tableName"): t.get("documentType")
             for t in raw.get("tables") or []
             if isinstance(t, dict)
         }
-        out: dict[str, dict[str, Any]] = {}
+        grouped: dict[str, dict[str, Any]] = {}
         for name in self.user_tables():
-            schema = _from_validator(validators.get(name), name)
+            own = user_table(name)
+            schema = _from_validator(validators.get(name), own)
             if schema is None:
-                schema = self._inferred(name)
+                schema = self.inferred.get(name)
             if delta:
                 props = schema["properties"]
                 props["_ts"] = {"type": "integer"}
                 props["_deleted"] = {"type": "boolean"}
                 props["_table"] = {"type": "string"}
-            out[name] = schema
+                props["_component"] = {"type": "string"}
+            grouped.setdefault(table_instance(name), {})[own] = schema
+        if by_component:
+            return grouped
+        out: dict[str, Any] = {}
+        for component in sorted(grouped, reverse=True):  # the app ("") last: it wins
+            out.update(grouped[component])
         return out
 
     def _inferred(self, table: str) -> dict[str, Any]:
@@ -214,7 +262,14 @@ class StreamingExport:
             types = sorted(kinds[field])
             props[field] = {"type": types[0] if len(types) == 1 else types}
         required = sorted(f for f, n in present.items() if n == count)
-        return _document_schema(table, props, required)
+        return _document_schema(user_table(table), props, required)
+
+
+def _label(doc: dict[str, Any], table: str) -> dict[str, Any]:
+    """Name a document's table as Convex's streaming export does: `_table` in `_component`."""
+    doc["_table"] = user_table(table)
+    doc["_component"] = table_instance(table)
+    return doc
 
 
 def _json_type(value: Any) -> str:

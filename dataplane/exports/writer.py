@@ -3,7 +3,8 @@
 Layout (Convex's): README.md, `_tables/documents.jsonl` (name and number of each table),
 `<table>/generated_schema.jsonl` (inferred shape, then per-document hints) +
 `<table>/documents.jsonl` in clean JSON, and with storage `_storage/documents.jsonl` plus one
-`_storage/<id><ext>` entry per file. Each table is scanned three times (shape, hints, documents:
+`_storage/<id><ext>` entry per file; the same again for each component under its directory
+(paths.py). Each table is scanned three times (shape, hints, documents:
 hints precede documents so an importer can stream) and nothing larger than a page is held.
 """
 
@@ -17,11 +18,13 @@ from typing import IO, Any
 
 import orjson
 
-from ..files import STORAGE_TABLE, BlobStore
+from ..files import BlobStore, is_storage_table
+from ..runtime.components import table_instance, user_table
 from ..transactions import Database
 from ..transactions.catalog import FIRST_USER_TABLE, TableMeta
 from .cleanjson import INFER, context_of, context_to_json, to_clean
 from .inference import TableShape, trim_context
+from .paths import component_dir, table_dir
 
 PAGE_ROWS = 1000
 README = """# Welcome to your Convex snapshot export!
@@ -37,9 +40,22 @@ Progress = Callable[[str], None]
 
 
 def user_tables(db: Database) -> list[TableMeta]:
+    """The app's and every component's own tables (not a component's `_storage`)."""
     return sorted(
-        (m for m in db.catalog.by_name.values() if m.number >= FIRST_USER_TABLE),
+        (
+            m
+            for m in db.catalog.by_name.values()
+            if m.number >= FIRST_USER_TABLE and not user_table(m.name).startswith("_")
+        ),
         key=lambda m: m.number,
+    )
+
+
+def storage_tables(db: Database) -> list[TableMeta]:
+    """The app's `_storage` and each component's own."""
+    return sorted(
+        (m for m in db.catalog.by_name.values() if is_storage_table(m.name)),
+        key=lambda m: m.name,
     )
 
 
@@ -66,17 +82,6 @@ def _entry(zf: zipfile.ZipFile, name: str) -> IO[bytes]:
     return zf.open(name, "w", force_zip64=True)
 
 
-def _component_dir(component: str) -> str:
-    """Convex's ZIP directory of a component's tables: `_components/a/_components/b/`."""
-    return "".join(f"_components/{p}/" for p in component.split("/")) if component else ""
-
-
-def _table_dir(table: str) -> str:
-    """A table's ZIP directory; a component's table (`a/b/t`) goes under its component."""
-    component, _, name = table.rpartition("/")
-    return _component_dir(component) + name
-
-
 def write_snapshot(
     db: Database,
     ts: int,
@@ -96,11 +101,13 @@ def write_snapshot(
         progress("Backing up _tables")
         by_component: dict[str, list[Any]] = {"": []}
         for meta in tables:
-            by_component.setdefault(meta.name.rpartition("/")[0], []).append(meta)
+            by_component.setdefault(table_instance(meta.name), []).append(meta)
+        for meta in storage_tables(db):
+            by_component.setdefault(table_instance(meta.name), [])
         for component, metas in sorted(by_component.items()):
-            with _entry(zf, f"{_component_dir(component)}_tables/documents.jsonl") as f:
+            with _entry(zf, f"{component_dir(component)}_tables/documents.jsonl") as f:
                 for meta in metas:
-                    name = meta.name.rpartition("/")[2]
+                    name = user_table(meta.name)
                     f.write(orjson.dumps({"name": name, "id": meta.number}) + b"\n")
         for meta in tables:
             progress(f"Backing up {meta.name}")
@@ -108,7 +115,7 @@ def write_snapshot(
             for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                 shape.add(doc)
             unambiguous = shape.unambiguous_fields()
-            with _entry(zf, f"{_table_dir(meta.name)}/generated_schema.jsonl") as f:
+            with _entry(zf, f"{table_dir(meta.name)}/generated_schema.jsonl") as f:
                 lines = _Lines(f)
                 lines.add(shape.shape())
                 for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
@@ -116,15 +123,16 @@ def write_snapshot(
                     if ctx != INFER:
                         lines.add({doc["_id"]: context_to_json(ctx)})
                 lines.flush()
-            with _entry(zf, f"{_table_dir(meta.name)}/documents.jsonl") as f:
+            with _entry(zf, f"{table_dir(meta.name)}/documents.jsonl") as f:
                 lines = _Lines(f)
                 for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
                     lines.add(to_clean(doc))
                     written += 1
                 lines.flush()
-        storage = db.catalog.by_name.get(STORAGE_TABLE)
-        if blobs is not None and storage is not None:
-            progress("Backing up _storage")
+        for storage in storage_tables(db) if blobs is not None else ():
+            assert blobs is not None
+            component = table_instance(storage.name)
+            progress("Backing up _storage" + (f" in component {component}" if component else ""))
             written += _write_storage(zf, db, storage, ts, blobs)
     check_snapshot_kept(db, ts)
     return written
@@ -147,7 +155,8 @@ def _write_storage(
     zf: zipfile.ZipFile, db: Database, meta: TableMeta, ts: int, blobs: BlobStore
 ) -> int:
     count = 0
-    with _entry(zf, f"{STORAGE_TABLE}/documents.jsonl") as f:
+    where = table_dir(meta.name)
+    with _entry(zf, f"{where}/documents.jsonl") as f:
         lines = _Lines(f)
         for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
             line: dict[str, Any] = {
@@ -163,7 +172,7 @@ def _write_storage(
         lines.flush()
     for doc in db.scan_table(meta.name, ts, PAGE_ROWS):
         ext = mimetypes.guess_extension(doc.get("contentType") or "") or ""
-        with _entry(zf, f"{STORAGE_TABLE}/{doc['_id']}{ext}") as f:
+        with _entry(zf, f"{where}/{doc['_id']}{ext}") as f:
             for chunk in blobs.get(doc["_id"]):
                 f.write(chunk)
     return count

@@ -24,6 +24,7 @@ from .service import (
     FileService,
     FileStorageError,
     StoredFile,
+    is_storage_table,
     parse_digest_header,
     parse_sha256_option,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "StoredFile",
     "UploadTokenError",
     "UploadTokenExpired",
+    "is_storage_table",
     "parse_digest_header",
     "parse_sha256_option",
     "sign_upload_token",

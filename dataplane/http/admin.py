@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -64,6 +66,20 @@ async def stream_function_logs(request: HttpRequest) -> HttpResponse:
     return json_response({"entries": entries, "newCursor": new_cursor})
 
 
+@api_view("GET")
+async def function_metrics(request: HttpRequest) -> HttpResponse:
+    """Calls, failures and p50/p99 latency per function per minute (`?minutes=`, default 60)."""
+    check_admin(request, None, "logs")
+    raw = request.GET.get("minutes", "60")
+    try:
+        minutes = int(raw)
+    except ValueError as e:
+        raise DeployError(f"Invalid minutes {raw!r}: expected a whole number") from e
+    if not 1 <= minutes <= 360:
+        raise DeployError("minutes must be between 1 and 360")
+    return json_response(app_of(request).metrics.summary(time.time() * 1000, minutes))
+
+
 @api_view("GET", "POST")
 async def check_admin_key(request: HttpRequest) -> HttpResponse:
     check_admin(request, None)
@@ -106,6 +122,7 @@ urlpatterns = [
     path("api/update_environment_variables", update_environment_variables),
     path("api/list_environment_variables", list_environment_variables),
     path("api/stream_function_logs", stream_function_logs),
+    path("api/strata/function_metrics", function_metrics),
     path("api/check_admin_key", check_admin_key),
     path("api/v1/get_canonical_urls", canonical_urls),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 from dataplane.deploy.errors import DeployError
+from dataplane.exports.importer import ImportRequest
 from dataplane.exports.reader import FORMATS, ImportFormatError
 from dataplane.exports.state import ExportInProgress
 from dataplane.http.web import api_view, app_of, check_admin, in_thread, json_response, read_json
@@ -93,22 +95,23 @@ async def upload_part(request: HttpRequest) -> HttpResponse:
     return json_response({"partNumber": number, "size": size})
 
 
-def _import_args(raw: Any) -> tuple[str, str, str | None]:
+def _import_args(raw: Any) -> ImportRequest:
+    """The upload's import arguments (no file yet); ImportFormatError if invalid."""
     if not isinstance(raw, dict):
-        raise ImportFormatError("Expected `import: {format, mode, tableName?}`")
+        raise ImportFormatError("Expected `import: {format, mode, tableName?, componentPath?}`")
     fmt, mode, table = raw.get("format"), raw.get("mode", "requireEmpty"), raw.get("tableName")
-    if raw.get("componentPath"):
-        raise ImportFormatError("Importing into components is not supported")
+    component = raw.get("componentPath") or ""
+    if not isinstance(component, str):
+        raise ImportFormatError("`componentPath` must be a string")
     if not isinstance(fmt, str) or fmt not in FORMATS:
         raise ImportFormatError(f"Unknown import format {fmt!r}: use one of {', '.join(FORMATS)}")
     if not isinstance(mode, str):
         raise ImportFormatError("`mode` must be a string")
     if table is not None and not isinstance(table, str):
         raise ImportFormatError("`tableName` must be a string")
-    from dataplane.exports.importer import ImportRequest
-
-    ImportRequest(Path(), fmt, mode, table).check()
-    return fmt, mode, table
+    req = ImportRequest(Path(), fmt, mode, table, component)
+    req.check()
+    return req
 
 
 @api_view("POST")
@@ -119,11 +122,11 @@ async def finish_upload(request: HttpRequest) -> HttpResponse:
         raise DeployError("Expected a JSON object body", code="BadJsonBody")
     jobs = app_of(request).exports
     try:
-        fmt, mode, table = _import_args(body.get("import"))
+        req = _import_args(body.get("import"))
         upload = await in_thread(
             request, jobs.finish_upload, body.get("uploadToken"), body.get("partTokens")
         )
-        import_id = await in_thread(request, jobs.create_import, upload, fmt, mode, table)
+        import_id = await in_thread(request, jobs.create_import, replace(req, path=upload))
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
     return json_response({"importId": import_id})
@@ -131,20 +134,21 @@ async def finish_upload(request: HttpRequest) -> HttpResponse:
 
 @api_view("POST")
 async def one_shot_import(request: HttpRequest) -> HttpResponse:
-    """POST /api/import?format=&mode=&tableName= with the file as the body."""
+    """POST /api/import?format=&mode=&tableName=&componentPath= with the file as the body."""
     check_admin(request, None, "data")
     jobs = app_of(request).exports
     try:
-        fmt, mode, table = _import_args(
+        req = _import_args(
             {
                 "format": request.GET.get("format"),
                 "mode": request.GET.get("mode", "requireEmpty"),
                 "tableName": request.GET.get("tableName"),
+                "componentPath": request.GET.get("componentPath"),
             }
         )
         upload = jobs.new_upload_file()
         await in_thread(request, _save_body, request, upload)
-        import_id = await in_thread(request, jobs.create_import, upload, fmt, mode, table)
+        import_id = await in_thread(request, jobs.create_import, replace(req, path=upload))
     except ImportFormatError as exc:
         raise _invalid(exc) from exc
     return json_response({"importId": import_id})

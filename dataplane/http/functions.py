@@ -6,6 +6,7 @@ status 560 (see `udf_failed_status`); request problems are 4xx `{code, message}`
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from dataplane.http.timestamps import decode_ts, encode_ts
 from dataplane.http.valueformat import format_value, parse_args
 from dataplane.http.web import api_view, app_of, in_thread, json_response, read_json
 from dataplane.runtime import ActionOutcome, FunctionError, MutationOutcome, QueryOutcome
+from dataplane.runtime.components import module_prefix
 from dataplane.runtime.errorformat import (
     STATUS_CODE_UDF_FAILED,
     SystemFailure,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from dataplane.app import DeploymentApp
 
 KINDS = {"query": "Query", "mutation": "Mutation", "action": "Action"}
+_COMPONENT_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*)?\Z")
 MAX_BATCH = 64
 
 
@@ -50,10 +53,16 @@ class Call:
     fmt: str
     identity: Identity | None
     claims: KeyClaims | None = None  # the admin key's scopes, when one was sent
+    component: str = ""  # `componentPath`: run the function of that component (admins only)
 
     @property
     def display(self) -> str:
         return display_path(self.module, self.name)
+
+    @property
+    def function_path(self) -> str:
+        """The deployment-wide path: a component's functions live under its module dir."""
+        return f"{module_prefix(self.component)}{self.module}:{self.name}"
 
     @property
     def is_admin(self) -> bool:
@@ -83,10 +92,11 @@ def _call(
     if not isinstance(body, dict):
         raise DeployError("Expected a JSON object with `path` and `args`", code="BadJsonBody")
     module, name = parse_udf_path(body.get("path"))
-    if body.get("componentPath") not in (None, ""):
-        raise DeployError("Components are not supported by this deployment")
+    component = body.get("componentPath") or ""
+    if not isinstance(component, str) or not _COMPONENT_PATH.match(component):
+        raise DeployError(f"Invalid componentPath {component!r}", code="BadJsonBody")
     fmt = body.get("format") or default_format
-    return Call(module, name, parse_args(body.get("args")), fmt, identity, claims)
+    return Call(module, name, parse_args(body.get("args")), fmt, identity, claims, component)
 
 
 def _not_found(call: Call) -> dict[str, Any]:
@@ -120,10 +130,14 @@ def run_call(
         if kind not in (None, "query"):
             return _wrong_kind(call, kind, "query")
         txn = app.db.begin(ts)
-        value = app.system.run_query(txn, call.module, call.name, call.args, call.claims)
+        value = app.system.run_query(
+            txn, call.module, call.name, call.args, call.claims, call.component
+        )
         return {"status": "success", "value": format_value(value, call.fmt)}
+    if call.component and not call.is_admin:
+        return _not_found(call)  # a component's functions are the deployment's internals
     active = app.code.current()
-    info = None if active is None else active.app.function(f"{call.module}:{call.name}")
+    info = None if active is None else active.app.function(call.function_path)
     if (
         info is None
         or info.kind == "httpAction"
@@ -133,7 +147,7 @@ def run_call(
     if kind is not None and info.kind != kind:
         return _wrong_kind(call, kind, info.kind)
     runner = app.runner
-    path = f"{call.module}:{call.name}"
+    path = call.function_path
     admin = call.is_admin
     outcome: QueryOutcome | MutationOutcome | ActionOutcome
     try:

@@ -1,9 +1,10 @@
 """Streaming export endpoints (admin/deploy key), with the shapes Convex's connectors read.
 
-GET /api/json_schemas?deltaSchema=&format=       -> {table: JSON Schema}
-GET /api/list_snapshot?snapshot=&cursor=&tableName=&format=
+GET /api/json_schemas?deltaSchema=&format=&byComponent=
+                                                 -> {table: JSON Schema}
+GET /api/list_snapshot?snapshot=&cursor=&tableName=&component=&format=
                                                  -> {values, snapshot, cursor, hasMore}
-GET /api/document_deltas?cursor=&tableName=&format=
+GET /api/document_deltas?cursor=&tableName=&component=&format=
                                                  -> {values, cursor, hasMore}
 """
 
@@ -20,7 +21,7 @@ from ..transactions import HistoryCollected
 from .valueformat import format_value
 from .web import api_view, app_of, check_admin, in_thread, json_response
 
-_META = ("_ts", "_table", "_deleted")
+_META = ("_ts", "_table", "_component", "_deleted")
 
 
 def _int_param(request: HttpRequest, name: str, required: bool = False) -> int | None:
@@ -67,8 +68,16 @@ async def json_schemas(request: HttpRequest) -> HttpResponse:
     check_admin(request, None, "data")
     format_value({}, _format(request))  # rejects unknown formats
     delta = (request.GET.get("deltaSchema") or "").lower() == "true"
+    by_component = (request.GET.get("byComponent") or "").lower() == "true"
     streaming = app_of(request).streaming
-    return json_response(await in_thread(request, _run, streaming.json_schemas, delta))
+    return json_response(
+        await in_thread(request, _run, streaming.json_schemas, delta, by_component)
+    )
+
+
+def _component(request: HttpRequest) -> str | None:
+    """The `component` selection (None: every component; "" the app alone)."""
+    return request.GET.get("component")
 
 
 @api_view("GET")
@@ -80,7 +89,9 @@ async def list_snapshot(request: HttpRequest) -> HttpResponse:
     cursor = request.GET.get("cursor") or None
     table = request.GET.get("tableName") or None
     streaming = app_of(request).streaming
-    page = await in_thread(request, _run, streaming.list_snapshot, snapshot, cursor, table)
+    page = await in_thread(
+        request, _run, streaming.list_snapshot, snapshot, cursor, table, _component(request)
+    )
     return json_response(
         {
             "values": _encode(page.values, fmt),
@@ -99,7 +110,9 @@ async def document_deltas(request: HttpRequest) -> HttpResponse:
     cursor = _int_param(request, "cursor", required=True)
     table = request.GET.get("tableName") or None
     streaming = app_of(request).streaming
-    page = await in_thread(request, _run, streaming.document_deltas, cursor, table)
+    page = await in_thread(
+        request, _run, streaming.document_deltas, cursor, table, _component(request)
+    )
     return json_response(
         {"values": _encode(page.values, fmt), "cursor": page.cursor, "hasMore": page.has_more}
     )

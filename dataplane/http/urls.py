@@ -33,3 +33,7 @@ urlpatterns += _replication.urlpatterns
 from . import streaming as _streaming  # noqa: E402 - streaming export for data pipelines
 
 urlpatterns += _streaming.urlpatterns
+
+from . import activity as _activity  # noqa: E402 - idleness, for scale to zero
+
+urlpatterns += _activity.urlpatterns

@@ -15,10 +15,12 @@ inside the caller's own instance; function handles carry the full internal path.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import orjson
 
+from ..ids import encode_id
 from .analysis import AppAnalysis
 
 MODULE_ROOT = "_components/"
@@ -27,6 +29,30 @@ CHILD_REFERENCE = "_reference/childComponent/"
 OWN_SYSTEM_TABLES = frozenset({"_storage"})
 #: One table for every namespace, each seeing only its own rows (jobs carry their owner).
 SHARED_SYSTEM_TABLES = frozenset({"_scheduled_functions"})
+
+
+#: The table number component ids are encoded under: between the system and user ranges, so
+#: it never names a real table.
+COMPONENT_ID_TABLE = 10_000
+
+
+def component_id(path: str) -> str:
+    """A component's id as the dashboard lists it and passes it back (`componentId`): derived
+    from its path, so stable across restarts, with no document behind it."""
+    digest = hashlib.sha256(f"component:{path}".encode()).digest()[:16]
+    return encode_id(COMPONENT_ID_TABLE, digest)
+
+
+def scope_call(path: str, args: Any, component: str | None) -> tuple[str, Any]:
+    """A client call naming `componentPath`: a component's function lives under its module
+    directory; a `_system/` function gets the component as its `componentId` argument."""
+    if not component:
+        return path, args
+    if path.startswith("_system/"):
+        return path, {**args, "componentId": component_id(component)} if isinstance(
+            args, dict
+        ) else args
+    return module_prefix(component) + path, args
 
 
 class NamespaceError(Exception):

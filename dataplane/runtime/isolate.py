@@ -99,7 +99,13 @@ class CallNeverSettled(Exception):
 class Isolate:
     """A V8 isolate with runtime.js and one bundle loaded; runs one call at a time."""
 
-    def __init__(self, bundle: Bundle, env: dict[str, str], limits: RuntimeLimits) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        env: dict[str, str],
+        limits: RuntimeLimits,
+        component_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.bundle = bundle
         self.limits = limits
         self.broken = False
@@ -109,7 +115,8 @@ class Isolate:
         try:
             self.engine.eval(RUNTIME_JS)
             env_json = orjson.dumps(env).decode()
-            self.engine.eval(f"__strata.setEnv({env_json})")
+            components_json = orjson.dumps(component_env or {}).decode()
+            self.engine.eval(f"__strata.setEnv({env_json}, {components_json})")
             self.engine.eval(bundle.script, timeout=limits.load_seconds)
         except BaseException:
             self.close()

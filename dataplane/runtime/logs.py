@@ -11,6 +11,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .components import instance_of, module_prefix
+
 if TYPE_CHECKING:
     from .outcomes import FunctionLog, LogLine
 
@@ -54,11 +56,14 @@ class FunctionLogStream:
 
     @staticmethod
     def _entry(log: FunctionLog) -> dict[str, Any]:
-        """One FunctionExecution entry as the CLI reads it."""
+        """One FunctionExecution entry as the CLI reads it (a component's function is named
+        as in its component, which `componentPath` names; null for the app's)."""
+        component = instance_of(log.path)
         return {
             "kind": "Completion",
             "udfType": UDF_TYPES.get(log.kind, "Action"),
-            "identifier": log.path,
+            "componentPath": component or None,
+            "identifier": log.path.removeprefix(module_prefix(component)),
             "logLines": [log_line_json(line) for line in log.lines],
             "timestamp": log.started_at / 1000,
             "executionTime": log.duration_ms / 1000,

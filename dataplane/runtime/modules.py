@@ -81,14 +81,37 @@ def _check_path(path: str) -> PurePosixPath:
     return p
 
 
-def _entry_source(entries: list[str]) -> str:
+SCOPE_DIR = "__strata_scope__"
+
+
+def _entry_source(entries: list[str]) -> tuple[str, dict[str, str]]:
+    """The bundle's entry module, and the scope markers it imports (path -> source).
+
+    Modules evaluate in import order, so a marker imported before a component instance's
+    modules tells runtime.js whose process.env their top-level code reads (the instance's,
+    not the deployment's), and one before the app's modules switches back."""
+    from .components import instance_of  # components needs analysis, which needs this module
+
     lines = []
     names = []
+    markers: dict[str, str] = {}
+    scope = ""
+
+    def enter(instance: str) -> None:
+        marker = f"{SCOPE_DIR}/{len(markers)}.js"
+        markers[marker] = f"globalThis.__strata.loadingScope({orjson.dumps(instance).decode()});\n"
+        lines.append(f"import {orjson.dumps('./' + marker).decode()};")
+
     for i, path in enumerate(entries):
+        if instance_of(path) != scope:
+            scope = instance_of(path)
+            enter(scope)
         lines.append(f"import * as m{i} from {orjson.dumps('./' + path).decode()};")
         names.append(f"{orjson.dumps(path).decode()}: m{i}")
+    if scope:
+        enter("")
     lines.append(f"export const modules = {{{', '.join(names)}}};")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", markers
 
 
 def is_dependency(path: str) -> bool:
@@ -139,7 +162,11 @@ def build_bundle(modules: list[ModuleSource]) -> Bundle:
                         f.write(f"\n//# sourceMappingURL={map_path.name}\n")
         src.mkdir(parents=True, exist_ok=True)  # even when every module is "use node"
         entry = src / "__strata_entry__.js"
-        entry.write_text(_entry_source(entries), encoding="utf-8")
+        entry_source, markers = _entry_source(entries)
+        entry.write_text(entry_source, encoding="utf-8")
+        for marker, source in markers.items():
+            (src / marker).parent.mkdir(parents=True, exist_ok=True)
+            (src / marker).write_text(source, encoding="utf-8")
         out = root / "out.js"
         meta = root / "meta.json"
         script = _run_esbuild(entry, out, meta, root)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import orjson
 import structlog
@@ -24,9 +25,15 @@ from ..search.specs import vector_dimension_error
 from ..transactions import DatabaseError, DuplicateRequest, Transaction
 from ..validators import ValidationError, check_value
 from ..values import ConvexValueError, from_json, to_json
-from . import request_log
+from . import http_mounts, request_log
 from .analysis import AppAnalysis, FunctionInfo, canonical_path, split_path
-from .components import NamespaceError, instance_of, internal_table, table_instance
+from .components import (
+    NamespaceError,
+    instance_of,
+    internal_table,
+    module_prefix,
+    table_instance,
+)
 from .errorformat import (
     format_js_error,
     http_action_error_body,
@@ -90,9 +97,16 @@ class IsolatePool:
     closing the surplus after each burst made steady concurrent load rebuild isolates
     (a bundle load each) on almost every call."""
 
-    def __init__(self, bundle: Bundle, env: dict[str, str], limits: RuntimeLimits) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        env: dict[str, str],
+        limits: RuntimeLimits,
+        component_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.bundle = bundle
         self.env = dict(env)
+        self.component_env = dict(component_env or {})
         self.limits = limits
         self._idle: list[Isolate] = []
         self._lock = threading.Lock()
@@ -110,7 +124,7 @@ class IsolatePool:
                 return self._idle.pop()
             self.created += 1
         try:
-            return Isolate(self.bundle, self.env, self.limits)
+            return Isolate(self.bundle, self.env, self.limits, self.component_env)
         except BaseException:
             with self._lock:
                 self._busy -= 1
@@ -145,6 +159,7 @@ class _Active:
     pool: IsolatePool
     tables: dict[str, dict[str, Any]]
     schema_validation: dict[str, bool]  # per namespace ("" = the app)
+    http_routing: dict[str, Any] | None = None  # http_mounts' table, when components mount routes
     _source_map: SourceMap | None = None
     node: NodeWorker | None = None  # runs the "use node" actions, if the app has any
 
@@ -285,17 +300,25 @@ class FunctionRunner:
         self._requests = request_log.Pruner(db)  # expired mutation de-dup records
 
     def activate(
-        self, bundle: Bundle, analysis: AppAnalysis, env_vars: dict[str, str] | None = None
+        self,
+        bundle: Bundle,
+        analysis: AppAnalysis,
+        env_vars: dict[str, str] | None = None,
+        component_env: dict[str, dict[str, str]] | None = None,
+        http_routing: dict[str, Any] | None = None,
     ) -> None:
-        """Make `bundle` the code every new call runs, with `env_vars` as process.env.
+        """Make `bundle` the code every new call runs, with `env_vars` as process.env
+        (and `component_env[instance]` as process.env of each component instance's code;
+        `http_routing`: which instance's http.js serves a path, see http_mounts).
 
         Warms one isolate first (so a broken bundle fails here, not on the first request);
         calls already running finish on the previous code, whose isolates are then freed.
         """
         tables, validation = _tables_of(analysis)
-        pool = IsolatePool(bundle, dict(env_vars or {}), self.limits)
+        pool = IsolatePool(bundle, dict(env_vars or {}), self.limits, component_env)
         pool.warm(1)
         new = _Active(bundle, analysis, dict(env_vars or {}), pool, tables, validation)
+        new.http_routing = http_routing or None
         if any(not m.startswith("_deps/") for m in bundle.node_modules):
             new.node = NodeWorker(
                 self.deployment_name,
@@ -314,7 +337,9 @@ class FunctionRunner:
     def set_env_vars(self, env_vars: dict[str, str]) -> None:
         """Change process.env for new calls (re-activates the same code)."""
         active = self._require_active()
-        self.activate(active.bundle, active.analysis, env_vars)
+        self.activate(
+            active.bundle, active.analysis, env_vars, active.pool.component_env, active.http_routing
+        )
 
     @property
     def analysis(self) -> AppAnalysis | None:
@@ -519,7 +544,16 @@ class FunctionRunner:
 
         active = self._require_active()
         pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
-        info = FunctionInfo("http.js", "default", "httpAction", "public", None, None)
+        instance, routed = "", None
+        if active.http_routing is not None:
+            found = http_mounts.route(active.http_routing, urlsplit(url).path, method)
+            if found is None:
+                return HttpActionResponse(
+                    404, [("content-type", "text/plain")], b"No HttpAction routed", []
+                )
+            instance, routed = found
+        module = module_prefix(instance) + "http.js"
+        info = FunctionInfo(module, "default", "httpAction", "public", None, None)
         ctx = self._context(active, info, identity, 0, None)
         host = ActionHost(ctx)
         request = {
@@ -534,7 +568,8 @@ class FunctionRunner:
                 ctx,
                 {
                     "kind": "http",
-                    "path": "http.js:default",
+                    "path": f"{module}:default",
+                    "routedPath": routed,
                     "request": request,
                     "seed": _random_seed(),
                     "now": float(int(time.time() * 1000)),

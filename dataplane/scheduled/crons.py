@@ -45,29 +45,51 @@ def check_crons(crons: dict[str, Any]) -> None:
         _spec(name, job)
 
 
-def register(txn: Transaction, crons: dict[str, Any]) -> dict[str, list[str]]:
-    """Make `_cron_jobs` exactly `crons` (the `Crons.crons` object); returns the diff."""
+def register(
+    txn: Transaction,
+    crons: dict[str, Any],
+    component_crons: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, list[str]]:
+    """Make `_cron_jobs` exactly `crons` (the `Crons.crons` object) plus each component
+    instance's (`component_crons`: component path -> its crons, functions named by their
+    full paths); returns the diff. A component's cron names are its own (two instances may
+    both have "cleanup"): its jobs carry `component`, and diff names are `path/name`."""
     ensure_tables(txn.db)
-    wanted = {name: _spec(name, job) for name, job in crons.items()}
-    existing = {str(d["name"]): d for d in txn.table_scan(CRON_JOBS)}
+    wanted = {("", name): _spec(name, job) for name, job in crons.items()}
+    for instance, jobs_of in (component_crons or {}).items():
+        wanted.update({(instance, name): _spec(name, job) for name, job in jobs_of.items()})
+    existing = {
+        (str(d.get("component") or ""), str(d["name"])): d for d in txn.table_scan(CRON_JOBS)
+    }
     now = jobs.now_ms()
     diff: dict[str, list[str]] = {"added": [], "updated": [], "deleted": []}
-    for name, doc in existing.items():
-        if name not in wanted:
+    for key, doc in existing.items():
+        if key not in wanted:
             txn.delete(str(doc["_id"]))
-            diff["deleted"].append(name)
-    for name, spec in wanted.items():
-        old = existing.get(name)
+            diff["deleted"].append(_label(key))
+    for key, spec in wanted.items():
+        old = existing.get(key)
         if old is not None and old.get("cronSpec") == spec:
             continue
-        nxt = next_run_ms(spec["cronSchedule"], name, now, None)
+        instance, name = key
+        doc = {
+            "name": name,
+            "cronSpec": spec,
+            "nextTs": next_run_ms(spec["cronSchedule"], name, now, None),
+        }
+        if instance:
+            doc["component"] = instance
         if old is None:
-            txn.insert(CRON_JOBS, {"name": name, "cronSpec": spec, "nextTs": nxt})
-            diff["added"].append(name)
+            txn.insert(CRON_JOBS, doc)
+            diff["added"].append(_label(key))
         else:
-            txn.replace(str(old["_id"]), {"name": name, "cronSpec": spec, "nextTs": nxt})
-            diff["updated"].append(name)
+            txn.replace(str(old["_id"]), doc)
+            diff["updated"].append(_label(key))
     return {k: sorted(v) for k, v in diff.items()}
+
+
+def _label(key: tuple[str, str]) -> str:
+    return f"{key[0]}/{key[1]}" if key[0] else key[1]
 
 
 def due_crons(txn: Transaction, now_ms: float, limit: int = 256) -> list[dict[str, Any]]:

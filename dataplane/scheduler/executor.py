@@ -153,17 +153,17 @@ def _cron_log(
     status: dict[str, Any] = (
         {"type": "success"} if error is None else {"type": "err", "error": error}
     )
-    txn.insert(
-        CRON_LOGS,
-        {
-            "name": cron["name"],
-            "ts": ts_ms,
-            "udfPath": spec["udfPath"],
-            "udfArgs": spec["udfArgs"],
-            "status": status,
-            "executionTime": time.time() - started,
-        },
-    )
+    entry = {
+        "name": cron["name"],
+        "ts": ts_ms,
+        "udfPath": spec["udfPath"],
+        "udfArgs": spec["udfArgs"],
+        "status": status,
+        "executionTime": time.time() - started,
+    }
+    if cron.get("component"):  # a component instance's cron (its name is its own)
+        entry["component"] = cron["component"]
+    txn.insert(CRON_LOGS, entry)
 
 
 def _advance(txn: Transaction, cron: dict[str, Any], now: float) -> float:

@@ -22,10 +22,10 @@ from ..scheduled import crons, jobs
 from ..scheduled.tables import CRON_JOBS, SCHEDULED, ensure_tables
 from ..transactions import CommitRecord, Database
 from . import executor
-from .delivery import CeleryDelivery
 
 if TYPE_CHECKING:
     from ..runtime import FunctionRunner
+    from .delivery import CeleryDelivery
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +66,8 @@ class Scheduler:
         self._workers = workers
         self._run_celery_worker = run_celery_worker
         if broker_url:
+            from .delivery import CeleryDelivery  # Celery loads only when a broker is set
+
             self.celery = CeleryDelivery(
                 broker_url, name, self.execute, concurrency=workers, data_dir=data_dir
             )
@@ -115,6 +117,20 @@ class Scheduler:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def running_jobs(self) -> int:
+        """Jobs and crons dispatched and not finished yet (they keep the deployment awake)."""
+        with self._lock:
+            return len(self._inflight)
+
+    def next_due_ms(self) -> float | None:
+        """Unix ms of the earliest pending job or cron, overdue ones included; None if none.
+
+        The control plane stores it before suspending the deployment and wakes it then."""
+        txn = self.db.begin()
+        times = [jobs.next_pending_ms(txn), crons.next_cron_ms(txn, 0.0)]
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
 
     # ----- the loop ----------------------------------------------------------------------
 

@@ -16,16 +16,19 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import structlog
 
 from ..transactions import CommitRecord, Database, Transaction, WriteLogTruncated
 from .feed import CommitWatermark
 from .filters import filter_keys, parse_vector_filter
-from .hnsw import VectorIndex, cosine, document_vector
 from .specs import SearchError, VectorIndexSpec
+
+if TYPE_CHECKING:  # numpy and hnswlib load on first use: a deployment starts without them
+    import numpy as np
+
+    from .hnsw import VectorIndex
 
 MAX_LIMIT = 256
 DEFAULT_LIMIT = 10
@@ -93,6 +96,8 @@ class VectorSearchEngine:
             for key, spec in wanted.items():
                 if key in self._indexes:
                     continue
+                from .hnsw import VectorIndex
+
                 index = VectorIndex(spec)
                 index.hold()  # queue commits from now on, until loaded or built
                 self._feeding[key] = index
@@ -213,6 +218,8 @@ class VectorSearchEngine:
             for x in vector
         ):
             raise SearchError(f"{where}: `vector` must contain only finite numbers")
+        import numpy as np
+
         query = np.asarray(vector, dtype=np.float32)
         if not np.any(query):
             raise SearchError(f"{where}: the query vector must not be all zeros")
@@ -227,6 +234,8 @@ class VectorSearchEngine:
         clauses: list[tuple[int, bytes]] | None,
     ) -> float | None:
         """The exact score of the document as of the snapshot, None if it is not a match."""
+        from .hnsw import cosine, document_vector
+
         doc = txn.get(doc_id)
         if doc is None:
             return None

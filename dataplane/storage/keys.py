@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from ..ids import decode_id
 from ..values import UNDEFINED, ConvexValueError, Value, from_json
 
 TAG_UNDEFINED = 0x01
@@ -100,7 +101,11 @@ def range_bounds(
 
     Expressions must be equalities on a prefix of the index fields, then at most one lower and
     one upper bound on the next field - exactly what `withIndex` range builders can produce.
+    Every index ends with the document id (its keys do), so, as on Convex, `_id` may follow
+    the last field: paginating helpers resume after (`_creationTime`, `_id`) that way.
     """
+    if "_id" not in fields:
+        fields = (*fields, "_id")
     eq: list[Value] = []
     lower: tuple[str, Value] | None = None
     upper: tuple[str, Value] | None = None
@@ -132,19 +137,34 @@ def range_bounds(
             if upper is not None:
                 raise ConvexValueError(f"Index range on {index_name} has two upper bounds")
             upper = (kind, value)
-    prefix = b"".join(encode_value(v) for v in eq)
+    id_at = len(fields) - 1 if fields[-1] == "_id" and len(fields) > 1 else -1
+
+    def enc_at(i: int, value: Value) -> bytes:
+        return _internal_id(index_name, value) if i == id_at else encode_value(value)
+
+    prefix = b"".join(enc_at(i, v) for i, v in enumerate(eq))
     if lower is None:
         lo = prefix
     else:
-        enc = prefix + encode_value(lower[1])
+        enc = prefix + enc_at(len(eq), lower[1])
         succ = prefix_successor(enc)
         lo = enc if lower[0] == "Gte" else (succ if succ is not None else b"\xff" * 64)
     if upper is None:
         hi = prefix_successor(prefix) if prefix else None
     else:
-        enc = prefix + encode_value(upper[1])
+        enc = prefix + enc_at(len(eq), upper[1])
         hi = enc if upper[0] == "Lt" else prefix_successor(enc)
     return lo, hi
+
+
+def _internal_id(index_name: str, value: Value) -> bytes:
+    """The key bytes of an `_id` bound: the id's internal part, as index keys end."""
+    parts = decode_id(value) if isinstance(value, str) else None
+    if parts is None:
+        raise ConvexValueError(
+            f"Index range on {index_name} compares _id with {value!r}, not an id"
+        )
+    return parts.internal
 
 
 def _order_error(index_name: str, fields: tuple[str, ...], path: Any) -> ConvexValueError:

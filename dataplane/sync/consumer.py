@@ -20,6 +20,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from ..auth import CLOCK_LEEWAY_S, AuthError, Identity
+from ..runtime.components import scope_call
 from .backend import FunctionFailure, RetryableFailure
 from .dedup import MutationOutcome, request_key
 from .protocol import (
@@ -307,8 +308,9 @@ class SyncConsumer(AsyncWebsocketConsumer):
         def run() -> MutationOutcome:  # on a worker thread, hashing included
             key = request_key(session_id, identity_key, msg.request_id) if session_id else None
             try:
+                path, args = scope_call(msg.udf_path, msg.args, msg.component_path)
                 out = backend.run_mutation(
-                    msg.udf_path, msg.args, identity, request_key=key, first_send=first_send
+                    path, args, identity, request_key=key, first_send=first_send
                 )
             except FunctionFailure as exc:
                 return MutationOutcome(False, exc.message, None, exc.log_lines, exc.data)
@@ -327,9 +329,10 @@ class SyncConsumer(AsyncWebsocketConsumer):
         backend = self.service.backend
         identity = self.session.identity
         loop = asyncio.get_running_loop()
+        path, args = scope_call(msg.udf_path, msg.args, msg.component_path)
         try:
             run = await loop.run_in_executor(
-                self.service.functions, backend.run_action, msg.udf_path, msg.args, identity
+                self.service.functions, backend.run_action, path, args, identity
             )
             payload = action_response(
                 msg.request_id, success=True, result=run.value, log_lines=run.log_lines

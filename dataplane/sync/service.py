@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..transactions import Database
 from .backend import SyncBackend
-from .bus import CommitBus
 from .dedup import MutationDedup
 from .revocation import RevocationWatch
 from .subscriptions import SubscriptionManager
 
 if TYPE_CHECKING:
     from ..auth import Authenticator
+    from .bus import CommitBus  # redis loads only when several processes share a deployment
 
 #: Where the ASGI application puts the deployment's SyncService for its consumers.
 SCOPE_KEY = "strata.sync"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth import Identity
+from ..runtime.components import scope_call
 from .protocol import (
     AddQuery,
     ModifyQuerySet,
@@ -96,7 +97,8 @@ class SyncSession:
             raise ProtocolError(f"Query id {mod.query_id} is already in the query set")
         if len(self.queries) >= MAX_QUERIES:
             raise ProtocolError(f"Too many queries on one connection (limit {MAX_QUERIES})")
-        sub = self.manager.subscribe(self, mod.udf_path, mod.args, self.identity, mod.journal)
+        path, args = scope_call(mod.udf_path, mod.args, mod.component_path)
+        sub = self.manager.subscribe(self, path, args, self.identity, mod.journal)
         self.queries[mod.query_id] = _Query(sub)
 
     def _remove(self, query_id: int) -> None:

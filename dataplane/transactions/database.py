@@ -573,8 +573,8 @@ class Database:
         out: list[tuple[int, str, str, dict[str, Any] | None]] = []
         for internal, ts, table_number, raw in rows:
             meta = by_number.get(table_number)
-            if meta is None or meta.name.startswith("_"):
-                continue
+            if meta is None or meta.name.rpartition("/")[2].startswith("_"):
+                continue  # system tables, a component's own `_storage` included
             doc = None if raw is None else decode_document(raw)
             out.append((ts, meta.name, encode_id(table_number, internal), doc))
         return out

@@ -11,6 +11,8 @@ import { dataView } from "./views/data";
 import { filesView, functionsView, logsView, schedulesView, schemaView, snapshotsView } from "./views/panels";
 import { deploymentView, projectView } from "./views/projects";
 import { accountView, acceptInviteView, membersView, teamTokensView, teamView, teamsView } from "./views/teams";
+import { auditView } from "./views/audit";
+import { healthView } from "./views/health";
 import { usageView } from "./views/usage";
 
 const PUBLIC = new Set(["/login", "/signup", "/verify", "/reset"]);
@@ -26,9 +28,10 @@ route("/teams/:teamId", (p) => teamView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/members", (p) => membersView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/tokens", (p) => teamTokensView({ teamId: p.teamId ?? "" }));
 route("/teams/:teamId/usage", (p) => usageView({ teamId: p.teamId ?? "" }));
+route("/teams/:teamId/audit", (p) => auditView({ teamId: p.teamId ?? "" }));
 route("/projects/:projectId", (p) => projectView({ projectId: p.projectId ?? "" }));
 route("/deployments/:name", (p) => deploymentView({ name: p.name ?? "" }));
-const panels = { data: dataView, functions: functionsView, logs: logsView, schedules: schedulesView, files: filesView, schema: schemaView, snapshots: snapshotsView };
+const panels = { health: healthView, data: dataView, functions: functionsView, logs: logsView, schedules: schedulesView, files: filesView, schema: schemaView, snapshots: snapshotsView };
 for (const [path, view] of Object.entries(panels)) {
   route(`/deployments/:name/${path}`, (p) => view({ name: p.name ?? "" }));
 }

@@ -156,3 +156,30 @@ export function table(caption: string, headers: string[], rows: Child[][], empty
     ),
   );
 }
+
+/** Progress while a deployment starts (a few seconds): elapsed time and the server's step,
+ * so the wait is never silent. `step()` is polled; `stop()` removes the timer. */
+export function provisioningProgress(what: string, step: () => Promise<string | null>): { el: HTMLElement; stop(): void } {
+  const started = performance.now();
+  const text = h("span", {}, `${what}…`);
+  const detail = h("span", { class: "muted", "data-testid": "provisioning-step" }, "");
+  const el = h("div", { class: "provisioning", role: "status", "aria-live": "polite", "data-testid": "provisioning" },
+    h("progress", { "aria-label": what }), " ", text, " ", detail);
+  let stopped = false;
+  let polling = false;
+  const tick = window.setInterval(() => {
+    const seconds = Math.floor((performance.now() - started) / 1000);
+    text.textContent = `${what}… ${seconds} s`;
+    if (polling) return;
+    polling = true;
+    step().then((s) => { if (!stopped && s) detail.textContent = s; }, () => undefined).finally(() => { polling = false; });
+  }, 500);
+  return {
+    el,
+    stop() {
+      stopped = true;
+      window.clearInterval(tick);
+      el.remove();
+    },
+  };
+}

@@ -340,3 +340,34 @@ def test_connector_venv_is_separate(source_convex: Path) -> None:
         check=False,
     )
     assert theirs.returncode == 0, theirs.stderr
+
+
+def test_airbyte_connector_on_a_deployment_with_component_tables(
+    source_convex: Path, server: Server, tmp_path: Path
+) -> None:
+    """Convex lists every component's tables in json_schemas and the connector asks for each
+    by name alone (the app's): a component's table is a stream that reads empty, and the
+    sync does not fail."""
+    users = add(server, "users", [{"name": "ann"}])
+    r = httpx.post(
+        f"{server.url}/api/function",
+        json={
+            "path": "_system/frontend/addDocument",
+            "args": {"table": "entries", "documents": [{"text": "in a component"}]},
+            "componentPath": "ledger",
+        },
+        headers={"Authorization": f"Convex {server.admin_key}"},
+        timeout=30,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "success", r.text
+    work = tmp_path / "airbyte"
+    work.mkdir()
+    airbyte = Airbyte(source_convex, work, server.url, server.admin_key)
+    catalog = next(m for m in airbyte.with_config("discover") if m["type"] == "CATALOG")
+    streams = {s["name"]: s for s in catalog["catalog"]["streams"]}
+    assert set(streams) == {"users", "entries"}
+    assert "_component" in streams["entries"]["json_schema"]["properties"]
+    records, _ = airbyte.read(list(streams.values()), "full_refresh")
+    assert [r["_id"] for r in records["users"]] == users
+    assert records["users"][0]["_component"] == ""
+    assert records["entries"] == []

@@ -428,3 +428,28 @@ def test_mysql_storage_needs_the_operator_server(
         {"type": "preview", "reference": "db", "storage": "oracle"},
     )
     assert r.status_code == 400 and "storage" in r.json()["message"]
+
+
+def test_audit_log_filters(team_owner: tuple[Caller, int], make_user: Any) -> None:
+    caller, team_id = team_owner
+    create_project(caller, team_id)
+    caller.post(f"teams/{team_id}/invite_team_member", {"email": "new@x.test", "role": "viewer"})
+
+    def actions(**params: str) -> list[str]:
+        r = caller.get(f"teams/{team_id}/list_audit_log_events", **params)
+        assert r.status_code == 200, r.content
+        return [e["action"] for e in r.json()["items"]]
+
+    everything = actions()
+    assert {"team.create", "project.create", "deployment.create", "team.invite"} <= set(everything)
+    assert set(actions(action="deployment.")) == {"deployment.create"}  # a prefix
+    assert actions(action="team.invite") == ["team.invite"]  # an exact action
+    assert actions(action="team.") and all(a.startswith("team.") for a in actions(action="team."))
+    assert set(actions(actor=caller.email.upper())) == set(everything)
+    assert actions(actor="nobody@x.test") == []
+    assert actions(since="2999-01-01T00:00:00Z") == []
+    assert set(actions(until="2999-01-01T00:00:00Z")) == set(everything)
+    first = caller.get(f"teams/{team_id}/list_audit_log_events").json()["items"][0]
+    assert first["actorEmail"] == caller.email
+    bad = caller.get(f"teams/{team_id}/list_audit_log_events", since="yesterday")
+    assert bad.status_code == 400 and "since" in bad.json()["message"]

@@ -129,3 +129,18 @@ def test_the_control_plane_database_and_data_directory_are_private(tmp_path: Pat
     db.chmod(0o644)
     assert manage(data, "check").returncode == 0
     assert mode(db) == 0o600
+
+
+def test_scale_to_zero_needs_host_routing_and_the_local_driver(tmp_path: Path) -> None:
+    on = setting(
+        tmp_path, "STRATA_SUSPEND_AFTER_S", STRATA_SUSPEND_AFTER_S="300", STRATA_ROUTING="host"
+    )
+    assert on.returncode == 0 and "VALUE=300" in on.stdout, on.stderr
+    for env, message in [
+        ({}, "STRATA_SUSPEND_AFTER_S needs STRATA_ROUTING=host"),
+        ({"STRATA_ROUTING": "host", "STRATA_DRIVER": "kubernetes"}, "local driver only"),
+        ({"STRATA_SUSPEND_AFTER_S": "soon"}, "STRATA_SUSPEND_AFTER_S must be an integer"),
+    ]:
+        r = manage(tmp_path, "check", **{"STRATA_SUSPEND_AFTER_S": "300", **env})
+        assert r.returncode != 0 and message in r.stderr, (env, r.stderr)
+        assert "Traceback" not in r.stderr

@@ -136,3 +136,37 @@ def test_meter_drain_and_restore() -> None:
     with pytest.raises(KeyError):
         meter.add(bogus=1)
     assert UsageReport.from_bytes(report.to_bytes()) == report
+
+
+def test_daily_usage_for_the_month(team_owner: tuple[Caller, int]) -> None:
+    """Per day of this month: counters summed over deployments, storage as a carried gauge."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from controlplane.usage.aggregation import team_daily_usage
+    from controlplane.usage.models import DailyUsage
+
+    caller, team_id = team_owner
+    one, two = make_deployments(caller, team_id)
+    today = timezone.now().date()
+    first = today.replace(day=1)
+    DailyUsage.objects.create(deployment=one, day=first, function_calls=3, storage_bytes=100)
+    DailyUsage.objects.create(deployment=two, day=first, function_calls=4, storage_bytes=50)
+    DailyUsage.objects.create(deployment=one, day=today, function_calls=5, storage_bytes=300)
+    previous = first - timedelta(days=1)  # last month: not in this month's series
+    DailyUsage.objects.create(deployment=one, day=previous, function_calls=1000)
+
+    items = caller.get(f"teams/{team_id}/usage/daily").json()["items"]
+    assert [i["day"] for i in items] == [
+        (first + timedelta(days=n)).isoformat() for n in range((today - first).days + 1)
+    ]
+    assert items == team_daily_usage(one.project.team)
+    if today == first:
+        assert items[0]["functionCalls"] == 12 and items[0]["storageBytes"] == 350
+    else:
+        assert items[0]["functionCalls"] == 7 and items[0]["storageBytes"] == 150
+        assert items[-1]["functionCalls"] == 5 and items[-1]["storageBytes"] == 350
+        assert all(i["storageBytes"] == 150 for i in items[1:-1])  # carried, not zero
+    other = caller.get("teams/999999/usage/daily")
+    assert other.status_code == 404

@@ -153,4 +153,8 @@ def run_browser(scenario: str, cp: ControlPlane, tmp_path: Path, **extra: str) -
         )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, proc.stdout
-    return dict(json.loads(lines[-1].removeprefix("RESULT ")))
+    result = dict(json.loads(lines[-1].removeprefix("RESULT ")))
+    # Every page the scenario photographed was checked by axe-core: no serious violation.
+    assert result["axeChecked"] >= 1
+    assert result["axe"] == [], json.dumps(result["axe"], indent=2)
+    return result

@@ -46,8 +46,10 @@ async function expectFocusedHeading(page, name) {
 async function signUpAndLogIn(page, email) {
   await page.goto(`${BASE}/`);
   await expectFocusedHeading(page, "Log in to Strata");
+  await shot(page, "login");
   await page.getByRole("link", { name: "Create an account" }).click();
   await expectFocusedHeading(page, "Create your Strata account");
+  await shot(page, "sign-up");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
@@ -74,6 +76,13 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByLabel("Project name").focus();
   await page.keyboard.type(project);
   await page.keyboard.press("Enter"); // submit with the keyboard; first deployment: dev
+  // Never a silent wait: progress with the elapsed time and the server's step shows at once.
+  await page.getByTestId("provisioning").waitFor({ timeout: TIMEOUT });
+  let step = "";
+  await waitFor(async () => {
+    step = (await page.getByTestId("provisioning-step").textContent().catch(() => step)) || step;
+    return (await page.getByTestId("provisioning").count()) === 0;
+  }, "the deployment to be provisioned");
   await expectFocusedHeading(page, project);
   const link = page.getByRole("region", { name: "Deployments" }).getByRole("link");
   await link.first().waitFor({ timeout: TIMEOUT });
@@ -87,7 +96,8 @@ async function createTeamProjectDeployment(page, team, project) {
   await page.getByRole("button", { name: "Create deploy key" }).click();
   const key = (await page.getByTestId("new-deploy-key").textContent({ timeout: TIMEOUT })).trim();
   await page.getByRole("region", { name: "Deploy keys" }).getByText("e2e").waitFor();
-  return { name, status, url, key };
+  await shot(page, "deployment-settings");
+  return { name, status, url, key, provisioningStep: step };
 }
 
 /** Settings a user changes after creating a deployment: env vars, pause/resume, members,
@@ -113,11 +123,15 @@ async function manageTeamAndDeployment(page, dep) {
   await page.getByLabel("Role", { exact: true }).selectOption("viewer");
   await page.getByRole("button", { name: "Send invitation" }).click();
   await page.getByRole("region", { name: "Pending invitations" }).getByText("colleague@example.test").waitFor();
+  await shot(page, "team-members");
 
   await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Usage & billing" }).click();
   await expectFocusedHeading(page, "Acme: usage and billing");
   const plan = await page.getByTestId("plan").textContent();
   const usageItems = await page.getByRole("list", { name: /^Usage since/ }).getByRole("listitem").count();
+  await page.getByTestId("chart-usage-calls").locator("canvas").waitFor({ timeout: TIMEOUT });
+  const usageChartCaption = await page.getByTestId("chart-usage-calls").locator("figcaption").textContent();
+  await shot(page, "team-usage-charts");
 
   await page.getByRole("link", { name: "Account" }).click();
   await expectFocusedHeading(page, "Your account");
@@ -126,11 +140,12 @@ async function manageTeamAndDeployment(page, dep) {
   const pat = (await page.getByTestId("new-token").textContent()).trim();
   const tokens = page.getByRole("region", { name: "Personal access tokens" });
   await tokens.getByText("laptop").waitFor();
+  await shot(page, "account-tokens");
   await page.getByRole("button", { name: "Revoke laptop" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("button", { name: "Revoke" }).click();
   await tokens.getByText("laptop").waitFor({ state: "detached" });
-  return { resumed, plan, usageItems, revokedToken: pat };
+  return { resumed, plan, usageItems, usageChartCaption, revokedToken: pat };
 }
 
 /** A second (prod) deployment from the console with no reference, deleted; its page then
@@ -164,6 +179,24 @@ async function createAndDeleteProd(page, dep) {
   await page.goto(`${BASE}/#/deployments/${prod}/data`);
   await page.getByText(`Deployment ${prod} is deleted`).waitFor({ timeout: TIMEOUT });
   return deleted;
+}
+
+/** The team's audit log page, filtered to deployment actions. */
+async function readAuditLog(page) {
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: "Acme" }).click();
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Audit log" }).click();
+  await expectFocusedHeading(page, "Acme: audit log");
+  const events = page.getByTestId("audit-events");
+  await events.locator("tbody tr").first().waitFor({ timeout: TIMEOUT });
+  await page.getByLabel("Action", { exact: true }).selectOption("deployment.");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await waitFor(async () => {
+    const actions = await events.locator("tbody tr td:nth-child(2)").allTextContents();
+    return actions.length > 0 && actions.every((a) => a.startsWith("deployment.")) ? actions : null;
+  }, "the audit log filtered to deployment actions");
+  await shot(page, "audit-log-deployments");
+  return await events.locator("tbody tr td:nth-child(2)").allTextContents();
 }
 
 async function checkPhoneWidth(context) {
@@ -217,13 +250,20 @@ async function runFunctionsAndReadLogs(page, dep) {
   await list.getByText("messages:send", { exact: true }).waitFor({ timeout: TIMEOUT });
   const listed = await list.locator("tbody tr td:first-child").allTextContents();
   const body = `sent from the runner ${Date.now()}`;
+  // Typed fields from the function's validator (v.string() x3), not JSON to write by hand.
   await page.getByLabel("Function", { exact: true }).fill("messages:send");
-  await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console", author: "me", body }));
+  const typed = page.getByTestId("args-form");
+  await typed.getByLabel(/^channel \(string\)/).fill("console");
+  await typed.getByLabel(/^author \(string\)/).fill("me");
+  await typed.getByLabel(/^body \(string\)/).fill(body);
+  if (await page.getByLabel("Arguments (JSON object)").isVisible()) fail("JSON box shown next to the typed form");
+  await shot(page, "functions-typed-args");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:send (mutation) finished").waitFor({ timeout: TIMEOUT });
   const sentId = JSON.parse(await page.getByTestId("function-result").textContent());
   if (typeof sentId !== "string" || !sentId) fail(`messages:send returned ${sentId}`);
   await page.getByLabel("Function", { exact: true }).fill("messages:list");
+  await page.getByLabel("Edit the arguments as JSON").check(); // the JSON escape hatch
   await page.getByLabel("Arguments (JSON object)").fill(JSON.stringify({ channel: "console" }));
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("messages:list (query) finished").waitFor({ timeout: TIMEOUT });
@@ -236,7 +276,30 @@ async function runFunctionsAndReadLogs(page, dep) {
   const logs = page.getByTestId("logs");
   await logs.locator("li", { hasText: "messages:send" }).first().waitFor({ timeout: TIMEOUT });
   const logText = await logs.textContent();
-  return { listed, sentId, logText, body };
+  // Filters: by function, by text, by level (no execution failed, so "Failed" shows none).
+  const filters = page.getByRole("search", { name: "Filter logs" });
+  await filters.getByLabel("Function").fill("messages:list");
+  await waitFor(async () => (await logs.locator("li", { hasText: "messages:send" }).count()) === 0, "the function filter");
+  const listOnly = await logs.locator("li").count();
+  await filters.getByLabel("Function").fill("");
+  await filters.getByLabel("Text").fill(body);
+  await waitFor(async () => (await logs.locator("li").count()) === 1, "the text filter");
+  const byText = await logs.locator("li").first().textContent();
+  await shot(page, "logs-filtered-by-text");
+  await filters.getByLabel("Text").fill("");
+  await filters.getByLabel("Level").selectOption("failed");
+  await waitFor(async () => (await logs.locator("li").count()) === 0, "the level filter");
+  // Health: charts drawn from the calls just made (messages:send ran once, messages:list once).
+  await sections.getByRole("link", { name: "Health" }).click();
+  await expectFocusedHeading(page, `${dep.name}: health`);
+  const health = page.getByTestId("health");
+  await health.getByRole("region", { name: "Functions by calls" }).waitFor({ timeout: TIMEOUT });
+  await page.getByTestId("chart-calls").locator("canvas").waitFor({ timeout: TIMEOUT });
+  await page.getByTestId("chart-latency").locator("canvas").waitFor({ timeout: TIMEOUT });
+  const healthRows = await health.getByRole("region", { name: "Functions by calls" }).locator("tbody tr").allTextContents();
+  const callsCaption = await page.getByTestId("chart-calls").locator("figcaption").textContent();
+  await shot(page, "health-charts");
+  return { listed, sentId, logText, body, listOnly, byText, healthRows, callsCaption };
 }
 
 /** Poll the official HTTP client until `check(value)` holds; returns the value. */
@@ -251,7 +314,25 @@ async function openTab(page, dep, tab, heading) {
   await expectFocusedHeading(page, `${dep.name}: ${heading}`);
 }
 
+/** Serious and critical accessibility violations axe-core finds, per page checked. */
+const axeFindings = [];
+let axeChecked = 0;
+async function axeCheck(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    // Evaluated through the debugger protocol: the console's CSP rightly refuses script tags.
+    await page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"));
+  }
+  const violations = await page.evaluate(async () =>
+    (await window.axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    })));
+  axeChecked += 1;
+  for (const v of violations) if (v.impact === "serious" || v.impact === "critical") axeFindings.push({ page: name, ...v });
+}
+
+/** A full-page screenshot saved by the test run; every page shot is also checked by axe. */
 async function shot(page, name) {
+  await axeCheck(page, name);
   mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
   const file = path.join(env.STRATA_E2E_SHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -382,6 +463,29 @@ async function exportAndImport(page, dep, other) {
 }
 
 /** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
+/** Data tab of an app with components: pick a component, browse and add to its own table. */
+async function browseComponentData(page, dep, other) {
+  await openTab(page, dep, "Data", "data");
+  const picker = page.getByLabel("Component");
+  await picker.waitFor({ state: "visible", timeout: TIMEOUT });
+  const options = await picker.locator("option").allTextContents();
+  await picker.selectOption({ label: "counter2" });
+  await page.getByRole("button", { name: "counts", exact: true }).click();
+  const docs = page.getByTestId("documents");
+  await docs.getByText('"from the app"').waitFor({ timeout: TIMEOUT });
+  const form = page.getByRole("form", { name: "Add a document" });
+  await form.getByLabel("Table").fill("counts");
+  await form.getByLabel("Document (JSON object)").fill(JSON.stringify({ name: "from the console", value: 7 }));
+  await form.getByRole("button", { name: "Add document" }).click();
+  await docs.getByText('"from the console"').waitFor({ timeout: TIMEOUT });
+  const seen = await pollQuery(other, "app:values", { name: "from the console" }, (r) => r.second === 7, "the component's document via the app");
+  // Back to the app: its own tables, not the component's.
+  await picker.selectOption({ label: "App (root)" });
+  await page.getByRole("button", { name: "notes", exact: true }).waitFor({ timeout: TIMEOUT });
+  const rootTables = await page.getByRole("navigation", { name: "Tables" }).getByRole("button").allTextContents();
+  return { components: options, addedInComponent: seen, rootTables };
+}
+
 async function keyboardAndPhoneWidth(page, dep) {
   const tabs = [["Schedules", "schedules"], ["Files", "files"], ["Schema", "schema and indexes"], ["Snapshots", "snapshots"], ["Data", "data"]];
   const reached = [];
@@ -525,6 +629,7 @@ async function main() {
     if (env.STRATA_E2E_SCENARIO === "signup") {
       Object.assign(result, await manageTeamAndDeployment(page, dep));
       result.deleted = await createAndDeleteProd(page, dep);
+      result.auditActions = await readAuditLog(page);
       await checkPhoneWidth(context);
     }
     if (env.STRATA_E2E_SCENARIO === "functions-logs") {
@@ -546,9 +651,18 @@ async function main() {
       const text = `hello from another client ${Date.now()}`;
       await other.mutation("messages:send", { channel: "general", author: "other-client", body: text });
       await docs.getByText(text).waitFor({ timeout: TIMEOUT });
+      await shot(page, "data-live");
       result.reloaded = !(await page.evaluate(() => window.__strataNoReload === true));
       result.rows = await docs.locator("tbody tr").count();
       result.liveText = text;
+    }
+    if (env.STRATA_E2E_SCENARIO === "components") {
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
+      const { ConvexHttpClient } = require("convex/browser");
+      const other = new ConvexHttpClient(dep.url);
+      await other.mutation("app:bumpSecond", { name: "from the app", by: 2 });
+      await other.mutation("app:record", { text: "a note" });
+      Object.assign(result, await browseComponentData(page, dep, other));
     }
     if (env.STRATA_E2E_SCENARIO === "tabs") {
       convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
@@ -570,6 +684,8 @@ async function main() {
       Object.assign(result, await backUpAndRestore(page, dep, other));
     }
     if (consoleErrors.length) fail(`uncaught page errors: ${consoleErrors.join("; ")}`);
+    result.axe = axeFindings;
+    result.axeChecked = axeChecked;
     console.log(`RESULT ${JSON.stringify(result)}`);
   } catch (err) {
     mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });

@@ -40,3 +40,8 @@ def test_functions_runner_and_logs(control_plane: ControlPlane, tmp_path: Path) 
     assert "messages:send" in result["logText"]
     assert "[INFO]" in result["logText"]
     assert result["body"] in result["logText"]  # the mutation's console.info line, verbatim
+    assert result["listOnly"] >= 1  # messages:list ran; the filter hid messages:send
+    assert "messages:send" in result["byText"] and result["body"] in result["byText"]
+    # The Health table's row of messages:send: its one call, no failure.
+    assert any(r.startswith("messages:send10") for r in result["healthRows"]), result["healthRows"]
+    assert "calls in the window" in result["callsCaption"]

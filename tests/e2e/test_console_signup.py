@@ -42,6 +42,8 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     assert env == [{"name": "GREETING", "value": "hello world"}]
     assert result["resumed"] in ("provisioning", "running")
     assert result["plan"] == "free" and result["usageItems"] == 4
+    assert "Function calls, month to date" in result["usageChartCaption"]
+    assert "so far of" in result["usageChartCaption"]  # against the free plan's limit
     invites = httpx.get(
         f"{control_plane.url}/v1/teams/{teams_id(control_plane, auth)}/list_pending_invites",
         headers=auth,
@@ -57,6 +59,14 @@ def test_sign_up_to_running_deployment(control_plane: ControlPlane, tmp_path: Pa
     deleted = result["deleted"]  # a prod deployment made with an empty reference, then deleted
     assert deleted["status"] == "deleted" and deleted["name"] != dep["name"]
     assert (deleted["couldNotLoad"], deleted["forms"], deleted["tabs"]) == (0, 0, 0)
+    assert {"deployment.create", "deployment.pause", "deployment.delete"} <= set(
+        result["auditActions"]
+    )
+    assert all(a.startswith("deployment.") for a in result["auditActions"])
+    # The step the server reported while the console waited (polled twice a second; starting
+    # a data-plane process takes seconds).
+    step = dep["provisioningStep"]
+    assert "creating sqlite storage and starting the process" in step, step
     local = result["email"].split("@")[0]
     assert sorted(t["name"] for t in teams) == ["Acme", f"{local}'s team"]  # + the default one
 

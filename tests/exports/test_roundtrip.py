@@ -15,6 +15,7 @@ import pytest
 
 from dataplane.app import DeploymentApp
 from dataplane.exports import state
+from dataplane.exports.importer import ImportRequest
 from dataplane.exports.writer import SnapshotExpired, write_snapshot
 from dataplane.ids import decode_id
 
@@ -69,12 +70,13 @@ def run_import(
     mode: str = "requireEmpty",
     fmt: str = "zip",
     table: str | None = None,
+    component: str = "",
 ) -> dict[str, Any]:
     """Upload-equivalent + confirm + wait; returns the final import state."""
     jobs = dep.exports
     copy = jobs.new_upload_file()
     shutil.copyfile(path, copy)
-    import_id = jobs.create_import(copy, fmt, mode, table)
+    import_id = jobs.create_import(ImportRequest(copy, fmt, mode, table, component))
     st = wait_for(lambda: _settled(dep, import_id, ("waiting_for_confirmation", "failed")))
     if st["state"] == "failed":
         return st
@@ -148,13 +150,24 @@ def test_round_trip_preserves_ids_and_values(
     assert data == (b"hello file", "text/plain")
 
 
-@pytest.mark.parametrize("pg_side", ["source", "target"])
-def test_round_trip_with_postgres(
-    new_deployment: Callable[..., DeploymentApp], postgres_url: str, pg_side: str
+@pytest.mark.parametrize("side", ["source", "target"])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
+def test_round_trip_with_server_databases(
+    new_deployment: Callable[..., DeploymentApp],
+    request: pytest.FixtureRequest,
+    backend: str,
+    side: str,
 ) -> None:
-    src = new_deployment("src", postgres_url if pg_side == "source" else "")
+    url = request.getfixturevalue(f"{backend}_url")
+    src = new_deployment("src", url if side == "source" else "")
     before = seed(src)
-    dst = new_deployment("dst", postgres_url if pg_side == "target" else "")
+    dst = new_deployment("dst", url if side == "target" else "")
     assert run_import(dst, export_zip(src))["state"] == "completed"
     snap = dst.db.begin()
     for doc_id, doc in before.items():

@@ -84,6 +84,7 @@ def test_snapshot_is_one_timestamp_and_deltas_follow_it(db: Database) -> None:
         "_id": posts[6],
         "_ts": deltas.values[2]["_ts"],
         "_table": "posts",
+        "_component": "",
         "_deleted": True,
     }
     assert [v["_ts"] for v in deltas.values] == sorted(v["_ts"] for v in deltas.values)
@@ -219,3 +220,77 @@ def test_delta_pages_are_bounded_in_bytes(db: Database) -> None:
         seen += [v["_id"] for v in page.values]
         cursor, has_more, pages = page.cursor, page.has_more, pages + 1
     assert seen == ids and pages >= 2
+
+
+def test_component_tables_are_exported_with_their_component(db: Database) -> None:
+    users = insert(db, "users", [{"name": "ann"}])
+    counts = insert(db, "counter/counts", [{"name": "a", "value": 1.0}])
+    nested = insert(db, "ledger/counter/counts", [{"name": "b", "value": 2.0}])
+    insert(db, "counter/_storage", [{"sha256": "x", "size": 1.0}])  # never exported
+    stream = StreamingExport(db, lambda: None, page_rows=2)
+    values, snapshot, _ = walk_snapshot(stream)
+    labels = {v["_id"]: (v["_component"], v["_table"]) for v in values}
+    assert labels == {
+        users[0]: ("", "users"),
+        counts[0]: ("counter", "counts"),
+        nested[0]: ("ledger/counter", "counts"),
+    }
+    # One table of a component; one component's tables; the app's table by default.
+    page = stream.list_snapshot(None, None, "counts", "ledger/counter")
+    assert [v["_id"] for v in page.values] == nested and not page.has_more
+    page = stream.list_snapshot(None, None, None, "counter")
+    assert [v["_id"] for v in page.values] == counts
+    # The app has no `counts`: as on Convex, that selects nothing (connectors ask for every
+    # name json_schemas lists, without a component); a name no component has is an error.
+    empty = stream.list_snapshot(None, None, "counts", None)
+    assert empty.values == [] and not empty.has_more
+    assert stream.document_deltas(snapshot, "counts").values == []
+    with pytest.raises(StreamingError, match="does not exist"):
+        stream.list_snapshot(None, None, "nowhere", "counter")
+    with pytest.raises(StreamingError, match="does not exist"):
+        stream.list_snapshot(None, None, "_storage", "counter")
+
+    db.run_mutation(lambda txn: txn.patch(nested[0], {"value": 3.0}))
+    db.run_mutation(lambda txn: txn.delete(counts[0]))
+    insert(db, "counter/_storage", [{"sha256": "y", "size": 2.0}])
+    everything = stream.document_deltas(snapshot, None)
+    assert [
+        (v["_component"], v["_table"], v.get("_deleted", False)) for v in everything.values
+    ] == [
+        ("ledger/counter", "counts", False),
+        ("counter", "counts", True),
+    ]
+    only_counter = stream.document_deltas(snapshot, None, "counter")
+    assert [v["_id"] for v in only_counter.values] == counts
+    assert only_counter.cursor == everything.cursor
+    one_table = stream.document_deltas(snapshot, "counts", "ledger/counter")
+    assert [v["_id"] for v in one_table.values] == nested
+
+    schemas = stream.json_schemas(delta=True, by_component=True)
+    assert set(schemas) == {"", "counter", "ledger/counter"}
+    assert set(schemas["counter"]) == {"counts"}
+    assert schemas["counter"]["counts"]["properties"]["_component"] == {"type": "string"}
+    insert(db, "counts", [{"root": True}])
+    flat = stream.json_schemas(delta=False)
+    assert set(flat) == {"users", "counts"}
+    assert "root" in flat["counts"]["properties"]  # the app's table wins a name clash
+
+
+def test_inferred_schemas_are_kept_until_the_table_is_written(db: Database) -> None:
+    insert(db, "loose", [{"a": "x"} for _ in range(50)])
+    insert(db, "other", [{"b": 1.0}])
+    stream = StreamingExport(db, lambda: None)
+    first = stream.json_schemas(delta=True)
+    assert stream.inferred.computed == 2
+    again = stream.json_schemas(delta=False)
+    assert stream.inferred.computed == 2  # neither table was read again
+    assert again["loose"]["properties"].keys() == {"_id", "_creationTime", "a"}
+    assert "_ts" in first["loose"]["properties"]  # the delta fields did not leak into the cache
+    insert(db, "loose", [{"a": "y", "new": 5.0}])
+    after = stream.json_schemas(delta=False)
+    assert stream.inferred.computed == 3  # only the written table was inferred again
+    assert after["loose"]["properties"]["new"] == {"type": "number"}
+    assert after["loose"]["required"] == ["_creationTime", "_id", "a"]
+    db.run_mutation(lambda txn: txn.delete(next(iter(txn.table_scan("other")))["_id"]))
+    assert "b" not in stream.json_schemas(delta=False)["other"]["properties"]
+    assert stream.inferred.computed == 4

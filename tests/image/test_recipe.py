@@ -14,6 +14,8 @@ def test_dockerfile_and_offline_build_share_their_recipe() -> None:
         assert shared in dockerfile and shared in build, shared
     node = build.split("NODE_VERSION=", 1)[1].split()[0]
     assert f"node:{node}-bookworm-slim" in dockerfile
+    npm = build.split("NPM_VERSION=", 1)[1].split()[0]
+    assert f"ARG NPM_VERSION={npm}" in dockerfile  # the same npm installs external packages
     assert "bookworm" in build and "debian:12." in dockerfile  # one Debian release
     install = (REPO / "infra" / "image" / "install.sh").read_text()
     assert "--uid 10001" in install and "USER 10001:10001" in dockerfile

@@ -28,6 +28,7 @@ from tests.compat.conftest import ConvexCli, Server, copy_app, free_port
 REPO = Path(__file__).resolve().parents[2]
 RUN_AS = 10001
 NODE_VERSION = "v20.20.2"
+NPM_VERSION = "10.9.9"
 
 pytestmark = [
     pytest.mark.image,
@@ -97,6 +98,8 @@ def _sandbox(rootfs: Path, env: dict[str, str], binds: dict[str, Path]) -> list[
 
 def test_rootfs_layout(rootfs: Path) -> None:
     assert _in_root(rootfs, "/usr/local/bin/node", "--version") == NODE_VERSION
+    # npm, for the external packages of "use node" actions (node.externalPackages)
+    assert _in_root(rootfs, "/usr/local/bin/npm", "--version") == NPM_VERSION
     assert _in_root(rootfs, "id", "-u") == str(RUN_AS)
     assert _in_root(rootfs, "getent", "passwd", "strata").startswith(f"strata:x:{RUN_AS}:")
     version = _in_root(

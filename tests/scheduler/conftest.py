@@ -60,16 +60,3 @@ def deployment(tmp_path: Path, sched_bundle: Bundle, sched_analysis: AppAnalysis
         yield d
     finally:
         d.close()
-
-
-@pytest.fixture
-def pg_deployment(
-    tmp_path: Path, postgres_url: str, sched_bundle: Bundle, sched_analysis: AppAnalysis
-) -> Iterator[Any]:
-    """The same app on a fresh real PostgreSQL database."""
-    d = make_deployment(tmp_path, "sched-pg", postgres_url)
-    d.runner.activate(sched_bundle, sched_analysis, {})
-    try:
-        yield d
-    finally:
-        d.close()

@@ -120,3 +120,26 @@ def test_action_cron_runs_and_is_logged(deployment: DeploymentApp) -> None:
     logs = wait_for(lambda: rows(deployment, CRON_LOGS), what="action cron log")
     assert [(r["name"], r["status"]["type"]) for r in logs] == [("act", "success")]
     assert notes(deployment) == ["action:cron"]
+
+
+def test_component_crons_are_keyed_by_instance(deployment: DeploymentApp) -> None:
+    job = {
+        "name": "_components/a/jobs:addNote",
+        "args": [{"body": "x"}],
+        "schedule": {"type": "cron", "cron": "0 0 1 1 *"},
+    }
+    same_name = {"a": {"cleanup": job}, "b": {"cleanup": {**job, "name": "_components/b/j:f"}}}
+    diff, _ = deployment.db.run_mutation(lambda txn: crons.register(txn, {}, same_name))
+    assert diff["added"] == ["a/cleanup", "b/cleanup"]
+    jobs = {(r.get("component"), r["name"]): r for r in rows(deployment, CRON_JOBS)}
+    assert set(jobs) == {("a", "cleanup"), ("b", "cleanup")}
+    assert jobs[("b", "cleanup")]["cronSpec"]["udfPath"] == "_components/b/j:f"
+    # re-registering the same set changes nothing; dropping an instance drops its crons only
+    diff, _ = deployment.db.run_mutation(lambda txn: crons.register(txn, {}, same_name))
+    assert diff == {"added": [], "updated": [], "deleted": []}
+    only_a = {"a": same_name["a"]}
+    diff, _ = deployment.db.run_mutation(lambda txn: crons.register(txn, {}, only_a))
+    assert diff["deleted"] == ["b/cleanup"]
+    assert [(r.get("component"), r["name"]) for r in rows(deployment, CRON_JOBS)] == [
+        ("a", "cleanup")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -411,3 +412,43 @@ def test_savepoint_rollback(db: Database) -> None:
     assert tx.documents_written == 1
     db.commit(tx)
     assert [d["v"] for d in db.begin().table_scan("t")] == [2.0]
+
+
+def _range(field: str, op: str, value: Any) -> dict[str, Any]:
+    return {"type": op, "fieldPath": field, "value": to_json(value)}
+
+
+def test_ranges_may_bound_the_trailing_id(db: Database) -> None:
+    """Every index ends with `_id`, so a page can resume after (…, _creationTime, _id), as
+    convex-helpers' streams and the migrations component do."""
+    db.set_indexes("p", [IndexDefinition("by_ch", ["ch"])])
+    _insert(db, "p", {"ch": "a", "n": -1.0})
+
+    def tied(t: Transaction) -> None:  # imported documents may share a creation time
+        meta = t.db.catalog.by_name["p"]
+        for n in range(6):
+            t.stage_insert(meta, os.urandom(16), {"_creationTime": 5.0, "ch": "a", "n": float(n)})
+
+    db.run_mutation(tied)
+    tx = db.begin()
+    resumed = 0
+    for index, prefix in (("by_creation_time", []), ("by_ch", [_eq("ch", "a")])):
+        docs = list(tx.index_scan("p", index, prefix))
+        for order in ("asc", "desc"):
+            ordered = docs if order == "asc" else docs[::-1]
+            for i, doc in enumerate(ordered):
+                ct, after = doc["_creationTime"], "Gt" if order == "asc" else "Lt"
+                exprs = [*prefix, _eq("_creationTime", ct), _range("_id", after, doc["_id"])]
+                same_ts = [d["_id"] for d in ordered[i + 1 :] if d["_creationTime"] == ct]
+                got = [d["_id"] for d in tx.index_scan("p", index, exprs, order)]
+                assert got == same_ts
+                resumed += len(got)
+            one = [_eq("_creationTime", ordered[0]["_creationTime"]), _eq("_id", ordered[0]["_id"])]
+            assert [d["_id"] for d in tx.index_scan("p", index, [*prefix, *one])] == [
+                ordered[0]["_id"]
+            ]
+    assert resumed == 2 * 2 * (5 + 4 + 3 + 2 + 1)  # both indexes, both orders, 6 tied docs
+    with pytest.raises(ConvexValueError, match="not an id"):
+        list(tx.index_scan("p", "by_creation_time", [_eq("_creationTime", 1.0), _eq("_id", "x")]))
+    with pytest.raises(ConvexValueError, match="out of order"):
+        list(tx.index_scan("p", "by_ch", [_range("_id", "Gt", docs[0]["_id"])]))

@@ -20,8 +20,9 @@ class ProvisioningDriver(abc.ABC):
         """Create storage and start the deployment (no-op for parts that already exist)."""
 
     @abc.abstractmethod
-    def start(self, spec: DeploymentSpec) -> DeploymentState:
-        """Run a provisioned deployment again (unpause)."""
+    def start(self, spec: DeploymentSpec, *, wait: float = 60.0) -> DeploymentState:
+        """Run a provisioned deployment again (unpause, wake); wait up to `wait` seconds for
+        it to be healthy where the driver can tell (0: return at once)."""
 
     @abc.abstractmethod
     def stop(self, name: str) -> None:

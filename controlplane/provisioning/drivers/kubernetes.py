@@ -371,7 +371,8 @@ class KubernetesDriver(ProvisioningDriver):
             self._apply(manifest)
         return self.state(spec.name)
 
-    def start(self, spec: DeploymentSpec) -> DeploymentState:
+    def start(self, spec: DeploymentSpec, *, wait: float = 0.0) -> DeploymentState:
+        """Scale back up; the pods' readiness is Kubernetes' business (`wait` is unused)."""
         self._scale(spec.name, self.replicas_for(spec))
         return self.state(spec.name)
 

@@ -717,10 +717,13 @@
     subtle,
   };
   g.performance = { now: () => (kind === "action" || kind === "http" ? realNow() : now()), timeOrigin: 0 };
-  // Functions of component instances (modules under _components/) see no env vars.
+  // Functions of a component instance (modules under _components/<a.b>/) see only their
+  // instance's env: the platform vars and the vars its definition declares, as its parent
+  // bound them; never the deployment's.
   const noEnv = Object.freeze({});
-  let envHidden = false;
-  const env = () => (envHidden ? noEnv : envVars);
+  let componentEnvs = {};
+  let callEnv = null;
+  const env = () => callEnv ?? envVars;
   g.process = { env: new Proxy({}, {
     get: (t, k) => (typeof k === "string" && Object.prototype.hasOwnProperty.call(env(), k) ? env()[k] : undefined),
     has: (t, k) => Object.prototype.hasOwnProperty.call(env(), k),
@@ -849,14 +852,16 @@
     }
     return k;
   }
-  async function runHttp(req) {
-    const http = modules()["http.js"];
+  async function runHttp(req, path, routedPath) {
+    // A component instance's http.js (mounted under a prefix) routes the path left after it.
+    const http = modules()[(path || "http.js:default").split(":")[0]];
     const router = http && http.default;
     if (!router || !router.isRouter) return new Response("This deployment has no HTTP actions (convex/http.js)", { status: 404 });
     const url = new URL(req.url);
     const request = new Request(url.href, { method: req.method, headers: req.headers, body: req.body === null ? null : b64ToBytes(req.body) });
-    const match = router.lookup(url.pathname, req.method);
-    if (!match) return new Response("No HttpAction routed for " + url.pathname, { status: 404 });
+    const routed = typeof routedPath === "string" ? routedPath : url.pathname;
+    const match = router.lookup(routed, req.method);
+    if (!match) return new Response("No HttpAction routed for " + routed, { status: 404 });
     const response = await match[0].invokeHttpAction(request);
     if (!(response instanceof Response)) throw new Error("HTTP action did not return a Response");
     return response;
@@ -866,8 +871,14 @@
     return JSON.stringify({ status: response.status, statusText: response.statusText, headers: [...response.headers], body: body === null ? null : bytesToB64(body) });
   }
   g.__strata = {
-    setEnv(env) {
+    loadingScope(instance) {
+      // The bundle's top-level code of a component instance's modules runs after this.
+      callEnv = instance ? componentEnvs[instance] ?? noEnv : null;
+    },
+    setEnv(env, components) {
       envVars = Object.freeze(Object.assign({}, env));
+      componentEnvs = {};
+      for (const [instance, vars] of Object.entries(components || {})) componentEnvs[instance] = Object.freeze(Object.assign({}, vars));
     },
     invoke() {
       betweenCalls = false;
@@ -875,7 +886,11 @@
       activeTimers.clear();
       streams.clear();
       const req = JSON.parse(takePreloadedRequest() ?? call("strata/request", ""));
-      envHidden = typeof req.path === "string" && req.path.startsWith("_components/");
+      callEnv = null;
+      if (typeof req.path === "string" && req.path.startsWith("_components/")) {
+        const instance = req.path.slice("_components/".length).split("/")[0].replace(/\./g, "/");
+        callEnv = componentEnvs[instance] ?? noEnv;
+      }
       kind = req.kind;
       maxResult = req.maxResult || Infinity;
       logLines = [];
@@ -885,7 +900,7 @@
       let p;
       try {
         if (kind === "http") {
-          p = runHttp(req.request).then(serializeResponse);
+          p = runHttp(req.request, req.path, req.routedPath).then(serializeResponse);
         } else {
           const f = findFunction(req.path);
           if (kind === "query") {

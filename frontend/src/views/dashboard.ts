@@ -11,6 +11,7 @@ export function dashboardTabs(name: string, current: string): HTMLElement {
     [
       [base, "Settings"],
       [`${base}/data`, "Data"],
+      [`${base}/health`, "Health"],
       [`${base}/functions`, "Functions"],
       [`${base}/logs`, "Logs"],
       [`${base}/schedules`, "Schedules"],

@@ -18,6 +18,7 @@ export function ref<T extends "query" | "mutation" | "action">(name: string): Fu
 }
 
 export const SYSTEM = {
+  components: ref<"query">("_system/frontend/components:list"),
   tables: ref<"query">("_system/frontend/getTableMapping"),
   documents: ref<"query">("_system/frontend/paginatedTableDocuments"),
   add: ref<"mutation">("_system/frontend/addDocument"),
@@ -50,32 +51,51 @@ export function documentsTable(caption: string, docs: Doc[], actions?: (doc: Doc
   );
 }
 
+/** Which component the browser looks at; system functions take it as `componentId`. */
+interface Scope {
+  componentId: string | null;
+  path: string;
+}
+
+function inScope(scope: Scope): { componentId?: string } {
+  return scope.componentId === null ? {} : { componentId: scope.componentId };
+}
+
+interface ComponentInfo {
+  id: string;
+  path: string;
+  state: string;
+}
+
 export async function dataView(p: { name: string }): Promise<Node> {
   const session = await adminSession(p.name);
   const client = liveClient(session);
   const status = statusLine();
+  const scope: Scope = { componentId: null, path: "" };
   const tableList = h("ul", { class: "table-list", "aria-label": "Tables" }, h("li", { class: "muted" }, "Loading tables…"));
+  const componentSelect = h("select", { id: newId("component"), "aria-label": "Component" });
+  const componentField = h("div", { class: "field", hidden: true }, h("label", { for: componentSelect.id }, "Component"), componentSelect);
   const docsRegion = h("div", { "aria-live": "polite", "aria-busy": "false", "data-testid": "documents" }, h("p", { class: "muted" }, "Choose a table."));
   const heading = h("h2", { id: "table-title" }, "Documents");
   let selected = "";
   let unsubscribeDocs: (() => void) | null = null;
   const limit = 100;
 
-  const addForm = addDocumentForm(session, status);
+  const addForm = addDocumentForm(session, scope, status);
   const openTable = (name: string): void => {
     selected = name;
     addForm.setTable(name);
-    heading.textContent = `Table ${name}`;
+    heading.textContent = scope.path ? `Table ${name} (component ${scope.path})` : `Table ${name}`;
     for (const b of tableList.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.table === name));
     unsubscribeDocs?.();
     docsRegion.setAttribute("aria-busy", "true");
     unsubscribeDocs = client.onUpdate(
       SYSTEM.documents,
-      { table: name, filters: null, paginationOpts: { numItems: limit, cursor: null } },
+      { ...inScope(scope), table: name, filters: null, paginationOpts: { numItems: limit, cursor: null } },
       (result: PageResult) => {
         docsRegion.setAttribute("aria-busy", "false");
         replace(docsRegion,
-          documentsTable(`Documents in ${name}`, result.page, (doc) => docActions(session, name, doc, status)),
+          documentsTable(`Documents in ${name}`, result.page, (doc) => docActions(session, scope, name, doc, status)),
           result.isDone ? null : h("p", { class: "muted" }, `Showing the first ${limit} documents.`),
         );
       },
@@ -87,28 +107,55 @@ export async function dataView(p: { name: string }): Promise<Node> {
   };
 
   cleanups.push(() => unsubscribeDocs?.());
-  const unsubscribeTables = client.onUpdate(SYSTEM.tables, {}, (mapping: Record<string, string>) => {
-    const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
-    replace(tableList, names.length === 0 ? h("li", { class: "muted" }, "No tables yet. Deploy an app or add a document.") :
-      names.map((n) => h("li", {}, h("button", { type: "button", class: "link", "data-table": n, "aria-pressed": String(n === selected), onclick: () => openTable(n) }, n))));
-    if (!selected && names.length > 0) openTable(names[0] ?? "");
-  }, (err: Error) => replace(tableList, h("li", { class: "status error", role: "alert" }, `Could not list tables: ${err.message}`)));
-  cleanups.push(unsubscribeTables);
+  let unsubscribeTables: (() => void) | null = null;
+  const watchTables = (): void => {
+    unsubscribeTables?.();
+    unsubscribeTables = client.onUpdate(SYSTEM.tables, inScope(scope), (mapping: Record<string, string>) => {
+      const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
+      replace(tableList, names.length === 0 ? h("li", { class: "muted" }, "No tables yet. Deploy an app or add a document.") :
+        names.map((n) => h("li", {}, h("button", { type: "button", class: "link", "data-table": n, "aria-pressed": String(n === selected), onclick: () => openTable(n) }, n))));
+      if (!selected && names.length > 0) openTable(names[0] ?? "");
+    }, (err: Error) => replace(tableList, h("li", { class: "status error", role: "alert" }, `Could not list tables: ${err.message}`)));
+  };
+  watchTables();
+  cleanups.push(() => unsubscribeTables?.());
+
+  // Apps with components: pick the component whose tables to browse (the app by default).
+  componentSelect.addEventListener("change", () => {
+    const option = componentSelect.selectedOptions[0];
+    scope.componentId = option?.value ? option.value : null;
+    scope.path = option?.dataset.path ?? "";
+    selected = "";
+    unsubscribeDocs?.();
+    unsubscribeDocs = null; // the client refuses a second unsubscribe of the same query
+    replace(docsRegion, h("p", { class: "muted" }, "Choose a table."));
+    heading.textContent = "Documents";
+    watchTables();
+  });
+  const unsubscribeComponents = client.onUpdate(SYSTEM.components, {}, (components: ComponentInfo[]) => {
+    const children = components.filter((c) => c.path !== "").sort((a, b) => a.path.localeCompare(b.path));
+    componentField.hidden = children.length === 0;
+    replace(componentSelect,
+      h("option", { value: "", "data-path": "" }, "App (root)"),
+      children.map((c) => h("option", { value: c.id, "data-path": c.path }, c.state === "active" ? c.path : `${c.path} (${c.state})`)));
+    componentSelect.value = scope.componentId ?? "";
+  }, () => { componentField.hidden = true; });
+  cleanups.push(unsubscribeComponents);
 
   return page(`${p.name}: data`, dashboardTabs(p.name, `/deployments/${p.name}/data`),
     h("div", { class: "split" },
-      h("nav", { class: "sidebar", "aria-label": "Tables" }, h("h2", {}, "Tables"), tableList),
+      h("nav", { class: "sidebar", "aria-label": "Tables" }, componentField, h("h2", {}, "Tables"), tableList),
       h("div", { class: "main-col" }, heading, status.el, docsRegion, addForm.form),
     ),
   );
 }
 
-function docActions(s: AdminSession, table: string, doc: Doc, status: ReturnType<typeof statusLine>): Node[] {
-  const edit = h("button", { type: "button", class: "secondary small", "aria-label": `Edit ${doc._id}`, onclick: () => editDialog(s, table, doc, status) }, "Edit");
+function docActions(s: AdminSession, scope: Scope, table: string, doc: Doc, status: ReturnType<typeof statusLine>): Node[] {
+  const edit = h("button", { type: "button", class: "secondary small", "aria-label": `Edit ${doc._id}`, onclick: () => editDialog(s, scope, table, doc, status) }, "Edit");
   const del = h("button", { type: "button", class: "danger small", "aria-label": `Delete ${doc._id}`, onclick: async () => {
     if (!(await confirmDialog(`Delete document ${doc._id}?`, "Delete"))) return;
     try {
-      await liveClient(s).mutation(SYSTEM.remove, { toDelete: [{ id: doc._id, tableName: table }] });
+      await liveClient(s).mutation(SYSTEM.remove, { ...inScope(scope), toDelete: [{ id: doc._id, tableName: table }] });
       announce("Document deleted");
     } catch (err) { status.fail(err); }
   } }, "Delete");
@@ -125,7 +172,7 @@ function parseObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType<typeof statusLine>): void {
+function editDialog(s: AdminSession, scope: Scope, table: string, doc: Doc, status: ReturnType<typeof statusLine>): void {
   const id = newId("edit");
   const opener = document.activeElement as HTMLElement | null;
   const area = h("textarea", { id, rows: 10, spellcheck: "false" });
@@ -142,7 +189,7 @@ function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType
             const fields = parseObject(area.value);
             // `undefined` does not survive the wire, so deleted fields are named explicitly.
             const removeFields = Object.keys(userFields(doc)).filter((k) => !(k in fields));
-            await liveClient(s).mutation(SYSTEM.patch, { table, ids: [doc._id], fields, ...(removeFields.length ? { removeFields } : {}) });
+            await liveClient(s).mutation(SYSTEM.patch, { ...inScope(scope), table, ids: [doc._id], fields, ...(removeFields.length ? { removeFields } : {}) });
             dialog.close();
             announce("Document saved");
           } catch (e) { err.textContent = errorText(e); }
@@ -157,7 +204,7 @@ function editDialog(s: AdminSession, table: string, doc: Doc, status: ReturnType
 }
 
 /** The add form; `setTable` prefills the table the user opened (they may type another). */
-function addDocumentForm(s: AdminSession, status: ReturnType<typeof statusLine>): { form: HTMLElement; setTable(name: string): void } {
+function addDocumentForm(s: AdminSession, scope: Scope, status: ReturnType<typeof statusLine>): { form: HTMLElement; setTable(name: string): void } {
   const tableId = newId("t");
   const docId = newId("d");
   const tableInput = h("input", { id: tableId, name: "table", required: true, pattern: "[A-Za-z][A-Za-z0-9_]*", autocomplete: "off" });
@@ -172,7 +219,7 @@ function addDocumentForm(s: AdminSession, status: ReturnType<typeof statusLine>)
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      await liveClient(s).mutation(SYSTEM.add, { table: tableInput.value, documents: [parseObject(area.value)] });
+      await liveClient(s).mutation(SYSTEM.add, { ...inScope(scope), table: tableInput.value, documents: [parseObject(area.value)] });
       status.ok(`Added a document to ${tableInput.value}.`);
       area.value = "{}";
     } catch (err) { status.fail(err); }

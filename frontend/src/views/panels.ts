@@ -4,12 +4,14 @@
 import { announce, field, fmtBytes, fmtDate, formValues, h, newId, replace } from "../dom";
 import { confirmDialog, errorText, onSubmit, page, statusLine, table } from "../ui";
 import { type AdminSession, adminSession, cleanups, dashboardTabs, deploymentFetch, httpClient, liveClient } from "./dashboard";
+import { type ArgsForm, type ValidatorJson, argsForm, parseValidator } from "./argsform";
 import { SYSTEM, documentsTable, ref, showValue } from "./data";
 
 /** One entry of `_system/cli/modules:apiSpec` (what `npx convex function-spec` prints). */
 interface FunctionSpec {
   functionType: string;
   identifier?: string;
+  args?: unknown;
   visibility?: { kind: string };
   method?: string;
   path?: string;
@@ -39,6 +41,9 @@ export async function functionsView(p: { name: string }): Promise<Node> {
   const listId = newId("fns");
   const datalist = h("datalist", { id: listId });
   const kindOf = new Map<string, string>();
+  const argsOf = new Map<string, ValidatorJson | null>();
+  const typed = h("div", { "data-testid": "typed-args" });
+  let current: ArgsForm | null = null;
   const list = h("div", { "data-testid": "function-list" }, h("p", { class: "muted" }, "Loading functions…"));
   const load = async (): Promise<void> => {
     try {
@@ -46,6 +51,8 @@ export async function functionsView(p: { name: string }): Promise<Node> {
       const fns = spec.filter((f) => f.identifier).map((f) => ({ path: callablePath(f.identifier ?? ""), kind: f.functionType.toLowerCase(), visibility: f.visibility?.kind ?? "public" }));
       const routes = spec.filter((f) => f.functionType === "HttpAction" && f.path);
       for (const f of fns) kindOf.set(f.path, f.kind);
+      for (const f of spec) if (f.identifier) argsOf.set(callablePath(f.identifier), parseValidator(f.args));
+      showArgs();
       replace(datalist, fns.map((f) => h("option", { value: f.path })));
       replace(list,
         table("Functions", ["Function", "Type", "Visibility"], fns.map((f) => [h("code", {}, f.path), f.kind, f.visibility]), "No functions deployed."),
@@ -63,14 +70,18 @@ export async function functionsView(p: { name: string }): Promise<Node> {
       field("Function", { name: "fn", required: true, list: listId, placeholder: "messages:list", autocomplete: "off" }),
       h("div", { class: "field" }, h("label", { for: `${listId}-k` }, "Kind"),
         h("select", { id: `${listId}-k`, name: "kind" }, ["auto", "query", "mutation", "action"].map((k) => h("option", { value: k }, k)))),
+      typed,
       field("Arguments (JSON object)", { name: "args", type: "textarea", rows: 4, value: "{}", spellcheck: "false" }),
+      h("p", {}, h("label", { class: "inline" }, h("input", { type: "checkbox", name: "asJson" }), " Edit the arguments as JSON")),
       h("button", { type: "submit" }, "Run"),
       status.el,
     ),
     status,
     async (f) => {
       const v = formValues(f);
-      const args: unknown = JSON.parse(v.args || "{}");
+      result.textContent = ""; // a new run never shows the previous run's result
+      status.ok("Running…");
+      const args: unknown = current && !asJson.checked ? current.values() : JSON.parse(v.args || "{}");
       const name = v.fn ?? "";
       const kind = v.kind === "auto" ? (kindOf.get(name) ?? "query").toLowerCase() : v.kind;
       const client = httpClient(s);
@@ -83,8 +94,35 @@ export async function functionsView(p: { name: string }): Promise<Node> {
       status.ok(`${name} (${kind}) finished in ${Math.round(performance.now() - started)} ms.`);
     },
   );
-  const area = form.querySelector("textarea");
+  const area = form.querySelector<HTMLTextAreaElement>("textarea[name=args]");
   if (area) area.value = "{}";
+  const fnInput = form.querySelector<HTMLInputElement>("input[name=fn]");
+  const asJson = form.querySelector<HTMLInputElement>("input[name=asJson]") as HTMLInputElement;
+  const jsonField = area?.closest<HTMLElement>(".field") ?? null;
+  /** The typed form of the chosen function's validator, or the JSON box when it has none. */
+  let shownFor = "";
+  function showArgs(): void {
+    const key = `${fnInput?.value ?? ""}|${asJson.checked}|${argsOf.size}`;
+    if (key === shownFor) return; // keep what the user typed: only a new function rebuilds
+    shownFor = key;
+    const validator = argsOf.get(fnInput?.value ?? "") ?? null;
+    current = asJson.checked ? null : argsForm(validator);
+    replace(typed, current?.el ?? null);
+    // style, not `hidden`: the .field rule's display would override the attribute
+    if (jsonField) jsonField.style.display = current !== null ? "none" : "";
+    const toggle = asJson.closest<HTMLElement>("label");
+    if (toggle) toggle.style.display = argsForm(validator) === null ? "none" : "";
+  }
+  fnInput?.addEventListener("input", showArgs);
+  fnInput?.addEventListener("change", showArgs);
+  asJson.addEventListener("change", () => {
+    if (asJson.checked && current && area) {
+      try {
+        area.value = JSON.stringify(current.values(), (_k, x: unknown) => (typeof x === "bigint" ? Number(x) : x), 2);
+      } catch { /* a half-filled field: keep the JSON box as it was */ }
+    }
+    showArgs();
+  });
   return page(`${p.name}: functions`, dashboardTabs(p.name, `/deployments/${p.name}/functions`), datalist, refresh, list, form, h("h2", {}, "Result"), result);
 }
 
@@ -107,17 +145,87 @@ interface LogEntry {
   error?: string | null;
 }
 
+const LEVELS = ["DEBUG", "LOG", "INFO", "WARN", "ERROR"];
+
+/** The level of one log line ("[WARN] text" strings or structured lines). */
+function lineLevel(line: LogLine): string {
+  if (typeof line !== "string") return (line.level ?? "LOG").toUpperCase();
+  const m = /^\[(\w+)\]/.exec(line);
+  return (m?.[1] ?? "LOG").toUpperCase();
+}
+
+interface LogFilter {
+  fn: string;
+  level: string; // "" (any), "failed", or a minimum line level
+  text: string;
+}
+
+/** Whether an execution passes the filters (function, level, free text), as Convex's logs page. */
+export function logMatches(e: LogEntry, f: LogFilter): boolean {
+  const fn = (e.identifier ?? e.kind ?? "").toLowerCase();
+  if (f.fn && !fn.includes(f.fn.toLowerCase())) return false;
+  if (f.level === "failed" && !e.error) return false;
+  if (f.level && f.level !== "failed") {
+    const min = LEVELS.indexOf(f.level);
+    const hit = Boolean(e.error && f.level === "ERROR") || (e.logLines ?? []).some((l) => LEVELS.indexOf(lineLevel(l)) >= min);
+    if (!hit) return false;
+  }
+  if (f.text) {
+    const needle = f.text.toLowerCase();
+    const hay = [fn, e.error ?? "", ...(e.logLines ?? []).map(logLineText)].join("\n").toLowerCase();
+    if (!hay.includes(needle)) return false;
+  }
+  return true;
+}
+
 export async function logsView(p: { name: string }): Promise<Node> {
   const s = await adminSession(p.name);
-  const log = h("ol", { class: "logs", role: "log", "aria-label": "Function logs", "aria-live": "polite", "data-testid": "logs" });
-  const state = h("p", { class: "muted" }, "Waiting for function executions…");
+  // The list keeps its list semantics; the live "log" role sits on its container.
+  const log = h("ol", { class: "logs", "data-testid": "logs" });
+  const logRegion = h("div", { role: "log", "aria-label": "Function logs", "aria-live": "polite" }, log);
+  const state = h("p", { class: "muted", "data-testid": "logs-state" }, "Waiting for function executions…");
   const pause = h("button", { type: "button", class: "secondary", "aria-pressed": "false" }, "Pause");
+  const kept: LogEntry[] = []; // newest first, at most 500; the filters re-render from these
+  const filter: LogFilter = { fn: "", level: "", text: "" };
   let paused = false;
+  let frozen: LogEntry[] = []; // what was on screen when Pause was pressed
+  let held = 0;
+  const render = (): void => {
+    const shown = (paused ? frozen : kept).filter((e) => logMatches(e, filter));
+    replace(log, shown.map(logRow));
+    state.textContent = paused
+      ? `Paused${held ? `: ${held} new execution${held === 1 ? "" : "s"} waiting` : ""}.`
+      : `Streaming. Showing ${shown.length} of ${kept.length} executions.`;
+  };
+  const renderState = (): void => {
+    if (paused) state.textContent = `Paused${held ? `: ${held} new execution${held === 1 ? "" : "s"} waiting` : ""}.`;
+  };
   pause.addEventListener("click", () => {
     paused = !paused;
     pause.setAttribute("aria-pressed", String(paused));
     pause.textContent = paused ? "Resume" : "Pause";
+    if (paused) frozen = kept.slice();
+    else held = 0;
+    render();
   });
+  const fnFilter = h("input", { type: "search", id: newId("lf"), placeholder: "messages:send", autocomplete: "off" });
+  const levelFilter = h("select", { id: newId("ll") },
+    h("option", { value: "" }, "Any"), h("option", { value: "failed" }, "Failed executions"),
+    LEVELS.map((l) => h("option", { value: l }, `${l} and above`)));
+  const textFilter = h("input", { type: "search", id: newId("lt"), autocomplete: "off" });
+  const onFilter = (): void => {
+    filter.fn = fnFilter.value.trim();
+    filter.level = levelFilter.value;
+    filter.text = textFilter.value.trim();
+    render();
+  };
+  for (const el of [fnFilter, textFilter]) el.addEventListener("input", onFilter);
+  levelFilter.addEventListener("change", onFilter);
+  const filters = h("div", { class: "row filters", role: "search", "aria-label": "Filter logs" },
+    h("div", { class: "field" }, h("label", { for: fnFilter.id }, "Function"), fnFilter),
+    h("div", { class: "field" }, h("label", { for: levelFilter.id }, "Level"), levelFilter),
+    h("div", { class: "field" }, h("label", { for: textFilter.id }, "Text"), textFilter),
+  );
   const controller = new AbortController();
   cleanups.push(() => controller.abort());
   const poll = async (): Promise<void> => {
@@ -127,9 +235,12 @@ export async function logsView(p: { name: string }): Promise<Node> {
         const r = await deploymentFetch(s, `/api/stream_function_logs?cursor=${cursor}`, { signal: controller.signal });
         const data = (await r.json()) as { entries: LogEntry[]; newCursor: number };
         cursor = data.newCursor;
-        if (!paused) for (const e of data.entries) log.prepend(logRow(e));
-        while (log.children.length > 500) log.lastElementChild?.remove();
-        state.textContent = "Streaming.";
+        for (const e of data.entries) kept.unshift(e);
+        kept.splice(500);
+        if (paused) {
+          held += data.entries.length;
+          renderState();
+        } else render();
         if (data.entries.length === 0) await sleep(1000, controller.signal);
       } catch (err) {
         if (controller.signal.aborted) return;
@@ -139,7 +250,7 @@ export async function logsView(p: { name: string }): Promise<Node> {
     }
   };
   void poll();
-  return page(`${p.name}: logs`, dashboardTabs(p.name, `/deployments/${p.name}/logs`), h("div", { class: "row" }, pause, state), log);
+  return page(`${p.name}: logs`, dashboardTabs(p.name, `/deployments/${p.name}/logs`), filters, h("div", { class: "row" }, pause, state), logRegion);
 }
 
 function logRow(e: LogEntry): HTMLElement {

@@ -12,7 +12,7 @@ import {
 } from "../api";
 import { announce, field, fmtBytes, fmtDate, formValues, h, replace, select } from "../dom";
 import { href, navigate } from "../router";
-import { confirmDialog, copyable, loader, onSubmit, page, secretBox, statusLine, table } from "../ui";
+import { confirmDialog, copyable, loader, onSubmit, page, provisioningProgress, secretBox, statusLine, table } from "../ui";
 import { backupsSection } from "./backups";
 import { dashboardTabs } from "./dashboard";
 import { usageBars } from "./usage";
@@ -40,9 +40,15 @@ export async function projectView(p: { projectId: string }): Promise<Node> {
     status,
     async (f) => {
       const v = formValues(f);
-      const d = await post<Deployment>(`projects/${p.projectId}/create_deployment`, { type: v.type, reference: v.reference ?? "", storage: v.storage });
-      announce(`Deployment ${d.name} created`);
-      navigate(`/deployments/${d.name}`);
+      const progress = provisioningProgress("Creating the deployment", () => provisioningStep(`projects/${p.projectId}/list_deployments`));
+      f.append(progress.el);
+      try {
+        const d = await post<Deployment>(`projects/${p.projectId}/create_deployment`, { type: v.type, reference: v.reference ?? "", storage: v.storage });
+        announce(`Deployment ${d.name} created`);
+        navigate(`/deployments/${d.name}`);
+      } finally {
+        progress.stop();
+      }
     },
   );
   const del = h("button", { type: "button", class: "danger", onclick: async () => {
@@ -58,6 +64,13 @@ export async function projectView(p: { projectId: string }): Promise<Node> {
     h("h2", {}, "Deployments"), list, form,
     h("h2", {}, "Danger zone"), del,
   );
+}
+
+/** What a deployment being provisioned is doing now, from a list of deployments. */
+export async function provisioningStep(listPath: string): Promise<string | null> {
+  const deps = await get<Page<Deployment>>(listPath);
+  const starting = deps.items.find((d) => d.status === "provisioning");
+  return starting ? `${starting.name}: ${starting.statusReason || "provisioning"}` : null;
 }
 
 /** A deleted deployment: what happened and when its data goes, no live forms or tabs. */
@@ -106,6 +119,18 @@ export async function deploymentView(p: { name: string }): Promise<Node> {
       ]);
   };
   renderActions(dep);
+  // Still starting (a Celery worker provisions it): show progress until it runs or fails.
+  const starting = dep.status === "provisioning"
+    ? provisioningProgress("Starting the deployment", async () => {
+        const now = await get<Deployment>(`deployments/${dep.name}`);
+        if (now.status !== "provisioning") {
+          starting?.stop();
+          renderActions(now);
+          announce(`Deployment ${now.status}`);
+        }
+        return now.statusReason || null;
+      })
+    : null;
   return page(`Deployment ${dep.name}`,
     h("p", {}, h("a", { href: href(`/projects/${dep.projectId}`) }, "← Project")),
     dashboardTabs(dep.name, `/deployments/${dep.name}`),
@@ -116,7 +141,7 @@ export async function deploymentView(p: { name: string }): Promise<Node> {
       h("dt", {}, "Storage"), h("dd", {}, dep.storage),
       h("dt", {}, "Created"), h("dd", {}, fmtDate(dep.createdAt)),
     ),
-    actions, status.el,
+    starting?.el ?? null, actions, status.el,
     h("h2", {}, "Deploy keys"),
     h("p", {}, "Use a deploy key with the official CLI: ", h("code", {}, "CONVEX_SELF_HOSTED_URL=<url> CONVEX_SELF_HOSTED_ADMIN_KEY=<key> npx convex deploy")),
     deployKeys(dep),

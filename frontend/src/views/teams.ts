@@ -13,7 +13,8 @@ import {
 } from "../api";
 import { announce, field, fmtDate, formValues, h, replace, select } from "../dom";
 import { currentQuery, href, navigate } from "../router";
-import { confirmDialog, errorText, loader, onSubmit, page, secretBox, statusLine, table, tabs } from "../ui";
+import { confirmDialog, errorText, loader, onSubmit, page, provisioningProgress, secretBox, statusLine, table, tabs } from "../ui";
+import { provisioningStep } from "./projects";
 
 export const ROLES: Array<[string, string]> = [
   ["viewer", "Viewer"],
@@ -30,6 +31,7 @@ export function teamTabs(teamId: string, current: string): HTMLElement {
       [`${base}/members`, "Members"],
       [`${base}/tokens`, "Access tokens"],
       [`${base}/usage`, "Usage & billing"],
+      [`${base}/audit`, "Audit log"],
     ],
     current,
     "Team sections",
@@ -85,9 +87,17 @@ export async function teamView(p: { teamId: string }): Promise<Node> {
       const v = formValues(f);
       const body: Record<string, string> = { projectName: v.projectName ?? "", storage: v.storage ?? "sqlite" };
       if (v.deploymentType) body.deploymentType = v.deploymentType;
-      const created = await post<{ projectId: number }>(`teams/${p.teamId}/create_project`, body);
-      announce("Project created");
-      navigate(`/projects/${created.projectId}`);
+      const progress = body.deploymentType
+        ? provisioningProgress("Creating the project and its deployment", () => provisioningStep(`teams/${p.teamId}/list_deployments`))
+        : null;
+      if (progress) f.append(progress.el);
+      try {
+        const created = await post<{ projectId: number }>(`teams/${p.teamId}/create_project`, body);
+        announce("Project created");
+        navigate(`/projects/${created.projectId}`);
+      } finally {
+        progress?.stop();
+      }
     },
   );
   return page(team.name, teamTabs(p.teamId, `/teams/${p.teamId}`), h("h2", {}, "Projects"), list, form);

@@ -3,6 +3,7 @@
 import { type Team, type TeamUsage, type Usage, get, post } from "../api";
 import { fmtBytes, h, select, formValues } from "../dom";
 import { loader, onSubmit, page, statusLine } from "../ui";
+import { lineChart } from "../charts";
 import { teamTabs } from "./teams";
 
 interface Metric {
@@ -75,6 +76,46 @@ function limitsOf(plan: PlanInfo): Record<string, number | null> {
   };
 }
 
+interface DailyUsage {
+  day: string;
+  functionCalls: number;
+  dbBytesRead: number;
+  dbBytesWritten: number;
+  storageBytes: number;
+  actionGbHours: number;
+}
+
+/** Month-to-date totals per day against the plan's monthly limits (dashed). */
+function dailyCharts(days: DailyUsage[], plan: PlanInfo): HTMLElement {
+  const times = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  const running = (pick: (d: DailyUsage) => number): number[] => {
+    let total = 0;
+    return days.map((d) => (total += pick(d)));
+  };
+  const withLimit = (label: string, values: number[], limit: number | null) =>
+    limit === null ? [{ label, values }] : [{ label, values }, { label: "plan limit", values: days.map(() => limit), reference: true }];
+  const calls = running((d) => d.functionCalls);
+  const io = running((d) => d.dbBytesRead + d.dbBytesWritten);
+  const last = (xs: number[]): number => xs[xs.length - 1] ?? 0;
+  return h("div", { class: "charts" },
+    lineChart({
+      title: "Function calls, month to date",
+      summary: `${last(calls).toLocaleString()} so far${plan.functionCalls !== null ? ` of ${plan.functionCalls.toLocaleString()}` : ""}.`,
+      times, series: withLimit("function calls", calls, plan.functionCalls), yLabel: "calls", testId: "chart-usage-calls",
+    }),
+    lineChart({
+      title: "Database I/O, month to date",
+      summary: `${fmtBytes(last(io))} so far${plan.dbIoBytes !== null ? ` of ${fmtBytes(plan.dbIoBytes)}` : ""}.`,
+      times, series: withLimit("read + written", io, plan.dbIoBytes), yLabel: "bytes", format: fmtBytes, testId: "chart-usage-io",
+    }),
+    lineChart({
+      title: "Database storage",
+      summary: `${fmtBytes(days[days.length - 1]?.storageBytes ?? 0)} now${plan.storageBytes !== null ? ` of ${fmtBytes(plan.storageBytes)}` : ""}.`,
+      times, series: withLimit("storage", days.map((d) => d.storageBytes), plan.storageBytes), yLabel: "bytes", format: fmtBytes, testId: "chart-usage-storage",
+    }),
+  );
+}
+
 export async function usageView(p: { teamId: string }): Promise<Node> {
   const team = await get<Team>(`teams/${p.teamId}`);
   const [billingInfo, plans] = await Promise.all([
@@ -89,6 +130,8 @@ export async function usageView(p: { teamId: string }): Promise<Node> {
       u.overQuota.length ? h("div", { class: "status error", role: "alert" }, "Over quota: ", u.overQuota.join("; "), ". Deployments stay paused until usage is back under the plan's limits or the plan changes.") : null,
       usageBars(u.usage, limitsOf(billingInfo.plan)),
     ]),
+    h("h2", {}, "Day by day"),
+    loader("daily usage", () => get<{ items: DailyUsage[] }>(`teams/${p.teamId}/usage/daily`), (d) => dailyCharts(d.items, billingInfo.plan)),
     h("h2", {}, "Billing"),
     billing(p.teamId, billingInfo, plans),
   );

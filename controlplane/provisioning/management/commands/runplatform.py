@@ -16,6 +16,7 @@ from controlplane.backups.loop import start_backup_loop
 from controlplane.provisioning.drivers import get_driver
 from controlplane.provisioning.gateway import GATEWAY_WEBSOCKET_ARGS
 from controlplane.provisioning.reconcile import restart_live_deployments, start_purge_loop
+from controlplane.provisioning.suspend import get_suspender
 
 
 class Command(BaseCommand):
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             if settings.CELERY_TASK_ALWAYS_EAGER
             else None
         )
+        suspender = get_suspender()  # scale to zero, when STRATA_SUSPEND_AFTER_S is set
+        if suspender is not None:
+            suspender.start()
         threading.Thread(target=restart_live_deployments, name="reconcile", daemon=True).start()
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
@@ -58,6 +62,8 @@ class Command(BaseCommand):
                 purge.set()
             if backups is not None:
                 backups.set()
+            if suspender is not None:
+                suspender.stop()
             driver.shutdown()
 
 

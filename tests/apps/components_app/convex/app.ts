@@ -108,11 +108,15 @@ export const fromAction = action({
   },
 });
 
+const appSecretAtLoad = process.env.APP_SECRET ?? null;
+
 export const envSeen = query({
   args: {},
   handler: async (ctx) => ({
     app: process.env.CONVEX_CLOUD_URL !== undefined,
+    appSecretAtLoad,
     component: await ctx.runQuery(components.counter.counts.envKeys, {}),
+    second: await ctx.runQuery(components.counter2.counts.envKeys, {}),
   }),
 });
 

@@ -1,3 +1,5 @@
 import { defineComponent } from "convex/server";
+import { v } from "convex/values";
 
-export default defineComponent("counter");
+// GREETING: an env var the parent binds (`app.use(counter, { env: { GREETING } })`).
+export default defineComponent("counter", { env: { GREETING: v.optional(v.string()) } });

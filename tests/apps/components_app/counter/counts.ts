@@ -64,9 +64,16 @@ export const byId = query({
   },
 });
 
+// Read when the module loads: still this instance's env, not the deployment's.
+const atLoad = { greeting: process.env.GREETING ?? null, secret: process.env.APP_SECRET ?? null };
+
 export const envKeys = query({
   args: {},
-  handler: async () => Object.keys(process.env).length,
+  handler: async () => ({
+    keys: Object.keys(process.env).sort(),
+    greeting: process.env.GREETING ?? null,
+    atLoad,
+  }),
 });
 
 export const scheduleAdd = mutation({

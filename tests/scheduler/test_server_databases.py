@@ -1,25 +1,36 @@
-"""The scheduler on PostgreSQL storage: delivery, exactly-once and crons survive a reopen."""
+"""The scheduler on PostgreSQL and MySQL storage: delivery, exactly-once and crons survive a
+reopen."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from dataplane.app import DeploymentApp
+import pytest
+
 from dataplane.runtime import AppAnalysis, Bundle
 from dataplane.scheduled import crons
 
 from .conftest import make_deployment, wait_for
 
 
-def test_jobs_and_crons_on_postgres_survive_reopen(
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
+def test_jobs_and_crons_on_server_databases_survive_reopen(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
-    pg_deployment: DeploymentApp,
-    postgres_url: str,
+    backend: str,
     sched_bundle: Bundle,
     sched_analysis: AppAnalysis,
 ) -> None:
-    d = pg_deployment
+    database_url = request.getfixturevalue(f"{backend}_url")
+    d = make_deployment(tmp_path, f"sched-{backend}", database_url)
+    d.runner.activate(sched_bundle, sched_analysis, {})
     d.runner.run_mutation("jobs:scheduleBumps", {"key": "pg", "n": 5.0})
     specs: dict[str, Any] = {
         "hourly": {
@@ -30,7 +41,7 @@ def test_jobs_and_crons_on_postgres_survive_reopen(
     }
     d.db.run_mutation(lambda txn: crons.register(txn, specs))
     d.close()  # "crash" before anything ran: the jobs exist only in the database
-    reopened = make_deployment(tmp_path, "sched-pg", postgres_url)
+    reopened = make_deployment(tmp_path, f"sched-{backend}", database_url)
     try:
         reopened.runner.activate(sched_bundle, sched_analysis, {})
         reopened.scheduler.start()
