@@ -30,12 +30,30 @@ MAX_INTERVAL_HOURS = 24 * 366
 MAX_RETAIN = 1000
 
 
+#: Deployments a backup or restore can reach: a suspended one is woken for it.
+LIVE = (Status.RUNNING, Status.SUSPENDED)
+
+
 def _require_running(deployment: Deployment) -> None:
-    if deployment.status != Status.RUNNING:
+    if deployment.status not in LIVE:
         raise Conflict(
             f"Deployment {deployment.name!r} is {deployment.status}, not running",
             code="DeploymentNotRunning",
         )
+
+
+def _awake(deployment: Deployment, reason: str) -> Deployment:
+    """The deployment, woken first if scale to zero has suspended it (its processes stopped)."""
+    if deployment.status == Status.SUSPENDED:
+        from controlplane.provisioning.suspend import get_suspender
+
+        suspender = get_suspender()
+        if suspender is not None:
+            suspender.wake(deployment.name, reason).result(4 * settings.STRATA_WAKE_TIMEOUT_S)
+        deployment.refresh_from_db()
+    if deployment.status != Status.RUNNING:
+        raise SnapshotError(f"Deployment {deployment.name} is {deployment.status}, not running")
+    return deployment
 
 
 def _queue(task_name: str, object_id: int) -> None:
@@ -88,7 +106,7 @@ def run_backup(backup_id: int) -> str:
     scratch = _scratch()
     try:
         zip_path = scratch / "snapshot.zip"
-        got = _client(deployment).export_to(zip_path)
+        got = _client(_awake(deployment, "backup")).export_to(zip_path)
         key = f"{deployment.name}/{backup.pk}.zip"
         get_store().put_file(key, zip_path)
     except (SnapshotError, OSError) as exc:
@@ -157,7 +175,7 @@ def run_restore(restore_id: int) -> str:
     try:
         zip_path = scratch / "restore.zip"
         _download(restore.backup, zip_path)
-        written = _client(restore.target).import_replacing_all(zip_path)
+        written = _client(_awake(restore.target, "restore")).import_replacing_all(zip_path)
     except (SnapshotError, BackupMissing, OSError) as exc:
         message = f"The backup file is missing: {exc}" if isinstance(exc, BackupMissing) else exc
         log.warning("restore %s into %s failed: %s", restore.pk, restore.target.name, message)
@@ -321,6 +339,6 @@ def take_due_backups(now: datetime | None = None) -> list[int]:
                 continue  # another worker took it
             locked.next_due_at = next_due(locked.interval_hours, locked.cron, now)
             locked.save(update_fields=["next_due_at"])
-            if schedule.deployment.status == Status.RUNNING:
+            if schedule.deployment.status in LIVE:
                 started.append(create_backup(SYSTEM, schedule.deployment, Kind.SCHEDULED).pk)
     return started
