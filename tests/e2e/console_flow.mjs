@@ -564,6 +564,7 @@ async function backUpAndRestore(page, dep, other) {
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Restore into").selectOption(target);
     const picked = await dialog.getByLabel("Restore into").inputValue();
+    if (target !== dep.name) await shot(page, "backups-restore-dialog");
     await dialog.getByRole("button", { name: "Replace data and restore" }).click();
     const ok = page.getByText(`Restored`, { exact: false }).filter({ hasText: `into ${target}.` });
     await ok.waitFor({ timeout: TIMEOUT });
