@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,6 +28,18 @@ from .scoping import TeamScopedView
 from .views_auth import _body
 
 TEAM = "deployment__project__team"
+
+
+async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Under ASGI (Daphne) Django buffers a synchronous iterator whole before sending it; an
+    asynchronous one is sent chunk by chunk, so a large backup streams in flat memory."""
+    try:
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:  # a client that went away: release the file or S3 body now
+            close()
 
 
 class BackupView(TeamScopedView):
@@ -96,7 +112,8 @@ class DownloadBackupView(BackupView):
             chunks = get_store().open(backup.storage_key)
         except BackupMissing as exc:
             raise NotFound(f"The file of backup {backup.pk} is missing") from exc
-        response = StreamingHttpResponse(chunks, content_type="application/zip")
+        streamed = _async_chunks(chunks) if isinstance(request._request, ASGIRequest) else chunks
+        response = StreamingHttpResponse(streamed, content_type="application/zip")
         if backup.size is not None:
             response["Content-Length"] = str(backup.size)
         filename = f"{backup.deployment.name}-backup-{backup.pk}.zip"
