@@ -6,8 +6,11 @@ task reads are committed; without a broker they run in-process before the reques
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,11 +75,14 @@ def _client(deployment: Deployment) -> SnapshotClient:
     )
 
 
-def _scratch() -> Path:
-    """A private temp directory next to the local store (same filesystem: moves are renames)."""
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    """A private temp directory next to the local store (same filesystem: moves are renames),
+    removed with whatever is left in it."""
     root = Path(settings.STRATA_BACKUP_DIR)
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    with tempfile.TemporaryDirectory(prefix=".tmp-", dir=root) as tmp:
+        yield Path(tmp)
 
 
 @transaction.atomic
@@ -103,12 +109,12 @@ def run_backup(backup_id: int) -> str:
     if backup.status != BackupStatus.PENDING:
         return backup.status
     deployment = backup.deployment
-    scratch = _scratch()
+    key = f"{deployment.name}/{backup.pk}.zip"
     try:
-        zip_path = scratch / "snapshot.zip"
-        got = _client(_awake(deployment, "backup")).export_to(zip_path)
-        key = f"{deployment.name}/{backup.pk}.zip"
-        get_store().put_file(key, zip_path)
+        with _scratch() as scratch:
+            zip_path = scratch / "snapshot.zip"
+            got = _client(_awake(deployment, "backup")).export_to(zip_path)
+            get_store().put_file(key, zip_path)
     except (SnapshotError, OSError) as exc:
         log.warning("backup %s of %s failed: %s", backup.pk, deployment.name, exc)
         _finish(backup, BackupStatus.FAILED, str(exc))
@@ -117,10 +123,6 @@ def run_backup(backup_id: int) -> str:
         log.exception("backup %s of %s failed", backup.pk, deployment.name)
         _finish(backup, BackupStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return backup.status
-    finally:
-        for leftover in scratch.iterdir():
-            leftover.unlink(missing_ok=True)
-        scratch.rmdir()
     _finish(backup, BackupStatus.COMPLETED, storage_key=key, size=got.size, sha256=got.sha256)
     if backup.kind == Kind.SCHEDULED:
         schedule = BackupSchedule.objects.filter(deployment=deployment).first()
@@ -153,8 +155,6 @@ def restore_backup(actor: Actor, backup: Backup, target: Deployment) -> Restore:
 
 def _download(backup: Backup, target: Path) -> None:
     """Copy the stored ZIP to `target`, refusing it if its digest is not the recorded one."""
-    import hashlib
-
     digest = hashlib.sha256()
     with target.open("wb") as out:
         for chunk in get_store().open(backup.storage_key):
@@ -171,11 +171,11 @@ def run_restore(restore_id: int) -> str:
     if restore.backup is None:
         _finish(restore, BackupStatus.FAILED, "The backup was deleted")
         return restore.status
-    scratch = _scratch()
     try:
-        zip_path = scratch / "restore.zip"
-        _download(restore.backup, zip_path)
-        written = _client(_awake(restore.target, "restore")).import_replacing_all(zip_path)
+        with _scratch() as scratch:
+            zip_path = scratch / "restore.zip"
+            _download(restore.backup, zip_path)
+            written = _client(_awake(restore.target, "restore")).import_replacing_all(zip_path)
     except (SnapshotError, BackupMissing, OSError) as exc:
         message = f"The backup file is missing: {exc}" if isinstance(exc, BackupMissing) else exc
         log.warning("restore %s into %s failed: %s", restore.pk, restore.target.name, message)
@@ -185,10 +185,6 @@ def run_restore(restore_id: int) -> str:
         log.exception("restore %s into %s failed", restore.pk, restore.target.name)
         _finish(restore, BackupStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return restore.status
-    finally:
-        for leftover in scratch.iterdir():
-            leftover.unlink(missing_ok=True)
-        scratch.rmdir()
     _finish(restore, BackupStatus.COMPLETED, documents=written)
     return restore.status
 

@@ -115,6 +115,7 @@ def test_backup_restores_the_same_and_another_deployment(
         assert caller.post(f"backups/{backup['id']}/delete").status_code == 200
     assert not stored.exists()
     assert caller.get(f"backups/{backup['id']}").status_code == 404
+    assert [p.name for p in _backup_dir.iterdir() if p.name.startswith(".tmp")] == []
     assert "backup.delete" in set(AuditEvent.objects.values_list("action", flat=True))
 
 
