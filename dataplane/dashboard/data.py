@@ -15,15 +15,17 @@ from ..deploy import store
 from ..deploy.errors import DeployError
 from ..exports import state
 from ..exports.importer import SchemaCheck
-from ..transactions import BY_CREATION_TIME
+from ..transactions import BY_CREATION_TIME, IndexNotFound
 from ..values import UNDEFINED, ConvexValueError
 from .components import component_schema, own_tables, scoped_table
+from .filters import matches, parse_filters
 from .services import DashboardServices
 
 if TYPE_CHECKING:
     from ..transactions import Transaction
 
 MAX_PAGE = 1000
+MAX_FILTER_SCAN = 10_000  # documents one filtered page may examine before returning short
 NEW_TABLE_WATCH = 64  # index ids past the newest whose first write re-runs getTableMapping
 
 
@@ -89,16 +91,30 @@ def paginated_documents(
             start_after = bytes.fromhex(cursor)
         except ValueError:
             raise DeployError(f"Invalid pagination cursor {cursor[:40]!r}") from None
+    requested = args.get("order", order)
+    if requested not in ("asc", "desc"):
+        raise DeployError(f"Invalid order {requested!r}: expected 'asc' or 'desc'")
+    index = args.get("index") or BY_CREATION_TIME
+    if not isinstance(index, str):
+        raise DeployError("index: expected the name of one of the table's indexes")
+    clauses = parse_filters(args.get("filters"))
     page: list[dict[str, Any]] = []
     last = start_after
     done = True
-    scan = txn.index_scan_keyed(table, BY_CREATION_TIME, [], order, start_after=start_after)
-    for key, doc in scan:
-        if len(page) == int(num):
-            done = False
-            break
-        page.append(doc)
-        last = key
+    scanned = 0
+    try:
+        scan = txn.index_scan_keyed(table, index, [], requested, start_after=start_after)
+        for key, doc in scan:
+            if len(page) == int(num) or scanned == MAX_FILTER_SCAN:
+                # A filter that matches little returns a short page; the cursor moves on.
+                done = False
+                break
+            scanned += 1
+            last = key
+            if not clauses or matches(doc, clauses):
+                page.append(doc)
+    except IndexNotFound as e:
+        raise DeployError(str(e)) from None
     return {"page": page, "isDone": done, "continueCursor": last.hex() if last else ""}
 
 

@@ -21,6 +21,7 @@ from dataplane.auth import (
     Identity,
     bearer_from_headers,
 )
+from dataplane.dashboard import SYSTEM_MUTATIONS
 from dataplane.deploy.errors import DeployError
 from dataplane.deploy.paths import display_path, is_system, parse_udf_path
 from dataplane.http.timestamps import decode_ts, encode_ts
@@ -127,6 +128,13 @@ def run_call(
     if is_system(call.module):
         if not call.is_admin:
             return _not_found(call)
+        if (call.module, call.name) in SYSTEM_MUTATIONS:
+            if kind not in (None, "mutation"):
+                return _wrong_kind(call, kind, "mutation")
+            value, _ = app.system.run_mutation(
+                call.module, call.name, call.args, call.claims, call.component
+            )
+            return {"status": "success", "value": format_value(value, call.fmt)}
         if kind not in (None, "query"):
             return _wrong_kind(call, kind, "query")
         txn = app.db.begin(ts)
