@@ -321,11 +321,27 @@ def fail_interrupted(now: datetime) -> int:
     return lost.update(**fields) + lost_restores.update(**fields)
 
 
+def delete_purged() -> list[int]:
+    """Backups outlive a deleted deployment for its grace period (to be restored elsewhere),
+    and go when its data is purged."""
+    gone = []
+    doomed = Backup.objects.select_related("deployment__project__team").filter(
+        deployment__purged_at__isnull=False
+    )
+    for backup in doomed.exclude(status=BackupStatus.PENDING):
+        with transaction.atomic():
+            gone.append(backup.pk)
+            _delete(SYSTEM, backup, reason="deployment purged")
+    BackupSchedule.objects.filter(deployment__purged_at__isnull=False).delete()
+    return gone
+
+
 def take_due_backups(now: datetime | None = None) -> list[int]:
     """Start a scheduled backup of every running deployment whose schedule is due (and mark
-    the ones a lost worker left pending as failed)."""
+    the ones a lost worker left pending as failed, and delete those of purged deployments)."""
     now = now or timezone.now()
     fail_interrupted(now)
+    delete_purged()
     started = []
     due = BackupSchedule.objects.filter(next_due_at__lte=now).select_related("deployment")
     for schedule in due:

@@ -17,6 +17,8 @@ from django.utils import timezone
 from controlplane.audit.models import AuditEvent
 from controlplane.backups.actions import take_due_backups
 from controlplane.backups.models import Backup
+from controlplane.deployments.actions import purge_due
+from controlplane.deployments.models import Deployment
 from tests.controlplane.conftest import Caller
 
 from .conftest import DataPlane
@@ -353,3 +355,37 @@ def test_production_data_is_restored_downloaded_and_deleted_by_admins_only(
     # The owner (an admin) may.
     restore(owner, dev, backup, capture)
     assert [d["balance"] for d in DataPlane(dev).documents("accounts")] == [10]
+
+
+def test_backups_go_when_a_deleted_deployment_is_purged(
+    team_owner: tuple[Caller, int],
+    create_project: CreateProject,
+    django_capture_on_commit_callbacks: Any,
+    _backup_dir: Path,
+) -> None:
+    caller, _ = team_owner
+    capture = django_capture_on_commit_callbacks
+    name, _url = create_project("doomed", "dev")
+    DataPlane(name).add("rows", {"n": 1})
+    backup = backup_now(caller, name, capture)
+    other = second_deployment(caller, name, capture, reference="rescue")
+    with capture(execute=True):
+        assert caller.post(f"deployments/{name}/delete").status_code == 200
+    # In the grace period the backup is listed and restores into another deployment.
+    assert [b["id"] for b in caller.get(f"deployments/{name}/list_backups").json()["items"]] == [
+        backup["id"]
+    ]
+    restore(caller, other, backup["id"], capture)
+    assert [d["n"] for d in DataPlane(other).documents("rows")] == [1]
+    with capture(execute=True):
+        take_due_backups()
+    assert Backup.objects.filter(pk=backup["id"]).exists()
+
+    Deployment.objects.filter(name=name).update(purge_after=timezone.now())
+    assert purge_due() == [name]
+    with capture(execute=True):
+        take_due_backups()
+    assert not Backup.objects.filter(pk=backup["id"]).exists()
+    assert list(_backup_dir.rglob("*.zip")) == []
+    reasons = AuditEvent.objects.filter(action="backup.delete").values_list("metadata", flat=True)
+    assert [m["reason"] for m in reasons] == ["deployment purged"]
