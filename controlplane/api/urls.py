@@ -6,6 +6,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from . import views_auth as a
+from . import views_backups as b
 from . import views_deployments as d
 from . import views_teams as t
 
@@ -56,5 +57,13 @@ urlpatterns = [
     path("deployments/<str:name>/list_environment_variables", d.ListEnvVarsView.as_view()),
     path("deployments/<str:name>/update_environment_variables", d.UpdateEnvVarsView.as_view()),
     path("deployments/<str:name>/usage", d.DeploymentUsageView.as_view()),
+    path("deployments/<str:name>/create_backup", b.CreateBackupView.as_view()),
+    path("deployments/<str:name>/list_backups", b.ListBackupsView.as_view()),
+    path("deployments/<str:name>/restore_backup", b.RestoreBackupView.as_view()),
+    path("deployments/<str:name>/backup_schedule", b.BackupScheduleView.as_view()),
+    path("backups/<int:backup_id>", b.GetBackupView.as_view()),
+    path("backups/<int:backup_id>/delete", b.DeleteBackupView.as_view()),
+    path("backups/<int:backup_id>/download", b.DownloadBackupView.as_view()),
+    path("restores/<int:restore_id>", b.GetRestoreView.as_view()),
     path("usage/report", d.UsageReportView.as_view()),
 ]

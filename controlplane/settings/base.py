@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "controlplane.api",
     "controlplane.console",
     "controlplane.billing",
+    "controlplane.backups",
 ]
 
 MIDDLEWARE = [

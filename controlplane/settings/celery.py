@@ -19,4 +19,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "controlplane.billing.tasks.report_usage_to_stripe",
         "schedule": 900.0,
     },
+    # Takes the scheduled backups that are due and prunes each schedule's old ones.
+    "take-due-backups": {
+        "task": "controlplane.backups.tasks.take_due_backups",
+        "schedule": 300.0,
+    },
 }

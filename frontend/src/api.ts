@@ -60,6 +60,32 @@ export interface DeployKey {
   allowedActions: string[];
   createdAt: string;
 }
+export interface Backup {
+  id: number;
+  deploymentName: string;
+  kind: "manual" | "scheduled";
+  status: "pending" | "completed" | "failed";
+  error: string;
+  sizeBytes: number | null;
+  sha256: string;
+  createdAt: string;
+  completedAt: string | null;
+}
+export interface Restore {
+  id: number;
+  backupId: number | null;
+  targetDeployment: string;
+  status: "pending" | "completed" | "failed";
+  error: string;
+  documentsWritten: number | null;
+}
+export interface BackupSchedule {
+  deploymentName: string;
+  intervalHours: number | null;
+  cron: string;
+  retain: number;
+  nextDueAt: string;
+}
 export interface AccessToken {
   id: string;
   name: string;
@@ -116,7 +142,7 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-export async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -154,3 +180,24 @@ export async function call<T>(method: "GET" | "POST", path: string, body?: unkno
 export const get = <T>(path: string): Promise<T> => call<T>("GET", path);
 export const post = <T>(path: string, body: unknown = {}): Promise<T> =>
   call<T>("POST", path, body);
+export const put = <T>(path: string, body: unknown): Promise<T> => call<T>("PUT", path, body);
+export const del = <T>(path: string): Promise<T> => call<T>("DELETE", path);
+
+/** A binary download with the token (a plain link cannot send it): saved via a blob URL. */
+export async function download(path: string, filename: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const response = await fetch(`/v1/${path}`, { headers, credentials: "omit" });
+  if (!response.ok) {
+    const err = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    throw new ApiError(err.message ?? `Download failed (${response.status})`, err.code ?? "HttpError", response.status);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -559,6 +559,93 @@ async function keyboardAndPhoneWidth(page, dep) {
   return { keyboardReached: reached, overflow };
 }
 
+/** Backups section: back up, restore into a second deployment and into this one (target picked
+ * in the confirm dialog), download the ZIP, schedule backups. */
+async function backUpAndRestore(page, dep, other) {
+  await other.mutation("tasks:add", { text: "saved in the backup" });
+  // A second deployment of the same project, made from the console.
+  await page.getByRole("link", { name: "← Project" }).click();
+  await page.getByLabel("Reference (optional)").fill("restored-copy");
+  await page.getByRole("button", { name: "Create deployment" }).click();
+  const heading = page.getByRole("heading", { level: 1, name: /^Deployment / });
+  await waitFor(async () => {
+    const text = (await heading.textContent().catch(() => "")) ?? "";
+    return text !== `Deployment ${dep.name}` && text.startsWith("Deployment ") ? text : null;
+  }, "the second deployment's page");
+  const copy = (await heading.textContent()).replace("Deployment ", "").trim();
+  await waitFor(async () => {
+    if ((await page.getByTestId("deployment-status").textContent()) === "running") return true;
+    await page.reload();
+    return false;
+  }, "the second deployment to run");
+
+  await page.goto(`${BASE}/#/deployments/${dep.name}`);
+  await expectFocusedHeading(page, `Deployment ${dep.name}`);
+  await page.getByRole("heading", { level: 2, name: "Backups" }).scrollIntoViewIfNeeded();
+  await page.getByRole("button", { name: "Back up now" }).click();
+  const backups = page.getByRole("region", { name: "Backups" });
+  await backups.getByText("completed").waitFor({ timeout: TIMEOUT });
+  const backupRow = (await backups.locator("tbody tr").first().textContent()).trim();
+  await other.mutation("tasks:add", { text: "added after the backup" });
+
+  // Download: the stored ZIP.
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: TIMEOUT }),
+    backups.getByRole("button", { name: /^Download backup of / }).first().click(),
+  ]);
+  mkdirSync(env.STRATA_E2E_SHOTS, { recursive: true });
+  const zipPath = path.join(env.STRATA_E2E_SHOTS, "backup.zip");
+  await download.saveAs(zipPath);
+
+  // Restore into the second deployment: pick it in the dialog, confirm.
+  const restoreInto = async (target) => {
+    await backups.getByRole("button", { name: /^Restore backup of / }).first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Restore into").selectOption(target);
+    const picked = await dialog.getByLabel("Restore into").inputValue();
+    if (target !== dep.name) await shot(page, "backups-restore-dialog");
+    await dialog.getByRole("button", { name: "Replace data and restore" }).click();
+    const ok = page.getByText(`Restored`, { exact: false }).filter({ hasText: `into ${target}.` });
+    await ok.waitFor({ timeout: TIMEOUT });
+    return { picked, message: (await ok.textContent()).trim() };
+  };
+  const intoCopy = await restoreInto(copy);
+  await shot(page, "backups-restored");
+  // And into this deployment: the task added after the backup goes away.
+  const intoSelf = await restoreInto(dep.name);
+  const tasks = await pollQuery(other, "tasks:list", {}, (r) => !r.some((t) => t.text === "added after the backup"), "the restore to replace the tasks");
+
+  // A schedule.
+  const form = page.getByRole("form", { name: "Backup schedule" });
+  await form.getByLabel("Every (hours)").fill("12");
+  await form.getByLabel("Backups kept").fill("3");
+  await form.getByRole("button", { name: "Save schedule" }).click();
+  const schedule = page.getByTestId("backup-schedule");
+  await schedule.getByText("Every 12 h, keeping 3").waitFor({ timeout: TIMEOUT });
+  const intervalText = (await schedule.textContent()).trim();
+  await form.getByLabel("Or at cron times (UTC)").fill("0 3 * * *");
+  await form.getByRole("button", { name: "Save schedule" }).click();
+  await schedule.getByText('On cron "0 3 * * *" (UTC), keeping 3').waitFor({ timeout: TIMEOUT });
+  await shot(page, "backups");
+  // At phone width the page (with the backup list) stays within the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  const phoneOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await shot(page, "backups-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return {
+    phoneOverflow,
+    copy,
+    backupRow,
+    zipPath,
+    downloadName: download.suggestedFilename(),
+    intoCopy,
+    intoSelf,
+    tasksAfterRestore: tasks.map((t) => t.text),
+    intervalText,
+    scheduleText: (await schedule.textContent()).trim(),
+  };
+}
+
 async function main() {
   // A persistent context is how playwright passes a fresh --user-data-dir to Chromium.
   const context = await chromium.launchPersistentContext(env.STRATA_E2E_PROFILE, {
@@ -629,6 +716,12 @@ async function main() {
       Object.assign(result, await readSchema(page, dep));
       Object.assign(result, await exportAndImport(page, dep, other));
       Object.assign(result, await keyboardAndPhoneWidth(page, dep));
+    }
+    if (env.STRATA_E2E_SCENARIO === "backups") {
+      convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);
+      const { ConvexHttpClient } = require("convex/browser");
+      const other = new ConvexHttpClient(dep.url);
+      Object.assign(result, await backUpAndRestore(page, dep, other));
     }
     if (consoleErrors.length) fail(`uncaught page errors: ${consoleErrors.join("; ")}`);
     result.axe = axeFindings;

@@ -13,6 +13,7 @@ import {
 import { announce, field, fmtBytes, fmtDate, formValues, h, replace, select } from "../dom";
 import { href, navigate } from "../router";
 import { confirmDialog, copyable, loader, onSubmit, page, provisioningProgress, secretBox, statusLine, table } from "../ui";
+import { backupsSection } from "./backups";
 import { dashboardTabs } from "./dashboard";
 import { usageBars } from "./usage";
 
@@ -145,6 +146,7 @@ export async function deploymentView(p: { name: string }): Promise<Node> {
     h("p", {}, "Use a deploy key with the official CLI: ", h("code", {}, "CONVEX_SELF_HOSTED_URL=<url> CONVEX_SELF_HOSTED_ADMIN_KEY=<key> npx convex deploy")),
     deployKeys(dep),
     h("h2", {}, "Environment variables"), envVars(dep),
+    h("h2", {}, "Backups"), backupsSection(dep),
     h("h2", {}, "Usage this month"),
     loader("usage", () => get<Usage>(`deployments/${dep.name}/usage`), (u) => usageBars(u, null)),
   );

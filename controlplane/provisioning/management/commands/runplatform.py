@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from controlplane.backups.loop import start_backup_loop
 from controlplane.provisioning.drivers import get_driver
 from controlplane.provisioning.gateway import GATEWAY_WEBSOCKET_ARGS
 from controlplane.provisioning.reconcile import restart_live_deployments, start_purge_loop
@@ -31,6 +32,11 @@ class Command(BaseCommand):
         _serve_urls_on(options["port"])
         driver = get_driver()
         purge = start_purge_loop() if settings.CELERY_TASK_ALWAYS_EAGER else None
+        backups = (
+            start_backup_loop(settings.STRATA_BACKUP_CHECK_SECONDS)
+            if settings.CELERY_TASK_ALWAYS_EAGER
+            else None
+        )
         suspender = get_suspender()  # scale to zero, when STRATA_SUSPEND_AFTER_S is set
         if suspender is not None:
             suspender.start()
@@ -54,6 +60,8 @@ class Command(BaseCommand):
         finally:
             if purge is not None:
                 purge.set()
+            if backups is not None:
+                backups.set()
             if suspender is not None:
                 suspender.stop()
             driver.shutdown()

@@ -55,6 +55,12 @@ resource "strata_environment_variable" "openai" {
   value           = var.openai_api_key
 }
 
+resource "strata_backup_schedule" "prod" {
+  deployment_name = strata_deployment.prod.name
+  interval_hours  = 24
+  retain          = 7
+}
+
 resource "strata_deploy_key" "ci" {
   deployment_name = strata_deployment.prod.name
   name            = "github-actions"

@@ -64,6 +64,12 @@ class StrataApi:
         headers = {"Idempotency-Key": str(uuid.uuid4())} if create else {}
         return self._send("POST", path, json=body or {}, headers=headers)
 
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        return self._send("PUT", path, json=body)
+
+    def delete(self, path: str) -> Any:
+        return self._send("DELETE", path)
+
     def list_all(self, path: str) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list endpoint."""
         cursor: int | None = None

@@ -1,5 +1,6 @@
 """Every managed resource type the provider offers."""
 
+from .backup_schedule import BackupScheduleResource
 from .deploy_key import DeployKeyResource
 from .deployment import DeploymentResource
 from .environment_variable import EnvironmentVariableResource
@@ -12,4 +13,5 @@ RESOURCES = (
     DeployKeyResource,
     EnvironmentVariableResource,
     TeamMemberResource,
+    BackupScheduleResource,
 )
