@@ -19,6 +19,7 @@ from controlplane.usage.quotas import PLANS, Plan, plan_for
 
 from . import serializers as s
 from .config import billing_config
+from .invoices import team_invoices
 from .models import StripeCustomer, Subscription
 from .sessions import create_checkout_session, create_portal_session
 from .webhooks import process_webhook
@@ -70,6 +71,13 @@ class TeamBillingView(TeamScopedView):
                 "hasCustomer": StripeCustomer.objects.filter(team=team).exists(),
             }
         )
+
+
+class TeamInvoicesView(TeamScopedView):
+    @op(response=s.InvoicesOut, tags=["billing"])
+    def get(self, request: Request, team_id: int) -> Response:
+        """The team's Stripe invoices, newest first (empty until the team has a customer)."""
+        return Response({"items": team_invoices(self.team(team_id))})
 
 
 class CheckoutSessionView(TeamScopedView):

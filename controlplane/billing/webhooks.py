@@ -138,7 +138,9 @@ def _price_ids(sub: dict[str, Any]) -> list[str]:
     items = (sub.get("items") or {}).get("data") or []
     out = []
     for item in items:
-        price = item.get("price") or {}
+        # `price` on current API versions; older ones (and localstripe) name it `plan`, which
+        # carries the same id.
+        price = item.get("price") or item.get("plan") or {}
         price_id = price.get("id") if isinstance(price, dict) else price
         if isinstance(price_id, str):
             out.append(price_id)
