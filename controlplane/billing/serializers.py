@@ -37,11 +37,20 @@ class SubscriptionOut(serializers.Serializer):
     cancelAtPeriodEnd = serializers.BooleanField()
 
 
+class MeteredOut(serializers.Serializer):
+    """Usage sent to the Stripe billing meters for this calendar month (UTC)."""
+
+    functionCalls = serializers.IntegerField()
+    dbIoBytes = serializers.IntegerField()
+    actionComputeMbMs = serializers.IntegerField()
+
+
 class TeamBillingOut(serializers.Serializer):
     teamId = serializers.IntegerField()
     plan = PlanOut()
     subscription = SubscriptionOut(allow_null=True)
     hasCustomer = serializers.BooleanField()
+    meteredThisMonth = MeteredOut()
 
 
 class InvoiceOut(serializers.Serializer):

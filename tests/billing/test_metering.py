@@ -83,6 +83,16 @@ def test_usage_is_reported_once_per_growth(
     assert [(s.meter, s.value) for s in sent] == [("function_calls", 34)]
     assert _metered(stripe_server, customer) == {"function_calls": 1234, "db_io_bytes": 500}
 
+    # The console's billing section shows what reached the meters this month.
+    billing = owner.get(f"teams/{owner.team.pk}/billing").json()
+    assert billing["meteredThisMonth"] == {
+        "functionCalls": 1234,
+        "dbIoBytes": 500,
+        "actionComputeMbMs": 0,
+    }
+    other = other_owner.get(f"teams/{other_owner.team.pk}/billing").json()
+    assert other["meteredThisMonth"]["functionCalls"] == 0
+
 
 def test_failed_report_is_resent_and_other_teams_continue(
     billing_settings: Any, stripe_server: LocalStripe, owner: Member, other_owner: Member

@@ -157,5 +157,6 @@ def test_plans_and_team_billing_state(billing_settings: Any, owner: Member) -> N
     body = r.json()
     assert body["plan"]["name"] == "free"
     assert body["subscription"] is None and body["hasCustomer"] is False
+    assert body["meteredThisMonth"] == {"functionCalls": 0, "dbIoBytes": 0, "actionComputeMbMs": 0}
     assert owner.get(f"teams/{owner.team.pk}/billing/invoices").json() == {"items": []}
     assert owner.client.get("/v1/billing/plans").status_code == 401
