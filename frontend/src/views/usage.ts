@@ -184,7 +184,10 @@ function billing(teamId: string, info: TeamBilling, plans: PlanInfo[]): HTMLElem
     const session = await post<{ url: string }>(`teams/${teamId}/billing/${path}`, body);
     window.location.assign(session.url);
   };
-  const checkout = purchasable.length === 0
+  const subscribed = sub !== null && ["active", "trialing", "past_due"].includes(sub.status);
+  const checkout = subscribed
+    ? h("p", { class: "muted" }, "To change plans, use Manage billing and invoices.")
+    : purchasable.length === 0
     ? h("p", { class: "muted" }, plans.some((pl) => pl.purchasable) ? "No other plan to switch to." : "Paid plans are not available on this server (Stripe is not configured).")
     : onSubmit(
         h("form", { class: "card inline-form", "aria-label": "Change plan" },
