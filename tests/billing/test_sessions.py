@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.test import APIClient
+
 from controlplane.billing.customers import ensure_customer
 from controlplane.billing.models import StripeCustomer, Subscription
 from controlplane.teams.models import Role
@@ -160,3 +162,21 @@ def test_plans_and_team_billing_state(billing_settings: Any, owner: Member) -> N
     assert body["meteredThisMonth"] == {"functionCalls": 0, "dbIoBytes": 0, "actionComputeMbMs": 0}
     assert owner.get(f"teams/{owner.team.pk}/billing/invoices").json() == {"items": []}
     assert owner.client.get("/v1/billing/plans").status_code == 401
+
+
+def test_invoices_and_metered_usage_are_in_the_openapi_schema(db: None) -> None:
+    raw = APIClient().get("/v1/openapi.json").json()
+    get = raw["paths"]["/v1/teams/{team_id}/billing/invoices"]["get"]
+    assert "billing" in get["tags"]
+    ref = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    invoices = raw["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    item_ref = invoices["properties"]["items"]["items"]["$ref"]
+    item = raw["components"]["schemas"][item_ref.rsplit("/", 1)[1]]
+    assert {"id", "status", "total", "currency", "periodStart", "hostedInvoiceUrl"} <= set(
+        item["properties"]
+    )
+    billing_ref = raw["paths"]["/v1/teams/{team_id}/billing"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]["$ref"]
+    billing = raw["components"]["schemas"][billing_ref.rsplit("/", 1)[1]]
+    assert "meteredThisMonth" in billing["properties"]
