@@ -12,7 +12,7 @@ from django.db.models import F
 
 from controlplane.billing.customers import ensure_customer
 from controlplane.billing.metering import report_all_usage
-from controlplane.billing.models import Subscription
+from controlplane.billing.models import MeterReport, Subscription
 from controlplane.deployments.models import Deployment, Status
 from controlplane.projects.models import Project
 from controlplane.teams.models import Team
@@ -121,3 +121,15 @@ def test_disabled_billing_reports_nothing(
     assert report_all_usage() == []
     billing_settings.STRATA_STRIPE_SECRET_KEY = stripe_server.secret_key
     assert _metered(stripe_server, customer) == {}
+
+
+def test_a_resend_after_a_lost_response_is_not_counted_twice(
+    billing_settings: Any, stripe_server: LocalStripe, owner: Member
+) -> None:
+    deployment, customer = _subscribed(owner.team)
+    DailyUsage.objects.create(deployment=deployment, day=date.today(), function_calls=40)
+    assert [s.value for s in report_all_usage()] == [40]
+    # Stripe took the event but the answer never arrived: the mark did not move forward.
+    MeterReport.objects.filter(team=owner.team).update(reported=0)
+    assert [s.value for s in report_all_usage()] == [40]  # sent again, same identifier
+    assert _metered(stripe_server, customer) == {"function_calls": 40}
