@@ -158,6 +158,9 @@ def sync_subscription(
     active_status = status in ACTIVE_STATUSES
     price_ids = _price_ids(sub)
     plans = [p for p in (config.plan_for_price(pid) for pid in price_ids) if p is not None]
+    # Lock the team first: two events of a subscription the team does not have yet (checkout
+    # completed, subscription created) arrive together, and a missing row locks nothing.
+    Team.objects.select_for_update().filter(pk=team.pk).first()
     row = Subscription.objects.select_for_update().filter(team=team).first()
     if row is not None and row.subscription_id == sub_id and created < row.last_event_created:
         return "ignored: older than the last applied event"
