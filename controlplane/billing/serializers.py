@@ -37,8 +37,37 @@ class SubscriptionOut(serializers.Serializer):
     cancelAtPeriodEnd = serializers.BooleanField()
 
 
+class MeteredOut(serializers.Serializer):
+    """Usage sent to the Stripe billing meters for this calendar month (UTC)."""
+
+    functionCalls = serializers.IntegerField()
+    dbIoBytes = serializers.IntegerField()
+    actionComputeMbMs = serializers.IntegerField()
+
+
 class TeamBillingOut(serializers.Serializer):
     teamId = serializers.IntegerField()
     plan = PlanOut()
     subscription = SubscriptionOut(allow_null=True)
     hasCustomer = serializers.BooleanField()
+    meteredThisMonth = MeteredOut()
+
+
+class InvoiceOut(serializers.Serializer):
+    id = serializers.CharField()
+    number = serializers.CharField(allow_null=True)
+    status = serializers.CharField(help_text="draft, open, paid, uncollectible or void")
+    currency = serializers.CharField()
+    total = serializers.IntegerField(help_text="In the currency's smallest unit (cents)")
+    amountDue = serializers.IntegerField()
+    amountPaid = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Unix seconds")
+    periodStart = serializers.IntegerField(allow_null=True)
+    periodEnd = serializers.IntegerField(allow_null=True)
+    subscription = serializers.CharField(allow_null=True)
+    hostedInvoiceUrl = serializers.CharField(allow_null=True)
+    invoicePdf = serializers.CharField(allow_null=True)
+
+
+class InvoicesOut(serializers.Serializer):
+    items = InvoiceOut(many=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -14,12 +15,14 @@ from rest_framework.response import Response
 from controlplane.api.docs import op
 from controlplane.api.scoping import TeamScopedView
 from controlplane.errors import ActionError
-from controlplane.teams.models import Role
+from controlplane.teams.models import Role, Team
+from controlplane.usage.aggregation import month_start
 from controlplane.usage.quotas import PLANS, Plan, plan_for
 
 from . import serializers as s
 from .config import billing_config
-from .models import StripeCustomer, Subscription
+from .invoices import team_invoices
+from .models import MeterReport, StripeCustomer, Subscription
 from .sessions import create_checkout_session, create_portal_session
 from .webhooks import process_webhook
 
@@ -40,6 +43,20 @@ def _body(serializer: type[s.serializers.Serializer], request: Request) -> dict[
     data = serializer(data=request.data)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
+
+
+def _metered_this_month(team: Team) -> dict[str, int]:
+    rows = (
+        MeterReport.objects.filter(team=team, day__gte=month_start())
+        .values("meter")
+        .annotate(total=Sum("reported"))
+    )
+    sent = {row["meter"]: int(row["total"] or 0) for row in rows}
+    return {
+        "functionCalls": sent.get("function_calls", 0),
+        "dbIoBytes": sent.get("db_io_bytes", 0),
+        "actionComputeMbMs": sent.get("action_compute_mb_ms", 0),
+    }
 
 
 class PlansView(TeamScopedView):
@@ -68,8 +85,16 @@ class TeamBillingView(TeamScopedView):
                     "cancelAtPeriodEnd": sub.cancel_at_period_end,
                 },
                 "hasCustomer": StripeCustomer.objects.filter(team=team).exists(),
+                "meteredThisMonth": _metered_this_month(team),
             }
         )
+
+
+class TeamInvoicesView(TeamScopedView):
+    @op(response=s.InvoicesOut, tags=["billing"])
+    def get(self, request: Request, team_id: int) -> Response:
+        """The team's Stripe invoices, newest first (empty until the team has a customer)."""
+        return Response({"items": team_invoices(self.team(team_id))})
 
 
 class CheckoutSessionView(TeamScopedView):

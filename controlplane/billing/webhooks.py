@@ -138,7 +138,9 @@ def _price_ids(sub: dict[str, Any]) -> list[str]:
     items = (sub.get("items") or {}).get("data") or []
     out = []
     for item in items:
-        price = item.get("price") or {}
+        # `price` on current API versions; older ones (and localstripe) name it `plan`, which
+        # carries the same id.
+        price = item.get("price") or item.get("plan") or {}
         price_id = price.get("id") if isinstance(price, dict) else price
         if isinstance(price_id, str):
             out.append(price_id)
@@ -156,6 +158,9 @@ def sync_subscription(
     active_status = status in ACTIVE_STATUSES
     price_ids = _price_ids(sub)
     plans = [p for p in (config.plan_for_price(pid) for pid in price_ids) if p is not None]
+    # Lock the team first: two events of a subscription the team does not have yet (checkout
+    # completed, subscription created) arrive together, and a missing row locks nothing.
+    Team.objects.select_for_update().filter(pk=team.pk).first()
     row = Subscription.objects.select_for_update().filter(team=team).first()
     if row is not None and row.subscription_id == sub_id and created < row.last_event_created:
         return "ignored: older than the last applied event"

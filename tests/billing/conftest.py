@@ -1,4 +1,5 @@
-"""Billing fixtures: a Stripe stand-in server, billing settings pointing at it, signed webhooks."""
+"""Billing fixtures: localstripe (a stateful fake Stripe server from PyPI) with the plans and
+meters billing sells, billing settings pointing at it, and the webhooks it signs."""
 
 from __future__ import annotations
 
@@ -17,25 +18,68 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from controlplane.audit.actions import Actor
+from controlplane.billing.config import DEFAULT_METERS
 from controlplane.keys.actions import create_access_token
 from controlplane.keys.models import TokenKind
 from controlplane.teams.actions import create_team
 from controlplane.teams.models import Membership, Team
 
-from . import stripe_standin
-from .stripe_standin import StripeStandIn
+from .harness import Delivery, LocalStripe, WebhookRelay, running_localstripe
 
 PRICES = {"pro": "price_pro_monthly", "unlimited": "price_unlimited_monthly"}
+AMOUNTS = {"pro": 2500, "unlimited": 9900}
 METERED = ["price_metered_calls", "price_metered_io"]
+# The events the relay asks localstripe for (it sends nothing else to it).
+RELAYED = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.deleted",
+    "invoice.payment_succeeded",
+]
+
+
+def create_catalog(ls: LocalStripe) -> dict[str, str]:
+    """Plans (Stripe serves plan ids as price ids) and one meter per usage kind; meter ids."""
+    client = ls.client()
+    for plan, price in PRICES.items():
+        client.v1.plans.create(
+            params={
+                "id": price,
+                "amount": AMOUNTS[plan],
+                "currency": "eur",
+                "interval": "month",
+                "product": {"name": f"Strata {plan}"},
+            }
+        )
+    for price in METERED:
+        client.v1.plans.create(
+            params={
+                "id": price,
+                "amount": 1,
+                "currency": "eur",
+                "interval": "month",
+                "usage_type": "metered",
+                "product": {"name": price},
+            }
+        )
+    meters = {}
+    for usage, event_name in DEFAULT_METERS.items():
+        meter = client.v1.billing.meters.create(
+            params={
+                "display_name": usage,
+                "event_name": event_name,
+                "default_aggregation": {"formula": "sum"},
+            }
+        )
+        meters[usage] = meter.id
+    return meters
 
 
 @pytest.fixture
-def stripe_server() -> Iterator[StripeStandIn]:
-    standin = stripe_standin.start("sk_test_" + secrets.token_hex(12))
-    try:
-        yield standin
-    finally:
-        stripe_standin.stop(standin)
+def stripe_server() -> Iterator[LocalStripe]:
+    with running_localstripe("sk_test_" + secrets.token_hex(12)) as ls:
+        ls.meters = create_catalog(ls)
+        yield ls
 
 
 @pytest.fixture
@@ -44,7 +88,17 @@ def webhook_secret() -> str:
 
 
 @pytest.fixture
-def billing_settings(settings: Any, stripe_server: StripeStandIn, webhook_secret: str) -> Any:
+def relay(stripe_server: LocalStripe, webhook_secret: str) -> Iterator[WebhookRelay]:
+    relay = WebhookRelay()
+    stripe_server.register_webhook("relay", relay.url, webhook_secret, RELAYED)
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+@pytest.fixture
+def billing_settings(settings: Any, stripe_server: LocalStripe, webhook_secret: str) -> Any:
     cache.clear()
     settings.STRATA_STRIPE_SECRET_KEY = stripe_server.secret_key
     settings.STRATA_STRIPE_API_BASE = stripe_server.url
@@ -74,31 +128,14 @@ def event(type_: str, obj: dict[str, Any], *, created: int | None = None) -> dic
     }
 
 
-def subscription(
-    sub_id: str, customer: str, prices: list[str], status: str = "active", **extra: Any
-) -> dict[str, Any]:
-    return {
-        "id": sub_id,
-        "object": "subscription",
-        "customer": customer,
-        "status": status,
-        "cancel_at_period_end": False,
-        "metadata": {},
-        "items": {
-            "object": "list",
-            "data": [
-                {"id": f"si_{i}", "object": "subscription_item", "price": {"id": p}}
-                for i, p in enumerate(prices)
-            ],
-        },
-        **extra,
-    }
-
-
 @dataclass
 class Webhooks:
     client: APIClient
     secret: str
+
+    def deliver(self, delivery: Delivery) -> Any:
+        """Hand the control plane a webhook exactly as localstripe delivered and signed it."""
+        return self.send(delivery.body, signature=delivery.signature)
 
     def send(self, body: dict[str, Any] | bytes, signature: str | None = None) -> Any:
         raw = body if isinstance(body, bytes) else orjson.dumps(body)
@@ -155,3 +192,27 @@ def add_member(team: Team, email: str, role: str) -> Member:
     Membership.objects.create(team=team, user=user, role=role)
     _, raw = create_access_token(Actor(user=user), TokenKind.PERSONAL, "test", user=user)
     return Member(user=user, team=team, token=raw, client=APIClient())
+
+
+@dataclass(frozen=True)
+class Checkout:
+    session_id: str
+    customer: str
+    subscription: str
+
+
+def pay_through_checkout(member: Member, ls: LocalStripe, plan: str = "pro") -> Checkout:
+    """What a team admin does: open Checkout from the console, then pay on Stripe's page."""
+    r = member.post(
+        f"teams/{member.team.pk}/billing/checkout_session",
+        {"plan": plan, "successUrl": "https://x.test/ok", "cancelUrl": "https://x.test/no"},
+    )
+    assert r.status_code == 201, r.content
+    session = ls.complete_checkout(r.json()["id"])
+    return Checkout(session["id"], session["customer"], session["subscription"])
+
+
+def stripe_subscription(ls: LocalStripe, sub_id: str, **changes: Any) -> dict[str, Any]:
+    """The subscription as localstripe has it, with `changes` applied (for events it never
+    sends by itself, such as customer.subscription.updated)."""
+    return {**ls.client().v1.subscriptions.retrieve(sub_id).to_dict(), **changes}

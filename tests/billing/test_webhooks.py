@@ -1,4 +1,7 @@
-"""Signed webhooks: signature checks, once-only handling per event id, plans and quotas."""
+"""Webhooks as localstripe signs and delivers them: signature checks, once-only handling per
+event id, plans and quotas. Events localstripe never sends by itself (a subscription updated
+to another price or to `unpaid`, stale or foreign ones) are built from its objects and signed
+here exactly as it signs (`test_our_signatures_are_the_ones_localstripe_computes`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from controlplane.billing.models import ProcessedEvent, StripeCustomer, Subscription
+from controlplane.billing.customers import ensure_customer
+from controlplane.billing.models import ProcessedEvent, Subscription
 from controlplane.deployments.models import Deployment, Status
 from controlplane.errors import QuotaExceeded
 from controlplane.projects.models import Project
@@ -17,14 +21,17 @@ from controlplane.teams.models import Team
 from controlplane.usage.models import DailyUsage
 from controlplane.usage.quotas import PLANS, check_can_create_deployment, check_within_quota
 
-from .conftest import PRICES, Member, Webhooks, event, sign, subscription
-from .stripe_standin import StripeStandIn
-
-
-@pytest.fixture
-def customer(owner: Member) -> str:
-    StripeCustomer.objects.create(team=owner.team, customer_id="cus_alpha")
-    return "cus_alpha"
+from .conftest import (
+    AMOUNTS,
+    PRICES,
+    Member,
+    Webhooks,
+    event,
+    pay_through_checkout,
+    sign,
+    stripe_subscription,
+)
+from .harness import LocalStripe, WebhookRelay
 
 
 def _plan(team: Team) -> str:
@@ -46,80 +53,141 @@ def _heavy_usage(team: Team) -> Deployment:
     return deployment
 
 
-def test_signatures_are_verified(webhooks: Webhooks, customer: str, owner: Member) -> None:
-    body = event("customer.subscription.created", subscription("sub_1", customer, [PRICES["pro"]]))
-    raw = orjson.dumps(body)
-    for bad in [
-        "",
-        "t=1,v1=deadbeef",
-        sign(raw, "whsec_not_the_secret"),
-        sign(raw, webhooks.secret, timestamp=int(time.time()) - 3600),  # replayed, too old
-        sign(raw + b" ", webhooks.secret).replace("t=", "t="),
+def test_upgrade_through_checkout_shows_plan_and_invoice(
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
+) -> None:
+    paid = pay_through_checkout(owner, stripe_server, "pro")
+    assert _plan(owner.team) == "free"  # nothing changes before Stripe says so
+
+    completed = relay.wait_for("checkout.session.completed", id=paid.session_id)
+    assert completed.event["data"]["object"]["subscription"] == paid.subscription
+    r = webhooks.deliver(completed)
+    assert r.status_code == 200, r.content
+    assert r.json()["outcome"].startswith(f"team {owner.team.pk} on plan pro (active)")
+    assert _plan(owner.team) == "pro"
+
+    created = relay.wait_for("customer.subscription.created", id=paid.subscription)
+    r = webhooks.deliver(created)
+    assert r.status_code == 200 and r.json()["outcome"].endswith("unchanged")
+
+    billing = owner.get(f"teams/{owner.team.pk}/billing").json()
+    assert billing["plan"]["name"] == "pro"
+    assert billing["hasCustomer"] is True
+    assert billing["subscription"] == {
+        "id": paid.subscription,
+        "status": "active",
+        "plan": "pro",
+        "cancelAtPeriodEnd": False,
+    }
+
+    # The first month's invoice, paid with the card entered on the Checkout page.
+    r = owner.get(f"teams/{owner.team.pk}/billing/invoices")
+    assert r.status_code == 200, r.content
+    (invoice,) = r.json()["items"]
+    assert invoice["status"] == "paid"
+    assert invoice["subscription"] == paid.subscription
+    assert (invoice["total"], invoice["amountPaid"], invoice["currency"]) == (
+        AMOUNTS["pro"],
+        AMOUNTS["pro"],
+        "eur",
+    )
+    assert invoice["periodStart"] is not None and invoice["periodEnd"] > invoice["periodStart"]
+
+    paid_event = relay.wait_for("invoice.payment_succeeded", id=invoice["id"])
+    r = webhooks.deliver(paid_event)
+    assert r.status_code == 200 and "not handled" in r.json()["outcome"]
+
+
+def test_our_signatures_are_the_ones_localstripe_computes(
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
+) -> None:
+    paid = pay_through_checkout(owner, stripe_server)
+    delivery = relay.wait_for("customer.subscription.created", id=paid.subscription)
+    timestamp = int(delivery.signature.split(",")[0].removeprefix("t="))
+    assert sign(delivery.body, webhooks.secret, timestamp) == delivery.signature
+
+
+def test_bad_signatures_are_refused_and_change_nothing(
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
+) -> None:
+    paid = pay_through_checkout(owner, stripe_server)
+    delivery = relay.wait_for("customer.subscription.created", id=paid.subscription)
+    raw = delivery.body
+    tampered = raw.replace(b'"active"', b'"trialing"')
+    assert tampered != raw
+    for body, bad in [
+        (raw, ""),
+        (raw, "t=1,v1=deadbeef"),
+        (raw, sign(raw, "whsec_not_the_secret")),
+        (raw, sign(raw, webhooks.secret, timestamp=int(time.time()) - 3600)),  # replayed
+        (tampered, delivery.signature),  # localstripe's signature over another body
     ]:
-        r = webhooks.send(raw, signature=bad)
+        r = webhooks.send(body, signature=bad)
         assert r.status_code == 400, bad
         assert r.json()["code"] == "InvalidWebhook"
-    # A valid signature over a different body than the one delivered.
-    r = webhooks.send(raw, signature=sign(raw.replace(b"sub_1", b"sub_2"), webhooks.secret))
-    assert r.status_code == 400
     assert _plan(owner.team) == "free"
     assert not ProcessedEvent.objects.exists()
+    assert not Subscription.objects.exists()
 
-    r = webhooks.send(raw)
+    r = webhooks.deliver(delivery)
     assert r.status_code == 200, r.content
     assert _plan(owner.team) == "pro"
 
 
 def test_plan_changes_take_effect_on_quotas(
-    webhooks: Webhooks, customer: str, owner: Member
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
 ) -> None:
     _heavy_usage(owner.team)
     with pytest.raises(QuotaExceeded, match="free plan"):
         check_within_quota(owner.team)
 
-    r = webhooks.send(
-        event("customer.subscription.created", subscription("sub_1", customer, [PRICES["pro"]]))
-    )
+    paid = pay_through_checkout(owner, stripe_server)
+    r = webhooks.deliver(relay.wait_for("customer.subscription.created", id=paid.subscription))
     assert r.status_code == 200 and r.json()["duplicate"] is False
     assert _plan(owner.team) == "pro"
     check_within_quota(owner.team)  # within pro's quota now
     check_can_create_deployment(owner.team)
     sub = Subscription.objects.get(team=owner.team)
-    assert (sub.subscription_id, sub.status, sub.plan) == ("sub_1", "active", "pro")
-    assert owner.get(f"teams/{owner.team.pk}/billing").json()["plan"]["name"] == "pro"
+    assert (sub.subscription_id, sub.status, sub.plan) == (paid.subscription, "active", "pro")
+    assert sub.price_ids == [PRICES["pro"]]
 
-    r = webhooks.send(
-        event(
-            "customer.subscription.updated",
-            subscription("sub_1", customer, [PRICES["unlimited"]]),
-        )
+    # Upgraded in the customer portal: localstripe changes the subscription (it sends no
+    # `updated` event, so the test sends the one Stripe would).
+    client = stripe_server.client()
+    item = client.v1.subscriptions.retrieve(paid.subscription)["items"].data[0]
+    client.v1.subscriptions.update(
+        paid.subscription,
+        params={"items": [{"id": item.id, "plan": PRICES["unlimited"]}]},  # type: ignore[typeddict-unknown-key]
     )
-    assert r.status_code == 200
+    updated = stripe_subscription(stripe_server, paid.subscription)
+    assert updated["items"]["data"][0]["plan"]["id"] == PRICES["unlimited"]
+    r = webhooks.send(event("customer.subscription.updated", updated))
+    assert r.status_code == 200, r.content
     assert _plan(owner.team) == "unlimited"
 
-    r = webhooks.send(
-        event("customer.subscription.deleted", subscription("sub_1", customer, [], "canceled"))
-    )
-    assert r.status_code == 200
+    # Cancelled: localstripe sends customer.subscription.deleted itself.
+    client.v1.subscriptions.cancel(paid.subscription)
+    r = webhooks.deliver(relay.wait_for("customer.subscription.deleted", id=paid.subscription))
+    assert r.status_code == 200, r.content
     assert _plan(owner.team) == "free"
+    assert Subscription.objects.get(team=owner.team).status == "canceled"
     with pytest.raises(QuotaExceeded):
         check_within_quota(owner.team)
 
 
 def test_downgrade_pauses_deployments_over_the_new_quota(
-    webhooks: Webhooks, customer: str, owner: Member
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
 ) -> None:
-    owner.team.plan = "pro"
-    owner.team.save()
     deployment = _heavy_usage(owner.team)
-    webhooks.send(
-        event("customer.subscription.updated", subscription("sub_1", customer, [PRICES["pro"]]))
-    )
+    paid = pay_through_checkout(owner, stripe_server)
+    webhooks.deliver(relay.wait_for("customer.subscription.created", id=paid.subscription))
+    assert _plan(owner.team) == "pro"
     deployment.refresh_from_db()
     assert deployment.status == Status.RUNNING
-    r = webhooks.send(
-        event("customer.subscription.updated", subscription("sub_1", customer, [], "unpaid"))
-    )
+
+    # Stripe gave up collecting a renewal (localstripe has no billing clock to get there).
+    unpaid = stripe_subscription(stripe_server, paid.subscription, status="unpaid")
+    r = webhooks.send(event("customer.subscription.updated", unpaid))
     assert r.status_code == 200
     deployment.refresh_from_db()
     assert _plan(owner.team) == "free"
@@ -135,9 +203,8 @@ def test_downgrade_pauses_deployments_over_the_new_quota(
         status=Status.PAUSED,
         status_reason="",
     )
-    r = webhooks.send(
-        event("customer.subscription.updated", subscription("sub_1", customer, [PRICES["pro"]]))
-    )
+    active = stripe_subscription(stripe_server, paid.subscription)
+    r = webhooks.send(event("customer.subscription.updated", active))
     assert r.status_code == 200
     deployment.refresh_from_db()
     assert deployment.status == Status.PROVISIONING
@@ -145,88 +212,86 @@ def test_downgrade_pauses_deployments_over_the_new_quota(
 
 
 def test_redelivered_event_is_acknowledged_not_reapplied(
-    webhooks: Webhooks, customer: str, owner: Member
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
 ) -> None:
-    body = event("customer.subscription.created", subscription("sub_1", customer, [PRICES["pro"]]))
-    assert webhooks.send(body).json()["duplicate"] is False
+    paid = pay_through_checkout(owner, stripe_server)
+    delivery = relay.wait_for("customer.subscription.created", id=paid.subscription)
+    assert webhooks.deliver(delivery).json()["duplicate"] is False
     assert _plan(owner.team) == "pro"
     Team.objects.filter(pk=owner.team.pk).update(plan="unlimited")  # changed since
 
-    r = webhooks.send(body)  # Stripe retries the same event id (freshly signed)
+    r = webhooks.deliver(delivery)  # Stripe retries the same event
     assert r.status_code == 200
     assert r.json() == {
         "received": True,
-        "eventId": body["id"],
+        "eventId": delivery.event["id"],
         "duplicate": True,
         "outcome": "duplicate",
     }
     assert _plan(owner.team) == "unlimited"
-    assert ProcessedEvent.objects.filter(event_id=body["id"]).count() == 1
+    assert ProcessedEvent.objects.filter(event_id=delivery.event["id"]).count() == 1
 
 
 def test_failed_handling_is_retried_by_the_next_delivery(
-    webhooks: Webhooks, stripe_server: StripeStandIn, customer: str, owner: Member
+    webhooks: Webhooks, stripe_server: LocalStripe, relay: WebhookRelay, owner: Member
 ) -> None:
-    checkout = {
-        "id": "cs_test_1",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": customer,
-        "subscription": "sub_9",
-        "client_reference_id": str(owner.team.pk),
-        "metadata": {"strata_team_id": str(owner.team.pk)},
-    }
-    body = event("checkout.session.completed", checkout)
-    r = webhooks.send(body)  # the subscription is unknown to Stripe yet: a 404 from the API
+    paid = pay_through_checkout(owner, stripe_server)
+    completed = relay.wait_for("checkout.session.completed", id=paid.session_id)
+    # Looking the subscription up fails once: the event is not marked handled.
+    stripe_server.fail_next(f"/v1/subscriptions/{paid.subscription}", 400)
+    r = webhooks.deliver(completed)
     assert r.status_code == 502
-    assert not ProcessedEvent.objects.filter(event_id=body["id"]).exists()
+    assert "subscription lookup" in r.json()["message"]
+    assert not ProcessedEvent.objects.filter(event_id=completed.event["id"]).exists()
     assert _plan(owner.team) == "free"
 
-    stripe_server.subscriptions["sub_9"] = subscription("sub_9", customer, [PRICES["pro"]])
-    r = webhooks.send(body)
+    r = webhooks.deliver(completed)  # Stripe's retry
     assert r.status_code == 200 and r.json()["duplicate"] is False
     assert _plan(owner.team) == "pro"
-    assert len(stripe_server.calls("GET", "/v1/subscriptions/sub_9")) == 2
 
 
 def test_stale_events_and_foreign_customers_are_ignored(
-    webhooks: Webhooks, customer: str, owner: Member, other_owner: Member
+    webhooks: Webhooks,
+    stripe_server: LocalStripe,
+    relay: WebhookRelay,
+    owner: Member,
+    other_owner: Member,
 ) -> None:
+    paid = pay_through_checkout(owner, stripe_server)
+    sub = stripe_subscription(stripe_server, paid.subscription)
     now = int(time.time())
-    newer = event(
-        "customer.subscription.updated",
-        subscription("sub_1", customer, [PRICES["pro"]]),
-        created=now,
-    )
-    older = event(
-        "customer.subscription.updated",
-        subscription("sub_1", customer, [PRICES["unlimited"]]),
-        created=now - 60,
-    )
-    webhooks.send(newer)
+    webhooks.send(event("customer.subscription.updated", sub, created=now))
+    assert _plan(owner.team) == "pro"
+    unlimited = {
+        **sub,
+        "items": {"object": "list", "data": [{"price": {"id": PRICES["unlimited"]}}]},
+    }
+    older = event("customer.subscription.updated", unlimited, created=now - 60)
     r = webhooks.send(older)  # delivered late
     assert r.status_code == 200 and "older" in r.json()["outcome"]
     assert _plan(owner.team) == "pro"
 
-    unknown = event(
-        "customer.subscription.created",
-        subscription("sub_x", "cus_somebody_else", [PRICES["unlimited"]]),
+    # A customer of the Stripe account that is no Strata team.
+    stranger = stripe_server.client().v1.customers.create(params={"name": "stranger"})
+    r = webhooks.send(
+        event(
+            "customer.subscription.created", {**unlimited, "id": "sub_x", "customer": stranger.id}
+        )
     )
-    r = webhooks.send(unknown)
     assert r.status_code == 200 and r.json()["outcome"].startswith("ignored")
 
     # Metadata naming another team cannot move a plan onto it.
-    StripeCustomer.objects.create(team=other_owner.team, customer_id="cus_beta")
-    sneaky = subscription(
-        "sub_b", "cus_beta", [PRICES["unlimited"]], metadata={"strata_team_id": str(owner.team.pk)}
-    )
+    beta = ensure_customer(other_owner.team)
+    sneaky = {
+        **unlimited,
+        "id": "sub_b",
+        "customer": beta,
+        "metadata": {"strata_team_id": str(owner.team.pk)},
+    }
     r = webhooks.send(event("customer.subscription.created", sneaky))
     assert r.status_code == 200 and r.json()["outcome"].startswith("ignored")
     assert _plan(other_owner.team) == "free"
     assert _plan(owner.team) == "pro"
-
-    r = webhooks.send(event("invoice.paid", {"id": "in_1", "customer": customer}))
-    assert r.status_code == 200 and "not handled" in r.json()["outcome"]
 
 
 def test_bad_bodies_and_methods(webhooks: Webhooks, billing_settings: Any) -> None:

@@ -57,7 +57,15 @@ class ControlPlane:
 
 
 @pytest.fixture
-def control_plane(tmp_path: Path, console_dist: Path) -> Iterator[ControlPlane]:
+def control_plane_env() -> dict[str, str]:
+    """Extra environment for the control plane; a test module overrides it (e.g. billing)."""
+    return {}
+
+
+@pytest.fixture
+def control_plane(
+    tmp_path: Path, console_dist: Path, control_plane_env: dict[str, str]
+) -> Iterator[ControlPlane]:
     """A control-plane server on a free port; emails go to its log (console backend)."""
     port = free_port()
     dp_base = 25000 + (port % 400) * 10  # a window apart from other suites; busy ports are skipped
@@ -77,6 +85,7 @@ def control_plane(tmp_path: Path, console_dist: Path) -> Iterator[ControlPlane]:
         STRATA_ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
     )
+    env.update(control_plane_env)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=REPO,

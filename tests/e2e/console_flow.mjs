@@ -339,6 +339,65 @@ async function shot(page, name) {
   return file;
 }
 
+/** Usage & billing: choose a plan, go through Checkout (Stripe's hosted page is not reachable
+ * here, so the page is answered in the browser and the customer pays through localstripe),
+ * come back to the console and see the plan, the subscription and the paid invoice. */
+async function upgradeThroughCheckout(page) {
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: "Acme" }).click();
+  await expectFocusedHeading(page, "Acme");
+  await page.getByRole("navigation", { name: "Team sections" }).getByRole("link", { name: "Usage & billing" }).click();
+  await expectFocusedHeading(page, "Acme: usage and billing");
+  const before = (await page.getByTestId("subscription").textContent()).trim();
+  let checkoutUrl = null;
+  await page.route("https://checkout.localstripe.test/**", (route) => {
+    checkoutUrl = route.request().url();
+    return route.fulfill({
+      contentType: "text/html",
+      body: "<!doctype html><html lang=en><title>Stripe Checkout</title><main><h1>Pay</h1></main></html>",
+    });
+  });
+  await page.getByLabel("Plan", { exact: true }).selectOption("pro");
+  await page.getByRole("button", { name: "Continue to checkout" }).click();
+  await waitFor(() => checkoutUrl, "the redirect to Stripe Checkout");
+  const sessionId = new URL(checkoutUrl).pathname.split("/").pop();
+  const stripe = async (method, p) => {
+    const r = await fetch(`${env.STRATA_E2E_STRIPE_URL}${p}`, {
+      method, headers: { Authorization: `Bearer ${env.STRATA_E2E_STRIPE_KEY}` },
+    });
+    if (!r.ok) fail(`localstripe ${method} ${p}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  const session = await stripe("POST", `/_shim/checkout/sessions/${sessionId}/complete`);
+  await page.goto(session.success_url); // Stripe sends the customer back to the console
+  await expectFocusedHeading(page, "Acme: usage and billing");
+  // localstripe delivers its signed webhooks to the control plane a second or so later.
+  let subscription = before;
+  await waitFor(async () => {
+    subscription = (await page.getByTestId("subscription").textContent()).trim();
+    if (subscription.includes("pro, active")) return true;
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
+    await expectFocusedHeading(page, "Acme: usage and billing");
+    return false;
+  }, "the subscription to show in the console");
+  const invoices = page.getByTestId("invoices");
+  await invoices.getByRole("cell", { name: "paid" }).waitFor({ timeout: TIMEOUT });
+  const billing = {
+    before,
+    subscription,
+    plan: (await page.getByTestId("plan").textContent()).trim(),
+    metered: (await page.getByTestId("metered").textContent()).trim(),
+    invoiceRows: await invoices.locator("tbody tr").count(),
+    checkoutOffered: await page.getByRole("button", { name: "Continue to checkout" }).count(),
+    invoicesText: (await invoices.textContent()).trim(),
+    checkoutSession: sessionId,
+    subscriptionId: session.subscription,
+  };
+  await shot(page, "team-billing-pro");
+  return billing;
+}
+
 /** Data tab: add, edit and delete a document in the UI; the official HTTP client sees each. */
 async function editDataInBrowser(page, dep, other) {
   await openTab(page, dep, "Data", "data");
@@ -671,6 +730,9 @@ async function main() {
       result.deleted = await createAndDeleteProd(page, dep);
       result.auditActions = await readAuditLog(page);
       await checkPhoneWidth(context);
+    }
+    if (env.STRATA_E2E_SCENARIO === "billing") {
+      result.billing = await upgradeThroughCheckout(page);
     }
     if (env.STRATA_E2E_SCENARIO === "functions-logs") {
       convexCli(["deploy", "--yes", "--typecheck", "disable"], dep.url, dep.key, env.STRATA_E2E_APP_DIR);

@@ -65,6 +65,40 @@ interface TeamBilling {
   plan: PlanInfo;
   subscription: { id: string; status: string; plan: string; cancelAtPeriodEnd: boolean } | null;
   hasCustomer: boolean;
+  meteredThisMonth: { functionCalls: number; dbIoBytes: number; actionComputeMbMs: number };
+}
+interface Invoice {
+  id: string;
+  number: string | null;
+  status: string;
+  currency: string;
+  total: number;
+  amountPaid: number;
+  created: number;
+  periodStart: number | null;
+  periodEnd: number | null;
+  hostedInvoiceUrl: string | null;
+}
+
+const day = (unix: number): string => new Date(unix * 1000).toISOString().slice(0, 10);
+const money = (cents: number, currency: string): string =>
+  new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() || "USD" }).format(cents / 100);
+
+/** The team's Stripe invoices (GET /v1/teams/<id>/billing/invoices), newest first. */
+function invoicesTable(items: Invoice[]): HTMLElement {
+  if (items.length === 0) return h("p", { class: "muted", "data-testid": "invoices" }, "No invoices yet.");
+  return h("div", { class: "table-wrap", role: "region", "aria-label": "Invoices", tabindex: 0, "data-testid": "invoices" },
+    h("table", {},
+      h("caption", { class: "visually-hidden" }, "Invoices"),
+      h("thead", {}, h("tr", {}, ["Date", "Period", "Invoice", "Status", "Total"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, items.map((inv) => h("tr", {},
+        h("td", {}, day(inv.created)),
+        h("td", {}, inv.periodStart !== null && inv.periodEnd !== null ? `${day(inv.periodStart)} to ${day(inv.periodEnd)}` : ""),
+        h("td", {}, inv.hostedInvoiceUrl ? h("a", { href: inv.hostedInvoiceUrl, rel: "noopener" }, inv.number ?? inv.id) : inv.number ?? inv.id),
+        h("td", {}, inv.status),
+        h("td", {}, money(inv.total, inv.currency)),
+      ))),
+    ));
 }
 
 function limitsOf(plan: PlanInfo): Record<string, number | null> {
@@ -150,7 +184,10 @@ function billing(teamId: string, info: TeamBilling, plans: PlanInfo[]): HTMLElem
     const session = await post<{ url: string }>(`teams/${teamId}/billing/${path}`, body);
     window.location.assign(session.url);
   };
-  const checkout = purchasable.length === 0
+  const subscribed = sub !== null && ["active", "trialing", "past_due"].includes(sub.status);
+  const checkout = subscribed
+    ? h("p", { class: "muted" }, "To change plans, use Manage billing and invoices.")
+    : purchasable.length === 0
     ? h("p", { class: "muted" }, plans.some((pl) => pl.purchasable) ? "No other plan to switch to." : "Paid plans are not available on this server (Stripe is not configured).")
     : onSubmit(
         h("form", { class: "card inline-form", "aria-label": "Change plan" },
@@ -167,5 +204,14 @@ function billing(teamId: string, info: TeamBilling, plans: PlanInfo[]): HTMLElem
         go("portal_session", { returnUrl: back }).catch((err: unknown) => portalStatus.fail(err));
       } }, "Manage billing and invoices"), portalStatus.el)
     : null;
-  return h("div", {}, summary, checkout, portal);
+  const m = info.meteredThisMonth;
+  const metered = sub
+    ? h("p", { "data-testid": "metered" }, "Metered usage sent to Stripe this month: ",
+        `${m.functionCalls.toLocaleString()} function calls, ${fmtBytes(m.dbIoBytes)} database I/O, `,
+        `${m.actionComputeMbMs.toLocaleString()} MB·ms action compute.`)
+    : null;
+  const invoices = info.hasCustomer
+    ? [h("h3", {}, "Invoices"), loader("invoices", () => get<{ items: Invoice[] }>(`teams/${teamId}/billing/invoices`), (d) => invoicesTable(d.items))]
+    : [];
+  return h("div", {}, summary, metered, checkout, portal, ...invoices);
 }
