@@ -443,7 +443,8 @@ async function browseWithFiltersAndLinks(page, docs, taskId) {
   const created = await docs.locator("time").first().getAttribute("datetime");
   await docs.getByRole("button", { name: taskId }).click(); // the id cell links to its document
   await page.getByRole("heading", { name: "Table tasks" }).waitFor({ timeout: TIMEOUT });
-  await waitFor(async () => (await docs.locator("tbody tr").count()) === 1, "the linked document alone");
+  await waitFor(async () => (await docs.locator("tbody tr").count()) === 1
+    && (await docs.locator("tbody tr").first().getAttribute("data-id")) === taskId, "the linked document alone");
   const linkedRow = await docs.locator("tbody tr").first().getAttribute("data-id");
   await page.getByRole("button", { name: "Clear filters" }).click();
   await waitFor(async () => (await docs.locator("tbody tr").count()) >= 2, "all tasks again");
@@ -560,7 +561,6 @@ async function exportAndImport(page, dep, other) {
   return { importConfirmed, importStatus, exportStates, downloadName: download.suggestedFilename(), zipPath, tasksAfterImport: tasks.map((t) => t.text) };
 }
 
-/** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
 /** Data tab of an app with components: pick a component, browse and add to its own table. */
 async function browseComponentData(page, dep, other) {
   await openTab(page, dep, "Data", "data");
@@ -570,12 +570,12 @@ async function browseComponentData(page, dep, other) {
   await picker.selectOption({ label: "counter2" });
   await page.getByRole("button", { name: "counts", exact: true }).click();
   const docs = page.getByTestId("documents");
-  await docs.getByText('"from the app"').waitFor({ timeout: TIMEOUT });
+  await docs.getByText("from the app", { exact: true }).waitFor({ timeout: TIMEOUT }); // a string cell: no quotes
   const form = page.getByRole("form", { name: "Add a document" });
   await form.getByLabel("Table").fill("counts");
   await form.getByLabel("Document (JSON object)").fill(JSON.stringify({ name: "from the console", value: 7 }));
   await form.getByRole("button", { name: "Add document" }).click();
-  await docs.getByText('"from the console"').waitFor({ timeout: TIMEOUT });
+  await docs.getByText("from the console", { exact: true }).waitFor({ timeout: TIMEOUT });
   const seen = await pollQuery(other, "app:values", { name: "from the console" }, (r) => r.second === 7, "the component's document via the app");
   // Back to the app: its own tables, not the component's.
   await picker.selectOption({ label: "App (root)" });
@@ -584,6 +584,7 @@ async function browseComponentData(page, dep, other) {
   return { components: options, addedInComponent: seen, rootTables };
 }
 
+/** Every dashboard tab is reachable with Tab + Enter, and none overflows a 360px screen. */
 async function keyboardAndPhoneWidth(page, dep) {
   const tabs = [["Schedules", "schedules"], ["Files", "files"], ["Schema", "schema and indexes"], ["Snapshots", "snapshots"], ["Data", "data"]];
   const reached = [];

@@ -201,6 +201,7 @@ export async function dataView(p: { name: string }): Promise<Node> {
     const name = selected;
     unsubscribeDocs?.();
     docsRegion.setAttribute("aria-busy", "true");
+    replace(docsRegion, h("p", { class: "muted" }, "Loading documents…")); // never the last table's rows
     const cursor = view.cursors[view.cursors.length - 1] ?? null;
     const filtered = view.filters.length > 0;
     unsubscribeDocs = client.onUpdate(
