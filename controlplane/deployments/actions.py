@@ -55,6 +55,11 @@ def deployment_url(deployment: Deployment) -> str:
     return f"http://{settings.STRATA_DP_HOST}:{deployment.port}"
 
 
+def data_plane_client(deployment: Deployment) -> DataPlaneClient:
+    """The control plane's admin client of this deployment's data plane."""
+    return DataPlaneClient(deployment_url(deployment), deployment.name, deployment.instance_secret)
+
+
 def host_url(deployment: Deployment) -> str:
     port = settings.STRATA_GATEWAY_PORT
     suffix = "" if port in (80, 443) else f":{port}"
@@ -293,10 +298,7 @@ def refresh_environment_variables(deployment: Deployment) -> bool:
     `npx convex env set` writes to the data plane directly, so the data plane holds the truth;
     the copy here is what the console shows when the deployment is not running and what a
     re-provisioned process gets back. False (copy unchanged) if the data plane cannot answer."""
-    client = DataPlaneClient(
-        deployment_url(deployment), deployment.name, deployment.instance_secret
-    )
-    env = client.list_environment_variables()
+    env = data_plane_client(deployment).list_environment_variables()
     if env is None:
         return False
     with transaction.atomic():

@@ -8,10 +8,9 @@ from celery import shared_task
 from django.db import transaction
 
 from controlplane.audit.actions import SYSTEM, record
-from controlplane.provisioning.client import DataPlaneClient
 from controlplane.provisioning.drivers import DriverError, get_driver
 
-from .actions import deployment_url, purge_due, refresh_environment_variables, spec_for
+from .actions import data_plane_client, purge_due, refresh_environment_variables, spec_for
 from .models import Deployment, Status
 
 log = logging.getLogger(__name__)
@@ -99,10 +98,7 @@ def push_environment_variables(
         changes = [
             {"name": v.name, "value": v.value} for v in deployment.environment_variables.all()
         ]
-    client = DataPlaneClient(
-        deployment_url(deployment), deployment.name, deployment.instance_secret
-    )
-    return client.update_environment_variables(changes)
+    return data_plane_client(deployment).update_environment_variables(changes)
 
 
 @shared_task

@@ -7,7 +7,7 @@ reactive), mutations write into the transaction they are given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -58,10 +58,7 @@ def cli_table_data(svc: DashboardServices, txn: Transaction, args: dict[str, Any
     """`npx convex data <table>`: a page of documents by creation time, `order` "asc" or
     "desc" (default, newest first). The CLI asks for up to 10000 at once; pages are capped
     at MAX_PAGE and it follows `continueCursor` for the rest."""
-    order = args.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise DeployError(f"Invalid order {order!r}: expected 'asc' or 'desc'")
-    return paginated_documents(svc, txn, args, order=order, clamp=True)
+    return paginated_documents(svc, txn, args, clamp=True)
 
 
 def paginated_documents(
@@ -69,10 +66,10 @@ def paginated_documents(
     txn: Transaction,
     args: dict[str, Any],
     *,
-    order: Literal["asc", "desc"] = "desc",
     clamp: bool = False,
 ) -> Any:
-    """A page of a table by creation time (newest first unless `order`):
+    """A page of a table by its `index` (creation time by default), `order` "desc" (default,
+    newest first) or "asc", keeping the documents that match `filters`:
     {page, isDone, continueCursor} (hex index-key cursor). `clamp` caps an oversized
     numItems at MAX_PAGE instead of refusing it."""
     table = _table_arg(svc, args)
@@ -91,9 +88,9 @@ def paginated_documents(
             start_after = bytes.fromhex(cursor)
         except ValueError:
             raise DeployError(f"Invalid pagination cursor {cursor[:40]!r}") from None
-    requested = args.get("order", order)
-    if requested not in ("asc", "desc"):
-        raise DeployError(f"Invalid order {requested!r}: expected 'asc' or 'desc'")
+    order = args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise DeployError(f"Invalid order {order!r}: expected 'asc' or 'desc'")
     index = args.get("index") or BY_CREATION_TIME
     if not isinstance(index, str):
         raise DeployError("index: expected the name of one of the table's indexes")
@@ -103,7 +100,7 @@ def paginated_documents(
     done = True
     scanned = 0
     try:
-        scan = txn.index_scan_keyed(table, index, [], requested, start_after=start_after)
+        scan = txn.index_scan_keyed(table, index, [], order, start_after=start_after)
         for key, doc in scan:
             if len(page) == int(num) or scanned == MAX_FILTER_SCAN:
                 # A filter that matches little returns a short page; the cursor moves on.

@@ -95,13 +95,13 @@ export async function functionsView(p: { name: string }): Promise<Node> {
     const key = `${fnInput?.value ?? ""}|${asJson.checked}|${argsOf.size}`;
     if (key === shownFor) return; // keep what the user typed: only a new function rebuilds
     shownFor = key;
-    const validator = argsOf.get(fnInput?.value ?? "") ?? null;
-    current = asJson.checked ? null : argsForm(validator);
+    const typedForm = argsForm(argsOf.get(fnInput?.value ?? "") ?? null);
+    current = asJson.checked ? null : typedForm;
     replace(typed, current?.el ?? null);
     // style, not `hidden`: the .field rule's display would override the attribute
     if (jsonField) jsonField.style.display = current !== null ? "none" : "";
     const toggle = asJson.closest<HTMLElement>("label");
-    if (toggle) toggle.style.display = argsForm(validator) === null ? "none" : "";
+    if (toggle) toggle.style.display = typedForm === null ? "none" : "";
   }
   fnInput?.addEventListener("input", showArgs);
   fnInput?.addEventListener("change", showArgs);
@@ -180,15 +180,14 @@ export async function logsView(p: { name: string }): Promise<Node> {
   let paused = false;
   let frozen: LogEntry[] = []; // what was on screen when Pause was pressed
   let held = 0;
+  const showPaused = (): void => {
+    state.textContent = `Paused${held ? `: ${held} new execution${held === 1 ? "" : "s"} waiting` : ""}.`;
+  };
   const render = (): void => {
     const shown = (paused ? frozen : kept).filter((e) => logMatches(e, filter));
     replace(log, shown.map(logRow));
-    state.textContent = paused
-      ? `Paused${held ? `: ${held} new execution${held === 1 ? "" : "s"} waiting` : ""}.`
-      : `Streaming. Showing ${shown.length} of ${kept.length} executions.`;
-  };
-  const renderState = (): void => {
-    if (paused) state.textContent = `Paused${held ? `: ${held} new execution${held === 1 ? "" : "s"} waiting` : ""}.`;
+    if (paused) showPaused();
+    else state.textContent = `Streaming. Showing ${shown.length} of ${kept.length} executions.`;
   };
   pause.addEventListener("click", () => {
     paused = !paused;
@@ -229,7 +228,7 @@ export async function logsView(p: { name: string }): Promise<Node> {
         kept.splice(500);
         if (paused) {
           held += data.entries.length;
-          renderState();
+          showPaused();
         } else render();
         if (data.entries.length === 0) await sleep(1000, controller.signal);
       } catch (err) {
