@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,17 @@ def print_table(title: str, rows: list[Result]) -> None:
     print(f"{'benchmark':<34}{'engine ops/s':>14}{'raw ops/s':>14}{'ratio':>8}")
     for r in rows:
         print(f"{r.name:<34}{r.ours:>14,.0f}{r.raw:>14,.0f}{r.ratio:>8.2f}")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds used so far by process `pid` (default: this one), all its
+    threads: dividing a phase's share by its operations gives CPU per operation, which says
+    where the time goes when client, server and database share the machine's cores."""
+    if pid is None:
+        return time.process_time()
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rate_threads(

@@ -44,7 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from controlplane.provisioning.local_instance import LocalInstance
 from dataplane.transactions import open_database
 
-from .common import rate_threads
+from .common import cpu_seconds, rate_threads
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "reactive"
@@ -249,7 +249,18 @@ def _ts_bytes(b64: str) -> bytes:
 # ----- (a) commit throughput ---------------------------------------------------------------
 
 
-async def _mutation_rate(url: str, clients: int, seconds: float) -> float:
+@dataclass
+class MutationRun:
+    """Commits/s of one phase and the CPU each commit cost the server and this client."""
+
+    rate: float
+    server_us: float = 0.0
+    client_us: float = 0.0
+
+
+async def _mutation_run(
+    url: str, clients: int, seconds: float, server_pid: int | None = None
+) -> MutationRun:
     conns = [await SyncClient.open(url) for _ in range(clients)]
     counts = [0] * clients
     deadline = time.perf_counter() + seconds
@@ -260,16 +271,93 @@ async def _mutation_rate(url: str, clients: int, seconds: float) -> float:
             await c.mutation("bench:create", {"room": f"w{i}", "seq": 0.0, "body": BODY})
             counts[i] += 1
 
+    server0 = cpu_seconds(server_pid) if server_pid else 0.0
+    client0 = cpu_seconds()
     start = time.perf_counter()
     await asyncio.gather(*(loop(i) for i in range(clients)))
     elapsed = time.perf_counter() - start
+    done = max(1, sum(counts))
+    run = MutationRun(
+        sum(counts) / elapsed,
+        (cpu_seconds(server_pid) - server0) / done * 1e6 if server_pid else 0.0,
+        (cpu_seconds() - client0) / done * 1e6,
+    )
     for c in conns:
         await c.close()
-    return sum(counts) / elapsed
+    return run
 
 
-def _runner_rate(db_url: str, threads: int, seconds: float) -> float:
-    """The V8 runner's own mutation rate in-process, on the pushed app (server stopped)."""
+async def _mutation_rate(url: str, clients: int, seconds: float) -> float:
+    return (await _mutation_run(url, clients, seconds)).rate
+
+
+@contextmanager
+def _profiled(pid: int, out: Path | None, name: str) -> Iterator[None]:
+    """py-spy (GIL holder only, 250 Hz) on the server while the block runs: `name`.svg (a
+    flame graph) and `name`.txt (collapsed stacks) in `out`, and the top frames printed."""
+    if out is None:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    procs = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--gil",
+                "--nonblocking",
+                "--rate",
+                "250",
+                "--format",
+                fmt,
+                "--output",
+                str(out / f"{name}.{ext}"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for fmt, ext in (("flamegraph", "svg"), ("raw", "txt"))
+    ]
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+    print(f"\nprofile {name}: {out / name}.svg; frames holding the GIL, share of samples:")
+    for frame, share in top_frames(out / f"{name}.txt", 15):
+        print(f"  {share:6.1%}  {frame}")
+
+
+def top_frames(collapsed: Path, n: int) -> list[tuple[str, float]]:
+    """The `n` project frames (dataplane/) with the largest inclusive share of samples."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name, _, where = frame.partition(" (")
+            if "dataplane/" not in where or "__main__" in where or name in seen:
+                continue
+            seen.add(name)
+            module = where.split("dataplane/", 1)[1].split(":", 1)[0]
+            key = f"{name} ({module})"
+            totals[key] = totals.get(key, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:n]
+    return [(k, v / max(1, samples)) for k, v in ranked]
+
+
+def _runner_rate(db_url: str, threads: int, seconds: float) -> tuple[float, float]:
+    """The V8 runner's own mutation rate in-process, on the pushed app (server stopped), and
+    this process's CPU microseconds per mutation."""
     from dataplane.app import DeploymentApp
     from dataplane.config import DeploymentConfig
 
@@ -294,12 +382,19 @@ def _runner_rate(db_url: str, threads: int, seconds: float) -> float:
 
                 return op
 
-            return rate_threads(make, threads, seconds)
+            return _rate_and_cpu(make, threads, seconds)
         finally:
             dep.close()
 
 
-def _raw_engine_rate(db_kind: str, threads: int, seconds: float) -> float:
+def _rate_and_cpu(make: Any, threads: int, seconds: float) -> tuple[float, float]:
+    cpu0, start = cpu_seconds(), time.perf_counter()
+    ops_per_s = rate_threads(make, threads, seconds)
+    done = ops_per_s * (time.perf_counter() - start)
+    return ops_per_s, (cpu_seconds() - cpu0) / max(1.0, done) * 1e6
+
+
+def _raw_engine_rate(db_kind: str, threads: int, seconds: float) -> tuple[float, float]:
     with database_url(db_kind) as url:
         db = open_database(url)
         try:
@@ -315,7 +410,7 @@ def _raw_engine_rate(db_kind: str, threads: int, seconds: float) -> float:
 
                 return op
 
-            return rate_threads(make, threads, seconds)
+            return _rate_and_cpu(make, threads, seconds)
         finally:
             db.close()
 
@@ -526,6 +621,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--subscribers", default="100,1000")
     parser.add_argument("--no-parse", action="store_true", help="skip (c) Parse Server")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the server during (a) at 8 clients into DIR",
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.subscribers.split(",") if x]
 
@@ -535,11 +636,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     rounds_for = {n: 50 if n <= 100 else 30 for n in sizes}
     latencies: dict[int, Latency] = {}
-    sync_rates: dict[int, float] = {}
+    sync_runs: dict[int, MutationRun] = {}
     with database_url(args.db) as url:
         with deployment(url) as dep:
+            pid = dep.process.pid
             for clients in (1, 8):
-                sync_rates[clients] = asyncio.run(_mutation_rate(dep.url, clients, args.seconds))
+                with _profiled(pid, args.profile if clients == 8 else None, "sync-8-clients"):
+                    sync_runs[clients] = asyncio.run(
+                        _mutation_run(dep.url, clients, args.seconds, pid)
+                    )
             print("\n(b) write -> subscriber latency (ms), one query, N subscribers")
             print(
                 f"{'N':<6}{'ours all p50/p99':>20}{'bare all p50/p99':>20}"
@@ -557,17 +662,30 @@ def main(argv: list[str] | None = None) -> None:
                     f"{bare.each_p50:>10.1f}/{bare.each_p99:<9.1f}"
                     f"{lat.all_p50 / bare.all_p50:>10.2f}"
                 )
-        runner_rates = {c: _runner_rate(url, c, args.seconds) for c in (1, 8)}
+        runner_runs = {c: _runner_rate(url, c, args.seconds) for c in (1, 8)}
     print("\n(a) mutation commits/s: sync WebSocket clients vs in-process V8 runner vs raw engine")
     print(
-        f"{'clients':<9}{'sync/s':>9}{'runner/s':>10}{'engine/s':>10}{'sync/runner':>13}{'sync/engine':>13}"
+        f"{'clients':<9}{'sync/s':>9}{'runner/s':>10}{'engine/s':>10}"
+        f"{'sync/runner':>13}{'sync/engine':>13}"
     )
+    engine_runs = {c: _raw_engine_rate(args.db, c, args.seconds) for c in (1, 8)}
     for clients in (1, 8):
-        raw = _raw_engine_rate(args.db, clients, args.seconds)
-        ours, runner = sync_rates[clients], runner_rates[clients]
+        ours, runner, raw = (
+            sync_runs[clients].rate,
+            runner_runs[clients][0],
+            engine_runs[clients][0],
+        )
         print(
             f"{clients:<9}{ours:>9,.0f}{runner:>10,.0f}{raw:>10,.0f}"
             f"{ours / runner:>13.2f}{ours / raw:>13.2f}"
+        )
+    print("CPU microseconds per commit (where the time goes; the database server's not counted)")
+    print(f"{'clients':<9}{'sync server':>12}{'sync client':>12}{'runner':>9}{'engine':>9}")
+    for clients in (1, 8):
+        run = sync_runs[clients]
+        print(
+            f"{clients:<9}{run.server_us:>12,.0f}{run.client_us:>12,.0f}"
+            f"{runner_runs[clients][1]:>9,.0f}{engine_runs[clients][1]:>9,.0f}"
         )
     if args.no_parse:
         print("\n(c) Parse Server: skipped (--no-parse)")
@@ -576,7 +694,7 @@ def main(argv: list[str] | None = None) -> None:
     print("\n(c) Parse Server 9 + LiveQuery on the same PostgreSQL server")
     print(f"{'clients':<9}{'ours sync/s':>12}{'parse saves/s':>15}{'ratio':>8}")
     for clients in (1, 8):
-        ours, theirs = sync_rates[clients], parse.create[clients]
+        ours, theirs = sync_runs[clients].rate, parse.create[clients]
         print(f"{clients:<9}{ours:>12,.0f}{theirs:>15,.0f}{ours / theirs:>8.2f}")
     print(f"{'N':<6}{'ours all p50/p99':>20}{'parse all p50/p99':>20}{'p50 ratio':>10}")
     for n in sizes:
