@@ -63,6 +63,12 @@ class DeploymentApp:
     """Everything one deployment runs in this process, built once and wired explicitly."""
 
     def __init__(self, config: DeploymentConfig) -> None:
+        # V8 first, on the main thread, before this app starts any thread of its own: a
+        # thread started earlier crashes the process when it makes an isolate (see
+        # `initialize_v8`), as the code follower's does when it re-activates a push.
+        if threading.current_thread() is not threading.main_thread():
+            log.warning("deployment built off the main thread: V8 may crash making isolates")
+        initialize_v8()
         self.config = config
         self.activity = Activity()  # requests and sockets, counted by asgi.py
         config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -217,11 +223,7 @@ class DeploymentApp:
 
     def start(self, *, scheduler: bool = True) -> DeploymentApp:
         """Restore the deployed code (so WebSocket-only clients find their functions right
-        after a restart), start usage reports and, on the committer, the scheduler. Called on
-        the main thread, which starts V8 (see `initialize_v8`)."""
-        if threading.current_thread() is not threading.main_thread():
-            log.warning("deployment started off the main thread: V8 may crash under load")
-        initialize_v8()
+        after a restart), start usage reports and, on the committer, the scheduler."""
         self.code.current()
         self.usage = start_usage_reporting(self.config, self.db, self.runner)
         if scheduler:

@@ -58,13 +58,16 @@ _mr_context.Context.handle_callback_from_v8 = _patched_callback  # type: ignore[
 
 
 def initialize_v8() -> None:
-    """Load and start V8 now, on the calling thread, which must be the process's main one.
+    """Load and start V8 now, on the calling thread, which must be the process's main one,
+    before the process starts the threads that will make isolates.
 
-    mini-racer 0.14.1 started from any other thread (say, the first isolate of a lazily
-    restored deployment, made by a request's worker thread) crashes the process (SIGSEGV in
-    `mr_init_context`) as soon as a few isolates are made at once, as a burst of concurrent
-    first mutations does. Started on the main thread, isolates can then be made and run on
-    any thread. Calling it again does nothing."""
+    On CPUs with memory protection keys (`pku` in /proc/cpuinfo) V8 guards its tables with
+    a key that only the thread starting V8, and threads started after it by threads that have
+    access, may read: a thread that existed before (say, a request's worker thread when V8
+    was started by the first isolate of a lazily restored deployment) crashes the process
+    (SIGSEGV in `Isolate::InitializeBuiltinJSDispatchTable`, inside `mr_init_context`) when
+    it makes an isolate, as a burst of concurrent first mutations does. Calling it again does
+    nothing."""
     init_mini_racer(ignore_duplicate_init=True)
 
 
