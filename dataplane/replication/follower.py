@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -11,7 +12,10 @@ from ..transactions import Database
 
 log = structlog.get_logger(__name__)
 POLL_S = 0.05
-TAKEOVER_EVERY = 10  # polls between attempts to take the committer lock
+# Between attempts to take the committer lock (each opens a database connection) and, on the
+# committer, checks that it still holds it. By the clock, not by polls: announcements wake
+# the loop once per commit, so counting turns made a busy replica reconnect more often.
+TAKEOVER_EVERY_S = 0.5
 
 
 class Follower:
@@ -36,17 +40,20 @@ class Follower:
         self._wake.set()
 
     def _run(self) -> None:
-        polls = 0
+        next_check = time.monotonic() + TAKEOVER_EVERY_S
         while not self._stop.is_set():
             self._wake.wait(POLL_S)
             self._wake.clear()
-            polls += 1
+            now = time.monotonic()
+            due = now >= next_check
+            if due:
+                next_check = now + TAKEOVER_EVERY_S
             try:
                 if self.db.replica:
                     self.db.follow()
-                    if polls % TAKEOVER_EVERY == 0:
+                    if due:
                         self._try_takeover()
-                elif polls % TAKEOVER_EVERY == 0:
+                elif due:
                     self.db.check_committer()  # demotes itself if its lock went away
             except Exception:
                 log.exception("following the committer failed")

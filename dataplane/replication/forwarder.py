@@ -31,6 +31,9 @@ class HttpForwarder:
         self.db = db
         self._headers = {"Authorization": f"Convex {admin_key}"}
         self._client = httpx.Client(timeout=httpx.Timeout(60.0, connect=2.0))
+        # Where the committer was last found: read from the database again only when it
+        # fails (unreachable, no longer the committer, any unexpected answer), not per commit.
+        self._url: str | None = None
 
     def commit(self, txn: Transaction) -> int:
         token = uuid.uuid4().hex
@@ -59,18 +62,27 @@ class HttpForwarder:
         while True:
             if not self.db.replica:  # promoted meanwhile: this process commits itself
                 return {"ts": local()}
-            url = self.db.committer_url()
+            url = self._url
+            cached = url is not None
+            if url is None:
+                url = self.db.committer_url()
             try:
                 if url is None:
                     raise httpx.ConnectError("no committer has registered yet")
                 response = self._client.post(url + path, json=body, headers=self._headers)
             except httpx.HTTPError as exc:
+                self._url = None
                 if time.monotonic() > deadline:
                     raise DatabaseError(f"The committer is unreachable: {exc}") from exc
-                log.warning("committer unreachable, retrying", url=url, error=str(exc))
-                time.sleep(0.2)
+                if not cached:  # a cached address is retried at once with a fresh one
+                    log.warning("committer unreachable, retrying", url=url, error=str(exc))
+                    time.sleep(0.2)
                 continue
             reply: dict[str, Any] = response.json() if response.content else {}
+            if response.status_code in (200, 409):
+                self._url = url
+            else:
+                self._url = None
             if response.status_code == 200:
                 return reply
             if response.status_code == 409:
@@ -80,13 +92,15 @@ class HttpForwarder:
             if response.status_code == 503 and time.monotonic() < deadline:
                 time.sleep(0.2)  # that process is no longer (or not yet) the committer
                 continue
+            if cached:  # another process may answer at that address by now: ask the database
+                continue
             raise DatabaseError(str(reply.get("message", f"committer said {response.status_code}")))
 
     def wait_for(self, ts: int) -> None:
         """Block until this replica has applied the commit at ts (it is durable already)."""
         deadline = time.monotonic() + RETRY_FOR_S
         while self.db.latest_ts() < ts:
-            if self.db.follow() == 0:
+            if self.db.follow(until=ts) == 0 and self.db.latest_ts() < ts:
                 if time.monotonic() > deadline:
                     raise DatabaseError(f"Commit {ts} did not become readable on this replica")
                 time.sleep(0.005)

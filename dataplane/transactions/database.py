@@ -335,13 +335,16 @@ class Database:
             )
         return self.persistence
 
-    def follow(self) -> int:
+    def follow(self, until: int | None = None) -> int:
         """Replica: apply every commit the committer persisted since latest_ts; returns count.
 
         One consistent read of the log, so latest_ts only ever lands on a readable prefix.
+        `until`: no read when another thread applied that ts while this one waited its turn.
         """
         with self._follow_lock:
             if not self.replica or self._closed:
+                return 0
+            if until is not None and self._last_ts >= until:
                 return 0
             return self._apply_log(self._replication().read_log(self._last_ts))
 
