@@ -75,10 +75,16 @@ def percentile(values: list[float], p: float) -> float:
 
 @contextmanager
 def database_url(kind: str) -> Iterator[str]:
-    """A fresh database URL (dropped afterwards)."""
+    """A fresh database URL (dropped afterwards): sqlite, postgres or mysql."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="strata-bench-") as tmp:
             yield f"sqlite:///{tmp}/bench.sqlite3"
+        return
+    if kind == "mysql":
+        from .storage import _mysql_database
+
+        with _mysql_database() as url:
+            yield url
         return
     name = f"strata_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -107,17 +113,34 @@ class Deployment:
 
 
 @contextmanager
-def deployment(db_url: str) -> Iterator[Deployment]:
-    """A data-plane server with bench/reactive/app pushed by the official CLI."""
+def deployment(
+    db_url: str,
+    *,
+    name: str = "bench-reactive",
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    push: bool = True,
+) -> Iterator[Deployment]:
+    """A data-plane server with bench/reactive/app pushed by the official CLI.
+
+    Another process of the same deployment: the first one's `name` and `data_dir` (its
+    instance secret), `env` with its STRATA_DP_ROLE and STRATA_DP_REDIS_URL, `push=False`
+    (it runs the code the database holds). Returns once /readyz answers 200 (on a replica:
+    it has caught up with the committer's log).
+    """
     root = Path(tempfile.mkdtemp(prefix="strata-reactive-"))
     port = free_port()
-    instance = LocalInstance(name="bench-reactive", data_dir=root / "data")
-    env = {**os.environ, **instance.process_env(port=port, database_url=db_url)}
+    instance = LocalInstance(name=name, data_dir=data_dir or root / "data")
+    process_env = {
+        **os.environ,
+        **instance.process_env(port=port, database_url=db_url),
+        **(env or {}),
+    }
     log = (root / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dataplane", "serve", "--port", str(port)],
         cwd=REPO,
-        env=env,
+        env=process_env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -126,16 +149,20 @@ def deployment(db_url: str) -> Iterator[Deployment]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{dep.url}/instance_name", timeout=2).status_code == 200:
+                if httpx.get(f"{dep.url}/readyz", timeout=6).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError((root / "server.log").read_text())
             time.sleep(0.2)
-        _push_app(dep, instance.admin_key())
+        if push:
+            _push_app(dep, instance.admin_key())
         yield dep
     finally:
+        if proc.poll() is not None:  # it died under the workload: say why before cleaning up
+            tail = (root / "server.log").read_text(errors="replace")[-4000:]
+            print(f"server {dep.url} exited with {proc.returncode}:\n{tail}", file=sys.stderr)
         dep.stop()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
@@ -441,8 +468,11 @@ async def _open_many(make: Any, n: int, batch: int = 50) -> list[Any]:
     return out
 
 
-async def _fanout(url: str, n: int, rounds: int) -> tuple[Latency, int]:
-    room = f"fan{n}"
+async def _fanout(
+    url: str, n: int, rounds: int, *, writer_url: str | None = None, room: str | None = None
+) -> tuple[Latency, int]:
+    """N subscribers of bench:latest on `url`, the writer on `writer_url` (default: `url`)."""
+    room = room or f"fan{n}"
 
     async def make() -> SyncClient:
         c = await SyncClient.open(url)
@@ -451,7 +481,7 @@ async def _fanout(url: str, n: int, rounds: int) -> tuple[Latency, int]:
 
     subs = await _open_many(make, n)
     watchers = [asyncio.create_task(s.watch()) for s in subs]
-    writer = await SyncClient.open(url)
+    writer = await SyncClient.open(writer_url or url)
     samples: list[list[float]] = []
     for seq in range(1, rounds + 1):
         t0 = time.perf_counter()
