@@ -10,6 +10,7 @@ sync service) from their ASGI scope, so one process can serve several deployment
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,6 +36,7 @@ from .runtime import FunctionRunner, egress
 from .runtime.jwt_signing import JwtSigner
 from .runtime.logs import FunctionLogStream
 from .runtime.metrics import FunctionMetrics
+from .runtime.v8 import initialize_v8
 from .scheduler.service import Scheduler
 from .search import SearchService
 from .sync.runtime_backend import RuntimeBackend
@@ -215,7 +217,11 @@ class DeploymentApp:
 
     def start(self, *, scheduler: bool = True) -> DeploymentApp:
         """Restore the deployed code (so WebSocket-only clients find their functions right
-        after a restart), start usage reports and, on the committer, the scheduler."""
+        after a restart), start usage reports and, on the committer, the scheduler. Called on
+        the main thread, which starts V8 (see `initialize_v8`)."""
+        if threading.current_thread() is not threading.main_thread():
+            log.warning("deployment started off the main thread: V8 may crash under load")
+        initialize_v8()
         self.code.current()
         self.usage = start_usage_reporting(self.config, self.db, self.runner)
         if scheduler:

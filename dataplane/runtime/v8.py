@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from py_mini_racer import MiniRacer
+from py_mini_racer import MiniRacer, init_mini_racer
 from py_mini_racer import _context as _mr_context
 from py_mini_racer._exc import JSEvalException, JSTerminatedException
 
@@ -55,6 +55,17 @@ def _patched_callback(self: Any, callback_id: int, raw_val_handle: Any) -> None:
 
 
 _mr_context.Context.handle_callback_from_v8 = _patched_callback  # type: ignore[method-assign]
+
+
+def initialize_v8() -> None:
+    """Load and start V8 now, on the calling thread, which must be the process's main one.
+
+    mini-racer 0.14.1 started from any other thread (say, the first isolate of a lazily
+    restored deployment, made by a request's worker thread) crashes the process (SIGSEGV in
+    `mr_init_context`) as soon as a few isolates are made at once, as a burst of concurrent
+    first mutations does. Started on the main thread, isolates can then be made and run on
+    any thread. Calling it again does nothing."""
+    init_mini_racer(ignore_duplicate_init=True)
 
 
 class EngineError(Exception):
