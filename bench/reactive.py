@@ -29,11 +29,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -53,6 +53,7 @@ PG_ADMIN = os.environ.get(
     "STRATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BODY = "x" * 64
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -461,39 +462,19 @@ class Latency:
         )
 
 
-async def _open_many(make: Any, n: int, batch: int = 50) -> list[Any]:
-    out: list[Any] = []
-    for i in range(0, n, batch):
-        out.extend(await asyncio.gather(*(make() for _ in range(min(batch, n - i)))))
+async def _open_many(
+    make: Callable[[int], Awaitable[T]], n: int, batch: int = 50, first: int = 0
+) -> list[T]:
+    """make(i) for i in first..first+n-1, `batch` at a time (the server is not flooded)."""
+    out: list[T] = []
+    for i in range(first, first + n, batch):
+        out.extend(await asyncio.gather(*(make(j) for j in range(i, min(i + batch, first + n)))))
     return out
 
 
-async def _fanout(
-    url: str, n: int, rounds: int, *, writer_url: str | None = None, room: str | None = None
-) -> tuple[Latency, int]:
-    """N subscribers of bench:latest on `url`, the writer on `writer_url` (default: `url`)."""
-    room = room or f"fan{n}"
-
-    async def make() -> SyncClient:
-        c = await SyncClient.open(url)
-        await c.subscribe("bench:latest", {"room": room})
-        return c
-
-    subs = await _open_many(make, n)
-    watchers = [asyncio.create_task(s.watch()) for s in subs]
-    writer = await SyncClient.open(writer_url or url)
-    samples: list[list[float]] = []
-    for seq in range(1, rounds + 1):
-        t0 = time.perf_counter()
-        await writer.mutation("bench:create", {"room": room, "seq": float(seq), "body": BODY})
-        deadline = time.perf_counter() + 10
-        while time.perf_counter() < deadline:
-            if all(float(seq) in s.arrivals for s in subs):
-                break
-            await asyncio.sleep(0.001)
-        samples.append([(s.arrivals[float(seq)] - t0) * 1000 for s in subs if seq in s.arrivals])
-        await asyncio.sleep(0.05)
-    frame_size = len(
+def transition_frame_size(room: str) -> int:
+    """About the size of the Transition a `bench:latest` subscriber gets for one new event."""
+    return len(
         orjson.dumps(
             {
                 "type": "Transition",
@@ -518,6 +499,34 @@ async def _fanout(
             }
         )
     )
+
+
+async def _fanout(
+    url: str, n: int, rounds: int, *, writer_url: str | None = None, room: str | None = None
+) -> tuple[Latency, int]:
+    """N subscribers of bench:latest on `url`, the writer on `writer_url` (default: `url`)."""
+    room = room or f"fan{n}"
+
+    async def make(_: int) -> SyncClient:
+        c = await SyncClient.open(url)
+        await c.subscribe("bench:latest", {"room": room})
+        return c
+
+    subs = await _open_many(make, n)
+    watchers = [asyncio.create_task(s.watch()) for s in subs]
+    writer = await SyncClient.open(writer_url or url)
+    samples: list[list[float]] = []
+    for seq in range(1, rounds + 1):
+        t0 = time.perf_counter()
+        await writer.mutation("bench:create", {"room": room, "seq": float(seq), "body": BODY})
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline:
+            if all(float(seq) in s.arrivals for s in subs):
+                break
+            await asyncio.sleep(0.001)
+        samples.append([(s.arrivals[float(seq)] - t0) * 1000 for s in subs if seq in s.arrivals])
+        await asyncio.sleep(0.05)
+    frame_size = transition_frame_size(room)
     await writer.close()
     for s in subs:
         await s.close()
@@ -539,7 +548,7 @@ async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
         base = f"ws://127.0.0.1:{port}"
         arrivals: list[dict[int, float]] = []
 
-        async def make() -> ClientConnection:
+        async def make(_: int) -> ClientConnection:
             return await connect(base + "/sub", max_size=None, ping_interval=None)
 
         subs = await _open_many(make, n)

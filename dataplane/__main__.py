@@ -30,12 +30,14 @@ def main(argv: list[str] | None = None) -> None:
     # This process is a data plane whatever the caller's environment says.
     os.environ["DJANGO_SETTINGS_MODULE"] = "dataplane.settings"
     from dataplane.app import DeploymentApp
-    from dataplane.serving import build_server
+    from dataplane.serving import build_server, tune_gc
 
     # Fail fast on bad configuration and restore the deployed code before binding the port.
     app = DeploymentApp(config).start()
     try:
-        build_server(app).run()
+        server = build_server(app)
+        tune_gc()
+        server.run()
     finally:
         # A graceful stop saves vector indexes and flushes the scheduler and storage cleanly.
         app.close()

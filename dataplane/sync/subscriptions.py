@@ -3,9 +3,10 @@
 Identical (function, args, identity, journal) subscriptions share one `Subscription`. One
 asyncio task advances the manager in steps: it reads the commits since the last step (under
 the committer's lock, so none is missed), re-runs only the subscriptions whose read sets
-intersect them plus new ones, all at one snapshot ts, then asks each affected session to
-flush. After a step every live result is valid at `processed_ts`, which is what makes each
-Transition a consistent snapshot. Sessions are written to directly, never via a channel layer.
+intersect them (found through an index of the read sets, not by testing each) plus new
+ones, all at one snapshot ts, then asks each affected session to flush. After a step every
+live result is valid at `processed_ts`, which is what makes each Transition a consistent
+snapshot. Sessions are written to directly, never via a channel layer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import orjson
 import structlog
 
 from ..auth import Identity
-from ..transactions import CommitRecord, Database, ReadSet, WriteLogTruncated
+from ..transactions import CommitRecord, Database, ReadSet, ReadSetIndex, WriteLogTruncated
 from .backend import FunctionFailure, QueryFailed, QueryRun, SyncBackend
 from .protocol import QueryResult
 
@@ -56,11 +57,6 @@ class Subscription:
     read_set: ReadSet | None = None  # None after an internal failure: re-run on any commit
     version: int = 0  # bumped whenever the result changes
     refs: dict[Subscriber, int] = field(default_factory=dict)
-
-    def invalidated_by(self, records: list[CommitRecord]) -> bool:
-        if self.read_set is None:
-            return True
-        return any(self.read_set.overlaps(r) for r in records)
 
 
 def result_of(outcome: QueryRun | QueryFailed) -> QueryResult:
@@ -101,6 +97,9 @@ class SubscriptionManager:
         self.backend = backend
         self.processed_ts = db.latest_ts()
         self._subs: dict[SubKey, Subscription] = {}
+        # Every executed live subscription, by its read set: a commit's written keys find the
+        # ones it invalidates (testing each read set cost O(subscriptions x keys) per step).
+        self._index: ReadSetIndex[Subscription] = ReadSetIndex()
         self._pending: set[Subscription] = set()
         self._flush: set[Subscriber] = set()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-query")
@@ -204,6 +203,7 @@ class SubscriptionManager:
         if not sub.refs and self._subs.get(sub.key) is sub:
             del self._subs[sub.key]
             self._pending.discard(sub)
+            self._index.discard(sub)
 
     def request_flush(self, subscriber: Subscriber) -> None:
         """Have the subscriber flushed after the next step (which also advances the ts)."""
@@ -242,11 +242,11 @@ class SubscriptionManager:
                 records = sorted(
                     records + [r for r in remote if r.ts not in local_ts], key=lambda r: r.ts
                 )
-            stale = [s for s in self._subs.values() if records and s.invalidated_by(records)]
+            stale = self._index.invalidated(records) if records else set()
         except WriteLogTruncated:
-            records, stale = [], list(self._subs.values())
+            records, stale = [], set(self._subs.values())
         target = max(latest, records[-1].ts if records else 0, self.processed_ts)
-        rerun = set(stale) | self._pending
+        rerun = stale | self._pending
         self._pending = set()
         changed = await self._execute(rerun, target) if rerun else []
         self.processed_ts = target
@@ -270,6 +270,7 @@ class SubscriptionManager:
             if self._subs.get(sub.key) is not sub:
                 continue  # unsubscribed while running
             sub.read_set = read_set
+            self._index.put(sub, read_set)
             if sub.result is None or sub.result.fingerprint != result.fingerprint:
                 sub.result = result
                 sub.version += 1

@@ -16,7 +16,7 @@ from .errors import (
     TransactionLimitError,
     WriteLogTruncated,
 )
-from .readset import CommitRecord, DocumentWrite, Interval, ReadSet
+from .readset import CommitRecord, DocumentWrite, Interval, ReadSet, ReadSetIndex
 from .transaction import MutationRequest, Savepoint, Transaction
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "MutationRequest",
     "OccConflict",
     "ReadSet",
+    "ReadSetIndex",
     "Savepoint",
     "SchemaError",
     "Transaction",
