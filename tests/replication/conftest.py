@@ -60,7 +60,7 @@ class Cluster:
 @pytest.fixture(
     params=[
         pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
+        pytest.param("mysql", marks=[pytest.mark.mysql, pytest.mark.long]),
     ]
 )
 def replicated_url(request: pytest.FixtureRequest) -> str:
