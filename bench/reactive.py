@@ -535,7 +535,9 @@ async def _fanout(
     return Latency.of(samples), frame_size
 
 
-async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
+@contextmanager
+def bare_server() -> Iterator[tuple[str, int]]:
+    """bench/reactive/broadcast_server.py on a free port, ready: (its ws:// URL, its pid)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "broadcast_server.py"), str(port)],
@@ -544,8 +546,15 @@ async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
     )
     try:
         assert proc.stdout is not None
-        await asyncio.to_thread(proc.stdout.readline)
-        base = f"ws://127.0.0.1:{port}"
+        proc.stdout.readline()  # "ready"
+        yield f"ws://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
+    with bare_server() as (base, _pid):
         arrivals: list[dict[int, float]] = []
 
         async def make(_: int) -> ClientConnection:
@@ -585,9 +594,6 @@ async def _bare_fanout(n: int, rounds: int, frame_size: int) -> Latency:
         for t in tasks:
             t.cancel()
         return Latency.of(samples)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 # ----- (c) Parse Server ------------------------------------------------------------------

@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import random
 import resource
-import subprocess
 import sys
 import time
 import traceback
@@ -41,13 +40,12 @@ from controlplane.provisioning.drivers.processes import resident_bytes
 
 from .reactive import (
     BODY,
-    HERE,
     Latency,
     SyncClient,
     _open_many,
+    bare_server,
     database_url,
     deployment,
-    free_port,
     transition_frame_size,
 )
 
@@ -319,30 +317,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"data-plane server exited ({dep.process.returncode}):\n{tail}")
         problems = _log_problems(dep.root / "server.log")
 
-    port = free_port()
-    bare_proc = subprocess.Popen(
-        [sys.executable, str(HERE / "broadcast_server.py"), str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert bare_proc.stdout is not None
-        bare_proc.stdout.readline()
+    with bare_server() as (base, bare_pid):
         frame = transition_frame_size(f"s{n // 2}")
-        bare = asyncio.run(
-            _bare(
-                f"ws://127.0.0.1:{port}",
-                bare_proc.pid,
-                n,
-                args.rounds,
-                args.clients,
-                args.batch,
-                frame,
-            )
-        )
-    finally:
-        bare_proc.terminate()
-        bare_proc.wait(timeout=30)
+        bare = asyncio.run(_bare(base, bare_pid, n, args.rounds, args.clients, args.batch, frame))
 
     print(f"\nservers' open-file limit: ours {server_limit}; frame size {frame} B")
     print(f"{'':<34}{'ours':>12}{'bare':>12}{'ratio':>9}")
