@@ -223,11 +223,7 @@ class DeploymentApp:
 
     def start(self, *, scheduler: bool = True) -> DeploymentApp:
         """Restore the deployed code (so WebSocket-only clients find their functions right
-        after a restart), start usage reports and, on the committer, the scheduler. Called on
-        the main thread, which starts V8 (see `initialize_v8`)."""
-        if threading.current_thread() is not threading.main_thread():
-            log.warning("deployment started off the main thread: V8 may crash under load")
-        initialize_v8()
+        after a restart), start usage reports and, on the committer, the scheduler."""
         self.code.current()
         self.usage = start_usage_reporting(self.config, self.db, self.runner)
         if scheduler:
